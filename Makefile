@@ -1,0 +1,49 @@
+# Osaamispassi: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test install lint typecheck pytest openapi catalog-validate bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: install, migrate the SQLite file database, load the catalog and demo data, serve.
+run: $(STAMP)
+	$(BIN)/osaamispassi db upgrade
+	$(BIN)/osaamispassi catalog sync
+	$(BIN)/osaamispassi demo
+	$(BIN)/osaamispassi serve
+
+## make test: everything CI checks.
+test: lint typecheck catalog-validate pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+catalog-validate: $(STAMP)
+	$(BIN)/osaamispassi catalog validate
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+## make openapi: regenerate openapi.yaml from the app (a test fails when it drifts).
+openapi: $(STAMP)
+	$(BIN)/python -m app.openapi_export > openapi.yaml
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,48 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.catalog.repository import count_badges
+from app.deps import SessionDep
+from app.errors import ServiceUnavailable
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    badges: int
+
+
+@router.get("/healthz", response_model=Health, summary="The process is up")
+def healthz() -> Health:
+    """Answers as long as the process runs; checks nothing else."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Ready to serve: database reachable, catalog loaded",
+    responses={503: {"description": "Database unreachable or catalog not loaded"}},
+)
+def readyz(session: SessionDep) -> Readiness:
+    """Checks that the database answers and the badge catalog has been loaded."""
+    try:
+        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        badges = count_badges(session)
+    except SQLAlchemyError as exc:
+        raise ServiceUnavailable("The database cannot be reached.") from exc
+    if badges == 0:
+        raise ServiceUnavailable("The badge catalog has not been loaded (run catalog sync).")
+    return Readiness(status="ok", database="ok", badges=badges)

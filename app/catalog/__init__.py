@@ -1,0 +1,1 @@
+"""The shared badge catalog: loads and validates badges/ and criteria/."""

@@ -1,0 +1,173 @@
+"""Loading the validated catalog into the database, idempotently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.catalog import repository
+from app.catalog.loader import Catalog, content_hash
+from app.models import (
+    BadgeDefinition,
+    BadgeVersion,
+    BadgeVersionRequirement,
+    Qualification,
+    QualificationUnit,
+    SkillRequirement,
+)
+
+
+@dataclass
+class SyncReport:
+    qualifications_added: list[str] = field(default_factory=list)
+    qualifications_updated: list[str] = field(default_factory=list)
+    badges_added: list[str] = field(default_factory=list)
+    new_versions: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(
+            (
+                self.qualifications_added,
+                self.qualifications_updated,
+                self.badges_added,
+                self.new_versions,
+                self.archived,
+                self.restored,
+            )
+        )
+
+    def lines(self) -> list[str]:
+        out = []
+        for label, items in (
+            ("qualifications added", self.qualifications_added),
+            ("qualifications updated", self.qualifications_updated),
+            ("badges added", self.badges_added),
+            ("new badge versions", self.new_versions),
+            ("badges archived", self.archived),
+            ("badges restored", self.restored),
+        ):
+            if items:
+                out.append(f"{label}: {', '.join(items)}")
+        return out or ["catalog already up to date"]
+
+
+def _sync_qualifications(session: Session, catalog: Catalog, report: SyncReport) -> None:
+    existing_reqs = repository.requirements_by_key(session)
+    for slug, qual in catalog.qualifications.items():
+        digest = content_hash(qual.model_dump(mode="json"))
+        row = repository.qualification_by_slug(session, slug)
+        if row is not None and row.content_hash == digest:
+            continue
+        if row is None:
+            row = Qualification(
+                slug=slug,
+                kind=qual.kind,
+                eperusteet_id=0,
+                diaarinumero="",
+                name={},
+                url="",
+                content_hash="",
+            )
+            report.qualifications_added.append(slug)
+        else:
+            report.qualifications_updated.append(slug)
+        row.kind = qual.kind
+        row.eperusteet_id = qual.eperusteet_id
+        row.diaarinumero = qual.diaarinumero
+        row.koulutus_code = qual.koulutus_code
+        row.name = qual.name.model_dump(exclude_none=True)
+        row.url = str(qual.url)
+        row.content_hash = digest
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        units = repository.units_of(session, row.id)
+        for unit in qual.units:
+            urow = units.get(unit.code) or QualificationUnit(
+                qualification_id=row.id, code=unit.code, name={}, osp=unit.osp
+            )
+            urow.name = unit.name.model_dump(exclude_none=True)
+            urow.osp = unit.osp
+            urow.url = str(unit.url) if unit.url else None
+            session.add(urow)
+            session.flush()
+            assert urow.id is not None
+            for req in unit.requirements:
+                rrow = existing_reqs.get(req.id) or SkillRequirement(
+                    unit_id=urow.id, key=req.id, text={}
+                )
+                rrow.unit_id = urow.id
+                rrow.text = req.text.model_dump(exclude_none=True)
+                rrow.assessment = (
+                    {k: v.model_dump(exclude_none=True) for k, v in req.assessment.items()}
+                    if req.assessment
+                    else None
+                )
+                session.add(rrow)
+                existing_reqs[req.id] = rrow
+    session.flush()
+
+
+def _sync_badges(session: Session, catalog: Catalog, report: SyncReport, now: datetime) -> None:
+    requirements = repository.requirements_by_key(session)
+    rows = repository.badges_by_slug(session)
+    for slug, badge in catalog.badges.items():
+        row = rows.get(slug)
+        if row is None:
+            row = BadgeDefinition(
+                slug=slug,
+                category=badge.category.value,
+                pathway=badge.pathway,
+                level=badge.level,
+                created_at=now,
+            )
+            report.badges_added.append(slug)
+        elif row.archived_at is not None:
+            row.archived_at = None
+            report.restored.append(slug)
+        row.category, row.pathway, row.level = badge.category.value, badge.pathway, badge.level
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        digest = catalog.badge_hash(slug)
+        latest = repository.latest_version(session, row.id)
+        if latest is not None and latest.content_hash == digest:
+            continue
+        version = BadgeVersion(
+            badge_id=row.id,
+            revision=(latest.revision + 1) if latest else 1,
+            version_label=badge.version,
+            content_hash=digest,
+            definition=badge.model_dump(mode="json"),
+            image_svg=catalog.images[slug],
+            created_at=now,
+        )
+        session.add(version)
+        session.flush()
+        assert version.id is not None
+        if latest is not None:
+            report.new_versions.append(f"{slug} r{version.revision}")
+        keys = {k for c in badge.criteria for k in c.requirements}
+        for key in sorted(keys):
+            req_id = requirements[key].id
+            assert req_id is not None
+            session.add(BadgeVersionRequirement(badge_version_id=version.id, requirement_id=req_id))
+    for slug, row in rows.items():
+        if slug not in catalog.badges and row.archived_at is None:
+            row.archived_at = now
+            session.add(row)
+            report.archived.append(slug)
+    session.flush()
+
+
+def sync_catalog(session: Session, *, catalog: Catalog, now: datetime) -> SyncReport:
+    """Bring the database in line with the catalog files (new versions for changed badges)."""
+    report = SyncReport()
+    _sync_qualifications(session, catalog, report)
+    _sync_badges(session, catalog, report, now)
+    return report

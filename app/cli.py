@@ -1,0 +1,243 @@
+"""The `osaamispassi` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from app.config import Settings, get_settings
+
+app = typer.Typer(
+    help="Osaamispassi: Open Badges 3.0 competence passport for work-workshops.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+catalog_app = typer.Typer(help="The badge catalog (badges/ and criteria/).", no_args_is_help=True)
+org_app = typer.Typer(help="Issuing organizations.", no_args_is_help=True)
+user_app = typer.Typer(help="Admins and coaches.", no_args_is_help=True)
+participant_app = typer.Typer(help="Participants.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(org_app, name="org")
+app.add_typer(user_app, name="user")
+app.add_typer(participant_app, name="participant")
+
+
+def load_settings() -> Settings:
+    """Settings, or a clear message naming the variable and exit code 2."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper() or "settings"
+            typer.echo(f"Configuration error: {name}: {err['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database (DATABASE_URL) to the newest schema."""
+    from app.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+CatalogDir = Annotated[
+    Path | None,
+    typer.Option("--dir", help="Folder holding badges/ and criteria/ (default: CATALOG_DIR)."),
+]
+
+
+@catalog_app.command("validate")
+def catalog_validate(directory: CatalogDir = None) -> None:
+    """Check every catalog file and the references between them."""
+    from app.catalog.loader import CatalogInvalid, load_catalog
+
+    root = directory or load_settings().catalog_dir
+    try:
+        catalog = load_catalog(root)
+    except CatalogInvalid as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"catalog valid: {len(catalog.qualifications)} qualifications, "
+        f"{len(catalog.requirements)} skill requirements, {len(catalog.badges)} badges"
+    )
+
+
+@catalog_app.command("sync")
+def catalog_sync(directory: CatalogDir = None) -> None:
+    """Load the catalog into the database (idempotent; changed badges get a new version)."""
+    from app.catalog.loader import CatalogInvalid, load_catalog
+    from app.catalog.service import sync_catalog
+    from app.db import get_engine, transaction
+    from app.models.base import utcnow
+
+    settings = load_settings()
+    try:
+        catalog = load_catalog(directory or settings.catalog_dir)
+    except CatalogInvalid as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(1) from None
+    with transaction(get_engine(settings)) as session:
+        report = sync_catalog(session, catalog=catalog, now=utcnow())
+    for line in report.lines():
+        typer.echo(line)
+
+
+@catalog_app.command("images")
+def catalog_images(
+    directory: CatalogDir = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing images too.")] = False,
+) -> None:
+    """Write the generated SVG image of every badge that has none."""
+    import yaml
+
+    from app.catalog.images import render_badge_svg
+    from app.catalog.schemas import Badge
+
+    root = directory or load_settings().catalog_dir
+    written = 0
+    for path in sorted((root / "badges").glob("*.yaml")):
+        badge = Badge.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        target = path.parent / badge.image_file
+        if target.exists() and not overwrite:
+            continue
+        target.write_text(render_badge_svg(badge), encoding="utf-8")
+        written += 1
+    typer.echo(f"{written} image(s) written")
+
+
+@org_app.command("create")
+def org_create(
+    slug: Annotated[str, typer.Argument(help="Short name used in URLs, e.g. eduro")],
+    name: Annotated[str, typer.Option(help="The organization's name")],
+    url: Annotated[str, typer.Option(help="The organization's web site (https://...)")],
+    email: Annotated[str, typer.Option(help="Contact e-mail address")],
+) -> None:
+    """Create an issuing organization and generate its signing keys."""
+    from app.db import get_engine, transaction
+    from app.errors import AppError
+    from app.organizations.service import create_organization
+
+    settings = load_settings()
+    try:
+        with transaction(get_engine(settings)) as session:
+            org = create_organization(
+                session, settings=settings, slug=slug, name=name, url=url, email=email
+            )
+            typer.echo(f"organization {org.slug} created with its signing keys")
+    except AppError as exc:
+        fail(exc.detail)
+
+
+@user_app.command("create")
+def user_create(
+    org: Annotated[str, typer.Option(help="Organization slug")],
+    email: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option(help="Display name")],
+    role: Annotated[str, typer.Option(help="admin or coach")] = "coach",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create an admin or a coach of an organization."""
+    from app.db import get_engine, transaction
+    from app.errors import AppError
+    from app.models.users import Role
+    from app.organizations.service import get_organization
+    from app.users.service import create_user
+
+    settings = load_settings()
+    if role not in {r.value for r in Role}:
+        fail("--role must be admin or coach", 2)
+    try:
+        with transaction(get_engine(settings)) as session:
+            organization = get_organization(session, org)
+            user = create_user(
+                session,
+                organization=organization,
+                email=email,
+                display_name=name,
+                password=password,
+                role=Role(role),
+            )
+            typer.echo(f"{user.role} {user.email} created")
+    except AppError as exc:
+        fail(exc.detail)
+
+
+@participant_app.command("create")
+def participant_create(
+    org: Annotated[str, typer.Option(help="Organization slug")],
+    name: Annotated[str, typer.Option(help="Name as the person wants it on the badge")],
+    email: Annotated[str | None, typer.Option(help="Optional e-mail address")] = None,
+) -> None:
+    """Create a participant."""
+    from app.db import get_engine, transaction
+    from app.errors import AppError
+    from app.organizations.service import get_organization
+    from app.participants.service import create_participant
+
+    settings = load_settings()
+    try:
+        with transaction(get_engine(settings)) as session:
+            organization = get_organization(session, org)
+            participant = create_participant(
+                session, organization=organization, display_name=name, email=email
+            )
+            typer.echo(f"participant {participant.public_id} created")
+    except AppError as exc:
+        fail(exc.detail)
+
+
+@app.command("demo")
+def demo() -> None:
+    """Create the demo organization, users, participants and awards (idempotent)."""
+    from app.demo import create_demo
+
+    settings = load_settings()
+    for line in create_demo(settings):
+        typer.echo(line)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: PORT")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the web pages and the API with uvicorn."""
+    import uvicorn
+
+    settings = load_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def main() -> None:
+    app(prog_name="osaamispassi")
+
+
+if __name__ == "__main__":
+    main()

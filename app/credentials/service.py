@@ -1,0 +1,280 @@
+"""Issuing and revoking credentials: both proof forms, written together or not at all."""
+
+from __future__ import annotations
+
+import calendar
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.audit import service as audit
+from app.catalog.schemas import Badge
+from app.config import Settings
+from app.credentials import status
+from app.credentials.documents import document_loader
+from app.errors import Conflict, ServiceUnavailable
+from app.models import (
+    Award,
+    BadgeDefinition,
+    BadgeVersion,
+    BadgeVersionRequirement,
+    Credential,
+    Organization,
+    Participant,
+    Qualification,
+    QualificationUnit,
+    SkillRequirement,
+    StatusList,
+)
+from app.models.organizations import KeyPurpose
+from app.organizations.service import issuer_did, signer_for
+from app.vc import dataintegrity
+from app.vc.jwt import encode_vc_jwt
+from app.vc.openbadges import (
+    AchievementData,
+    Alignment,
+    CredentialData,
+    EvidenceData,
+    IssuerProfile,
+    StatusEntry,
+    SubjectData,
+    build_credential,
+)
+from app.vc.statuslist import set_bit
+
+EPERUSTEET_FRAMEWORK = "ePerusteet"
+UNIT_TARGET_TYPE = "ext:TutkinnonOsa"
+REQUIREMENT_TARGET_TYPE = "ext:Ammattitaitovaatimus"
+
+
+def credential_url(settings: Settings, public_id: str) -> str:
+    return f"{settings.public_origin}/credentials/{public_id}"
+
+
+def achievement_url(settings: Settings, badge: BadgeDefinition, version: BadgeVersion) -> str:
+    return f"{settings.public_origin}/badges/{badge.slug}/v{version.revision}"
+
+
+def subject_id(participant: Participant) -> str:
+    return f"urn:uuid:{participant.public_id}"
+
+
+def issuer_profile(settings: Settings, organization: Organization) -> IssuerProfile:
+    return IssuerProfile(
+        id=issuer_did(settings, organization),
+        name=organization.name,
+        url=organization.url,
+        email=organization.email,
+        image=organization.logo_url,
+    )
+
+
+def alignments_for(session: Session, version: BadgeVersion) -> list[Alignment]:
+    """One alignment per qualification unit and per skill requirement the badge maps to."""
+    rows = session.exec(
+        select(SkillRequirement, QualificationUnit, Qualification)
+        .join(
+            BadgeVersionRequirement, BadgeVersionRequirement.requirement_id == SkillRequirement.id
+        )  # type: ignore[arg-type]
+        .join(QualificationUnit, QualificationUnit.id == SkillRequirement.unit_id)  # type: ignore[arg-type]
+        .join(Qualification, Qualification.id == QualificationUnit.qualification_id)  # type: ignore[arg-type]
+        .where(BadgeVersionRequirement.badge_version_id == version.id)
+        .order_by(QualificationUnit.code, SkillRequirement.key)  # type: ignore[arg-type]
+    ).all()
+    units: dict[str, Alignment] = {}
+    requirements: list[Alignment] = []
+    for req, unit, qual in rows:
+        framework = f"{EPERUSTEET_FRAMEWORK}: {qual.name['fi']} ({qual.diaarinumero})"
+        unit_url = unit.url or qual.url
+        units.setdefault(
+            unit.code,
+            Alignment(
+                target_name=unit.name["fi"],
+                target_url=unit_url,
+                target_code=unit.code,
+                target_framework=framework,
+                target_type=UNIT_TARGET_TYPE,
+                target_description=f"{qual.name['fi']}, {unit.osp} osp",
+            ),
+        )
+        requirements.append(
+            Alignment(
+                target_name=req.text["fi"],
+                target_url=unit_url,
+                target_code=req.key,
+                target_framework=framework,
+                target_type=REQUIREMENT_TARGET_TYPE,
+                target_description=f"{unit.code} {unit.name['fi']}",
+            )
+        )
+    return [*units.values(), *requirements]
+
+
+def criteria_narrative(badge: Badge, observed: list[str]) -> str:
+    texts = [c.text.fi for c in badge.criteria if c.id in observed]
+    return "Valmentaja havainnoi työpajalla, että osaaja:\n\n" + "\n".join(
+        f"- {text}" for text in texts
+    )
+
+
+def add_months(value: datetime, months: int) -> datetime:
+    month = value.month - 1 + months
+    year, month = value.year + month // 12, month % 12 + 1
+    day = min(value.day, calendar.monthrange(year, month)[1])
+    return value.replace(year=year, month=month, day=day)
+
+
+def build_unsigned(
+    session: Session,
+    settings: Settings,
+    *,
+    award: Award,
+    organization: Organization,
+    participant: Participant,
+    badge: BadgeDefinition,
+    version: BadgeVersion,
+    public_id: str,
+    status_entry: StatusEntry,
+    now: datetime,
+) -> dict[str, Any]:
+    definition = Badge.model_validate(version.definition)
+    image = f"{achievement_url(settings, badge, version)}/image.svg"
+    evidence_name = "Työpajalla havainnoitu osaaminen"
+    period = ""
+    if award.activity_start:
+        end = award.activity_end or award.activity_start
+        period = f" ({award.activity_start.isoformat()}–{end.isoformat()})"
+    data = CredentialData(
+        id=credential_url(settings, public_id),
+        issuer=issuer_profile(settings, organization),
+        achievement=AchievementData(
+            id=achievement_url(settings, badge, version),
+            name=definition.name.fi,
+            description=definition.description.fi,
+            criteria_narrative=criteria_narrative(definition, award.criteria_observed),
+            achievement_type=definition.achievement_type,
+            image=image,
+            image_caption=definition.name.fi,
+            version=definition.version,
+            tags=definition.tags,
+            alignments=alignments_for(session, version),
+        ),
+        subject=SubjectData(
+            id=subject_id(participant),
+            email=participant.email,
+            salt=secrets.token_hex(8) if participant.email else None,
+        ),
+        valid_from=now,
+        valid_until=add_months(now, definition.validity_months)
+        if definition.validity_months
+        else None,
+        evidence=[EvidenceData(narrative=award.narrative, name=evidence_name + period)],
+        status=status_entry,
+    )
+    return build_credential(data)
+
+
+def issue_credential(
+    session: Session,
+    settings: Settings,
+    *,
+    award: Award,
+    organization: Organization,
+    participant: Participant,
+    badge: BadgeDefinition,
+    version: BadgeVersion,
+    now: datetime,
+) -> Credential:
+    """Sign the award's credential in both proof forms and store it with its status entry."""
+    di_signer = signer_for(session, settings, organization, KeyPurpose.data_integrity)
+    jwt_signer = signer_for(session, settings, organization, KeyPurpose.jwt)
+    loader = document_loader(settings)
+    for _ in range(status.MAX_ATTEMPTS):
+        status_list, index = status.allocate_index(session, organization, now)
+        from app.models.base import new_public_id
+
+        public_id = new_public_id()
+        entry = StatusEntry(list_credential=status.list_url(settings, status_list), index=index)
+        unsigned = build_unsigned(
+            session,
+            settings,
+            award=award,
+            organization=organization,
+            participant=participant,
+            badge=badge,
+            version=version,
+            public_id=public_id,
+            status_entry=entry,
+            now=now,
+        )
+        signed = dataintegrity.add_proof(
+            unsigned,
+            signer=di_signer,
+            verification_method=di_signer.key_id,
+            created=now,
+            document_loader=loader,
+        )
+        assert award.id is not None and organization.id is not None
+        assert status_list.id is not None
+        credential = Credential(
+            public_id=public_id,
+            award_id=award.id,
+            organization_id=organization.id,
+            json_ld=signed,
+            jwt=encode_vc_jwt(unsigned, signer=jwt_signer),
+            status_list_id=status_list.id,
+            status_index=index,
+            issued_at=now,
+            valid_from=now,
+            valid_until=add_months(now, version.definition["validity_months"])
+            if version.definition.get("validity_months")
+            else None,
+        )
+        try:
+            with session.begin_nested():
+                session.add(credential)
+        except IntegrityError:
+            continue  # another award took the same index at the same moment: draw again
+        return credential
+    raise ServiceUnavailable("Could not reserve a status list entry; please try again.")
+
+
+def revoke_credential(
+    session: Session,
+    settings: Settings,
+    *,
+    credential: Credential,
+    reason: str,
+    actor_user_id: int | None,
+    now: datetime,
+) -> Credential:
+    """Revoke: flip the status bit at once; the reason stays internal."""
+    if credential.revoked_at is not None:
+        raise Conflict("The badge has already been revoked.")
+    status_list = session.get(StatusList, credential.status_list_id, with_for_update=True)
+    assert status_list is not None
+    status_list.bits = set_bit(status_list.bits, credential.status_index, True)
+    status_list.version += 1
+    status_list.updated_at = now
+    credential.revoked_at = now
+    credential.revocation_reason = reason.strip() or None
+    award = session.get(Award, credential.award_id)
+    if award is not None:
+        award.state = "revoked"
+        session.add(award)
+    session.add(status_list)
+    session.add(credential)
+    session.flush()
+    audit.record(
+        session,
+        action="credential.revoke",
+        organization_id=credential.organization_id,
+        actor_user_id=actor_user_id,
+        object_type="credential",
+        object_id=credential.public_id,
+        now=now,
+    )
+    return credential

@@ -1,0 +1,126 @@
+"""Status lists: random index allocation (herd privacy), revocation bits, the signed list."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.config import Settings
+from app.credentials.documents import document_loader
+from app.errors import ServiceUnavailable
+from app.models import Credential, Organization, StatusList
+from app.models.organizations import KeyPurpose
+from app.organizations.service import issuer_did, signer_for
+from app.vc import dataintegrity
+from app.vc.statuslist import MIN_LIST_SIZE, build_status_list_credential, new_bitstring
+
+# A list is closed for new credentials when this share of it is used, so random indexes stay
+# cheap to find and the list keeps hiding who is who.
+FILL_LIMIT = 0.5
+MAX_ATTEMPTS = 32
+# How long verifiers may cache a status list credential.
+STATUS_LIST_TTL = timedelta(minutes=5)
+
+
+def list_url(settings: Settings, status_list: StatusList) -> str:
+    return f"{settings.public_origin}/status/{status_list.public_id}"
+
+
+def _open_list(session: Session, organization: Organization, now: datetime) -> StatusList:
+    """The organization's current revocation list, creating the first or next one."""
+    assert organization.id is not None
+    current = session.exec(
+        select(StatusList)
+        .where(StatusList.organization_id == organization.id)
+        .where(StatusList.purpose == "revocation")
+        .order_by(col(StatusList.sequence).desc())
+    ).first()
+    if current is not None:
+        assert current.id is not None
+        used = session.exec(
+            select(func.count())
+            .select_from(Credential)
+            .where(Credential.status_list_id == current.id)
+        ).one()
+        if used < current.size * FILL_LIMIT:
+            return current
+    sequence = (current.sequence + 1) if current else 1
+    created = StatusList(
+        organization_id=organization.id,
+        purpose="revocation",
+        sequence=sequence,
+        size=MIN_LIST_SIZE,
+        bits=new_bitstring(),
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(created)
+    except IntegrityError:
+        # Another instance created the same list at the same moment: use theirs.
+        existing = session.exec(
+            select(StatusList)
+            .where(StatusList.organization_id == organization.id)
+            .where(StatusList.purpose == "revocation")
+            .where(StatusList.sequence == sequence)
+        ).one()
+        return existing
+    return created
+
+
+def index_is_free(session: Session, status_list: StatusList, index: int) -> bool:
+    return (
+        session.exec(
+            select(Credential.id)
+            .where(Credential.status_list_id == status_list.id)
+            .where(Credential.status_index == index)
+        ).first()
+        is None
+    )
+
+
+def allocate_index(
+    session: Session, organization: Organization, now: datetime
+) -> tuple[StatusList, int]:
+    """A random, unused index in the organization's open list.
+
+    The unique constraint on (status_list_id, status_index) is the real guard when many
+    awards are issued at once; the caller inserts the credential inside a savepoint and asks
+    again on a conflict.
+    """
+    status_list = _open_list(session, organization, now)
+    for _ in range(MAX_ATTEMPTS):
+        index = secrets.randbelow(status_list.size)
+        if index_is_free(session, status_list, index):
+            return status_list, index
+    raise ServiceUnavailable("No free status list entry was found; try again.")
+
+
+def status_list_credential(
+    session: Session, settings: Settings, status_list: StatusList, now: datetime
+) -> dict[str, Any]:
+    """The signed BitstringStatusListCredential of a list, as it is now."""
+    organization = session.get(Organization, status_list.organization_id)
+    assert organization is not None
+    unsigned = build_status_list_credential(
+        list_id=list_url(settings, status_list),
+        issuer=issuer_did(settings, organization),
+        purpose=status_list.purpose,
+        bits=status_list.bits,
+        valid_from=now,
+        valid_until=now + STATUS_LIST_TTL,
+    )
+    signer = signer_for(session, settings, organization, KeyPurpose.data_integrity)
+    return dataintegrity.add_proof(
+        unsigned,
+        signer=signer,
+        verification_method=signer.key_id,
+        created=now,
+        document_loader=document_loader(settings),
+    )

@@ -1,0 +1,111 @@
+"""Domain errors that carry their HTTP status. No web framework imports here.
+
+The API renders them as RFC 9457 problem details, the web pages as `templates/errors/*.html`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+PROBLEM_BASE = "https://osaamispassi.fi/problems/"
+
+
+class AppError(Exception):
+    """Base class: a message a person can act on, an HTTP status and a stable problem type."""
+
+    status_code: ClassVar[int] = 500
+    problem: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    @property
+    def type_uri(self) -> str:
+        return PROBLEM_BASE + self.problem
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type_uri,
+            "title": self.title,
+            "status": self.status_code,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+
+class BadRequest(AppError):
+    status_code = 400
+    problem = "bad-request"
+    title = "Bad request"
+
+
+class ValidationFailed(AppError):
+    status_code = 422
+    problem = "validation-failed"
+    title = "The input is not valid"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    problem = "unauthorized"
+    title = "Sign-in required"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    problem = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(AppError):
+    status_code = 404
+    problem = "not-found"
+    title = "Not found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    problem = "conflict"
+    title = "Conflict"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    problem = "payload-too-large"
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    problem = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class RateLimited(AppError):
+    status_code = 429
+    problem = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    problem = "service-unavailable"
+    title = "Service unavailable"
+
+
+class ConfigurationError(AppError):
+    """Raised at start-up; never rendered to a client."""
+
+    status_code = 500
+    problem = "configuration-error"
+    title = "Configuration error"

@@ -1,0 +1,96 @@
+"""Exception handlers: problem details for the API, HTML error pages for people."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import PROBLEM_BASE, AppError, RateLimited
+from app.web.templating import templates
+
+log = logging.getLogger("app.errors")
+PROBLEM_JSON = "application/problem+json"
+MACHINE_PATHS = frozenset({"/healthz", "/readyz"})
+
+_HTTP_PROBLEMS = {
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+}
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path in MACHINE_PATHS:
+        return True
+    accept = request.headers.get("accept", "")
+    return "json" in accept and "text/html" not in accept
+
+
+def _render(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    if wants_json(request):
+        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    template = f"errors/{status}.html" if status in (403, 404, 429) else "errors/error.html"
+    return templates.TemplateResponse(
+        request, template, {"problem": body}, status_code=status, headers=headers
+    )
+
+
+async def app_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return _render(request, exc.status_code, exc.to_problem(request.url.path), headers)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"location": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
+        for err in exc.errors()
+    ]
+    body = {
+        "type": PROBLEM_BASE + "validation-failed",
+        "title": "The input is not valid",
+        "status": 422,
+        "detail": "; ".join(f"{e['location']}: {e['message']}" for e in errors[:5]),
+        "errors": errors,
+    }
+    return _render(request, 422, body)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    problem, title = _HTTP_PROBLEMS.get(exc.status_code, ("http-error", "Error"))
+    body = {
+        "type": PROBLEM_BASE + problem,
+        "title": title,
+        "status": exc.status_code,
+        "detail": str(exc.detail),
+    }
+    return _render(request, exc.status_code, body, dict(exc.headers or {}) or None)
+
+
+async def unhandled_error_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    body = {
+        "type": PROBLEM_BASE + "internal-error",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "Something went wrong on our side. Nothing was saved. Please try again.",
+    }
+    return _render(request, 500, body)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, app_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(Exception, unhandled_error_handler)

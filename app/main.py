@@ -1,0 +1,39 @@
+"""create_app(): the JSON API, the HTML pages, static files and error handlers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app import __version__
+from app.api import health
+from app.config import PROJECT_ROOT, Settings, get_settings
+from app.db import get_engine
+from app.handlers import install_error_handlers
+from app.logging import configure_logging
+from app.middleware import RequestContextMiddleware
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for the given (or configured) settings."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Osaamispassi",
+        version=__version__,
+        summary="Open Badges 3.0 competence passport for Finnish work-workshops",
+        description=(
+            "Issue, share and verify Open Badges 3.0 credentials mapped to Finnish vocational "
+            "qualification criteria (ePerusteet)."
+        ),
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = get_engine(settings)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    app.add_middleware(RequestContextMiddleware, hsts=settings.public_origin.startswith("https://"))
+    return app

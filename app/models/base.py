@@ -1,0 +1,43 @@
+"""Shared column helpers for the tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime
+from sqlmodel import Field, SQLModel
+
+# Deterministic constraint names, so migrations are the same on SQLite and PostgreSQL.
+# Set here because every table module imports this one before defining its tables.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def new_public_id() -> str:
+    return str(uuid.uuid4())
+
+
+def created_at_field() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def optional_datetime_field() -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+def json_field(*, nullable: bool = False, default: Any = None) -> Any:
+    factory = (lambda: {}) if default is None else (lambda: default)
+    if nullable:
+        return Field(default=None, sa_column=Column(JSON, nullable=True))
+    return Field(default_factory=factory, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,137 @@
+"""Bounded outbound fetches: https only, no private addresses, time-out, size limit.
+
+Every document the service fetches while verifying (DID documents, key documents, status
+lists, contexts) goes through `SafeFetcher`. Addresses are checked after DNS resolution and
+again on every redirect, so a name or a redirect cannot lead to a private or loopback address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from app.errors import AppError
+
+
+class FetchError(AppError):
+    status_code = 502
+    problem = "unreachable-document"
+    title = "A document could not be fetched"
+
+
+class UrlNotAllowed(AppError):
+    status_code = 400
+    problem = "url-not-allowed"
+    title = "The URL is not allowed"
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    timeout_seconds: float = 5.0
+    max_bytes: int = 2 * 1024 * 1024
+    max_redirects: int = 3
+    allow_loopback: bool = False  # only for tests and local development
+    allow_http: bool = False
+
+
+def _address_allowed(address: str, policy: FetchPolicy) -> bool:
+    ip = ipaddress.ip_address(address)
+    if ip.is_loopback:
+        return policy.allow_loopback
+    return not (
+        ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or (
+            ip.version == 6
+            and ip.ipv4_mapped is not None
+            and not _address_allowed(str(ip.ipv4_mapped), policy)
+        )
+    )
+
+
+def check_url(url: str, policy: FetchPolicy) -> list[str]:
+    """Validate a URL and resolve its host; return the addresses (all must be allowed).
+
+    Raises:
+        UrlNotAllowed: For a scheme other than https, a missing host, or a host that
+            resolves to a private, loopback or link-local address.
+    """
+    parts = urlsplit(url)
+    allowed_schemes = {"https", "http"} if policy.allow_http else {"https"}
+    if parts.scheme not in allowed_schemes:
+        raise UrlNotAllowed(f"Only https URLs can be fetched: {url}")
+    if not parts.hostname:
+        raise UrlNotAllowed(f"The URL has no host name: {url}")
+    if parts.username or parts.password:
+        raise UrlNotAllowed("URLs with user names or passwords are not allowed.")
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(f"The host {parts.hostname} cannot be found.") from exc
+    addresses = sorted({str(info[4][0]) for info in infos})
+    for address in addresses:
+        if not _address_allowed(address, policy):
+            raise UrlNotAllowed(
+                f"The host {parts.hostname} resolves to a private or local address; "
+                "such addresses are not fetched."
+            )
+    return addresses
+
+
+class SafeFetcher:
+    """Fetch documents under a `FetchPolicy`."""
+
+    def __init__(
+        self, policy: FetchPolicy | None = None, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.policy = policy or FetchPolicy()
+        self._client = httpx.Client(
+            timeout=self.policy.timeout_seconds,
+            follow_redirects=False,
+            transport=transport,
+            headers={"User-Agent": "Osaamispassi-verifier/0.1"},
+        )
+
+    def get(self, url: str, *, accept: str = "application/json") -> bytes:
+        """GET a URL, following at most `max_redirects` checked redirects.
+
+        Raises:
+            UrlNotAllowed: The URL (or a redirect target) is not allowed.
+            FetchError: Time-out, network error, non-200 status or a too large body.
+        """
+        current = url
+        for _ in range(self.policy.max_redirects + 1):
+            check_url(current, self.policy)
+            try:
+                with self._client.stream("GET", current, headers={"Accept": accept}) as resp:
+                    if resp.is_redirect:
+                        location = resp.headers.get("location")
+                        if not location:
+                            raise FetchError(f"{current} redirected without a location.")
+                        current = urljoin(current, location)
+                        continue
+                    if resp.status_code != 200:
+                        raise FetchError(f"{current} answered with status {resp.status_code}.")
+                    declared = resp.headers.get("content-length")
+                    if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
+                        raise FetchError(f"{current} is larger than {self.policy.max_bytes} bytes.")
+                    body = bytearray()
+                    for chunk in resp.iter_bytes():
+                        body += chunk
+                        if len(body) > self.policy.max_bytes:
+                            raise FetchError(
+                                f"{current} is larger than {self.policy.max_bytes} bytes."
+                            )
+                    return bytes(body)
+            except httpx.TimeoutException as exc:
+                raise FetchError(f"{current} did not answer in time.") from exc
+            except httpx.HTTPError as exc:
+                raise FetchError(f"{current} could not be fetched: {exc}") from exc
+        raise FetchError(f"{url} redirected too many times.")

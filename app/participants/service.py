@@ -1,0 +1,54 @@
+"""Participants: the least data that works (name on the badge, optional e-mail, period)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session
+
+from app.audit import service as audit
+from app.errors import ValidationFailed
+from app.models import Organization, Participant
+from app.users.service import normalise_email
+
+MAX_NAME = 200
+
+
+def create_participant(
+    session: Session,
+    *,
+    organization: Organization,
+    display_name: str,
+    email: str | None = None,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    created_by_id: int | None = None,
+) -> Participant:
+    """Create a participant of the organization."""
+    display_name = " ".join(display_name.split())
+    if not display_name:
+        raise ValidationFailed("Give the name as the person wants it on the badge.")
+    if len(display_name) > MAX_NAME:
+        raise ValidationFailed(f"The name can have at most {MAX_NAME} characters.")
+    if period_start and period_end and period_end < period_start:
+        raise ValidationFailed("The workshop period cannot end before it starts.")
+    assert organization.id is not None
+    participant = Participant(
+        organization_id=organization.id,
+        display_name=display_name,
+        email=normalise_email(email) if email and email.strip() else None,
+        period_start=period_start,
+        period_end=period_end,
+        created_by_id=created_by_id,
+    )
+    session.add(participant)
+    session.flush()
+    audit.record(
+        session,
+        action="participant.create",
+        organization_id=organization.id,
+        actor_user_id=created_by_id,
+        object_type="participant",
+        object_id=participant.id,
+    )
+    return participant

@@ -1,0 +1,158 @@
+"""Shared fixtures: a migrated database per backend (SQLite and PostgreSQL), one rolled-back
+transaction per test, and an app wired to that transaction.
+
+PostgreSQL is used when reachable at TEST_DATABASE_URL. With REQUIRE_POSTGRES=1 (set by
+.ci/run) an unreachable server fails the PostgreSQL tests instead of skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import make_engine
+from app.deps import get_session
+from app.main import create_app
+from app.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+STANDARDS = Path(os.environ.get("OSAAMISPASSI_STANDARDS_DIR", ROOT.parent / "shared" / "standards"))
+TEST_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _postgres_url(schema: str) -> str:
+    sep = "&" if "?" in TEST_DATABASE_URL else "?"
+    return f"{TEST_DATABASE_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = create_engine(TEST_DATABASE_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except OperationalError as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+@pytest.fixture(scope="session")
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A freshly migrated database of the requested backend, for the whole test run."""
+    backend = request.param
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        upgrade(url)
+        yield url
+        return
+    problem = _postgres_available()
+    if problem:
+        message = f"PostgreSQL not reachable at {TEST_DATABASE_URL}: {problem}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+    schema = f"t_{secrets.token_hex(4)}"
+    admin = create_engine(TEST_DATABASE_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = _postgres_url(schema)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "database_url",
+            [
+                pytest.param(b, marks=[pytest.mark.postgres] if b == "postgresql" else [])
+                for b in BACKENDS
+            ],
+            indirect=True,
+            scope="session",
+        )
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    conn = engine.connect()
+    trans = conn.begin()
+    try:
+        yield conn
+    finally:
+        trans.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """A session whose commits become savepoints of the test's outer transaction."""
+    with Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as sess:
+        yield sess
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        base_url="https://passi.test",
+        contexts_dir=STANDARDS / "contexts",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, connection: Connection) -> FastAPI:
+    application = create_app(settings)
+
+    def session_override() -> Iterator[Session]:
+        with Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ) as sess:
+            try:
+                yield sess
+                sess.commit()
+            except BaseException:
+                sess.rollback()
+                raise
+
+    application.dependency_overrides[get_session] = session_override
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="https://passi.test") as test_client:
+        yield test_client
