@@ -95,6 +95,29 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         )
 
 
+@pytest.fixture
+def committed_postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL schema of its own, for tests that commit (concurrency tests)."""
+    problem = _postgres_available()
+    if problem:
+        message = f"PostgreSQL not reachable at {TEST_DATABASE_URL}: {problem}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+    schema = f"c_{secrets.token_hex(4)}"
+    admin = create_engine(TEST_DATABASE_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = _postgres_url(schema)
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     eng = make_engine(database_url)
@@ -156,3 +179,17 @@ def app(settings: Settings, connection: Connection) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="https://passi.test") as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def credential_schema_validator() -> object:
+    """The official OB 3.0 AchievementCredential JSON Schema (read from shared/, not copied)."""
+    import json
+
+    import jsonschema
+
+    path = STANDARDS / "schemas" / "ob_v3p0_achievementcredential_schema.json"
+    if not path.exists():
+        pytest.skip(f"official OB 3.0 schema not found at {path}")
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    return jsonschema.Draft201909Validator(schema)

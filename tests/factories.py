@@ -1,0 +1,44 @@
+"""Factory functions for rows, used across the tests."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from sqlmodel import Session
+
+from app.catalog.loader import load_catalog
+from app.catalog.service import sync_catalog
+from app.config import Settings
+from app.models import Organization, Participant, User
+from app.models.base import utcnow
+from app.models.users import Role
+from app.organizations.service import create_organization
+from app.participants.service import create_participant
+from app.users.service import create_user
+
+ROOT = Path(__file__).resolve().parent.parent
+_counter = itertools.count(1)
+PASSWORD = "test-password-123"
+
+
+def load_real_catalog(session: Session) -> None:
+    sync_catalog(session, catalog=load_catalog(ROOT), now=utcnow())
+
+
+def make_org(session: Session, settings: Settings, slug: str | None = None) -> Organization:
+    slug = slug or f"org-{next(_counter)}"
+    return create_organization(session, settings=settings, slug=slug, name=f"Säätiö {slug}",
+                               url=f"https://{slug}.example.fi", email=f"info@{slug}.example.fi")
+
+
+def make_user(session: Session, org: Organization, role: Role = Role.coach) -> User:
+    n = next(_counter)
+    return create_user(session, organization=org, email=f"user{n}@{org.slug}.example.fi",
+                       display_name=f"Valmentaja {n}", password=PASSWORD, role=role)
+
+
+def make_participant(session: Session, org: Organization, email: str | None = None
+                     ) -> Participant:
+    return create_participant(session, organization=org, display_name=f"Osallistuja "
+                              f"{next(_counter)}", email=email)
