@@ -4,6 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
+# Pinned JSON-LD contexts are read from CONTEXTS_DIR when set; beside a checkout of the
+# project's shared/ folder that is the default. Without it they are fetched once from their
+# canonical URLs, checked against their pinned SHA-256 and cached under var/contexts.
+CONTEXTS_DIR ?= $(wildcard $(CURDIR)/../shared/standards/contexts)
+export CONTEXTS_DIR
+
 .PHONY: run test install lint typecheck pytest openapi catalog-validate bench clean
 
 $(STAMP): requirements.lock pyproject.toml

@@ -20,11 +20,13 @@ catalog_app = typer.Typer(help="The badge catalog (badges/ and criteria/).", no_
 org_app = typer.Typer(help="Issuing organizations.", no_args_is_help=True)
 user_app = typer.Typer(help="Admins and coaches.", no_args_is_help=True)
 participant_app = typer.Typer(help="Participants.", no_args_is_help=True)
+keys_app = typer.Typer(help="Signing keys of an organization.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(participant_app, name="participant")
+app.add_typer(keys_app, name="keys")
 
 
 def load_settings() -> Settings:
@@ -200,6 +202,36 @@ def participant_create(
                 session, organization=organization, display_name=name, email=email
             )
             typer.echo(f"participant {participant.public_id} created")
+    except AppError as exc:
+        fail(exc.detail)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    org: Annotated[str, typer.Argument(help="Organization slug")],
+    compromised: Annotated[
+        list[str] | None,
+        typer.Option("--compromised", help="Key id (e.g. key-1) to withdraw; repeatable"),
+    ] = None,
+) -> None:
+    """Retire the active keys and create new ones; withdraw compromised keys.
+
+    Credentials signed with a retired key keep verifying; those signed with a compromised
+    key stop verifying.
+    """
+    from app.db import get_engine, transaction
+    from app.errors import AppError
+    from app.organizations.service import get_organization, rotate_keys
+
+    settings = load_settings()
+    try:
+        with transaction(get_engine(settings)) as session:
+            organization = get_organization(session, org)
+            new = rotate_keys(session, settings=settings, organization=organization,
+                              compromised=compromised or [])
+            typer.echo("new active keys: " + ", ".join(k.key_id for k in new))
+            if compromised:
+                typer.echo("withdrawn: " + ", ".join(compromised))
     except AppError as exc:
         fail(exc.detail)
 

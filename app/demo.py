@@ -66,10 +66,13 @@ def create_demo(settings: Settings) -> list[str]:
                     role=role,
                 )
         participants = _participants(session, organization.id)
-        for name, email in DEMO_PARTICIPANTS:
+        for name, participant_email in DEMO_PARTICIPANTS:
             if name not in participants:
                 participants[name] = create_participant(
-                    session, organization=organization, display_name=name, email=email
+                    session,
+                    organization=organization,
+                    display_name=name,
+                    email=participant_email,
                 )
         coach = user_by_email(session, DEMO_USERS[1][0])
         assert coach is not None

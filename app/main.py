@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
-from app.api import health
+from app.api import health, public
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import get_engine
 from app.handlers import install_error_handlers
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = get_engine(settings)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(public.router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.add_middleware(RequestContextMiddleware, hsts=settings.public_origin.startswith("https://"))
     return app

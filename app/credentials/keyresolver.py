@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.keys import PublicKey
@@ -32,7 +32,7 @@ def local_key_resolver(session: Session, settings: Settings) -> PublicKeyResolve
         slug = did.removeprefix(prefix)
         row = session.exec(
             select(SigningKey)
-            .join(Organization, Organization.id == SigningKey.organization_id)  # type: ignore[arg-type]
+            .join(Organization, col(Organization.id) == col(SigningKey.organization_id))
             .where(Organization.slug == slug)
             .where(SigningKey.key_id == fragment)
         ).first()

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.catalog.schemas import Badge
@@ -77,12 +77,13 @@ def alignments_for(session: Session, version: BadgeVersion) -> list[Alignment]:
     rows = session.exec(
         select(SkillRequirement, QualificationUnit, Qualification)
         .join(
-            BadgeVersionRequirement, BadgeVersionRequirement.requirement_id == SkillRequirement.id
-        )  # type: ignore[arg-type]
-        .join(QualificationUnit, QualificationUnit.id == SkillRequirement.unit_id)  # type: ignore[arg-type]
-        .join(Qualification, Qualification.id == QualificationUnit.qualification_id)  # type: ignore[arg-type]
+            BadgeVersionRequirement,
+            col(BadgeVersionRequirement.requirement_id) == col(SkillRequirement.id),
+        )
+        .join(QualificationUnit, col(QualificationUnit.id) == col(SkillRequirement.unit_id))
+        .join(Qualification, col(Qualification.id) == col(QualificationUnit.qualification_id))
         .where(BadgeVersionRequirement.badge_version_id == version.id)
-        .order_by(QualificationUnit.code, SkillRequirement.key)  # type: ignore[arg-type]
+        .order_by(col(QualificationUnit.code), col(SkillRequirement.key))
     ).all()
     units: dict[str, Alignment] = {}
     requirements: list[Alignment] = []

@@ -23,8 +23,8 @@ from app.vc.statuslist import MIN_LIST_SIZE, build_status_list_credential, new_b
 # cheap to find and the list keeps hiding who is who.
 FILL_LIMIT = 0.5
 MAX_ATTEMPTS = 32
-# How long verifiers may cache a status list credential.
-STATUS_LIST_TTL = timedelta(minutes=5)
+# How long verifiers and proxies may cache a status list credential (HTTP max-age).
+STATUS_LIST_MAX_AGE = timedelta(minutes=1)
 
 
 def list_url(settings: Settings, status_list: StatusList) -> str:
@@ -105,7 +105,11 @@ def allocate_index(
 def status_list_credential(
     session: Session, settings: Settings, status_list: StatusList, now: datetime
 ) -> dict[str, Any]:
-    """The signed BitstringStatusListCredential of a list, as it is now."""
+    """The signed BitstringStatusListCredential of a list, re-signed only when bits changed."""
+    if status_list.signed_credential is not None and (
+        status_list.signed_version == status_list.version
+    ):
+        return status_list.signed_credential
     organization = session.get(Organization, status_list.organization_id)
     assert organization is not None
     unsigned = build_status_list_credential(
@@ -114,13 +118,17 @@ def status_list_credential(
         purpose=status_list.purpose,
         bits=status_list.bits,
         valid_from=now,
-        valid_until=now + STATUS_LIST_TTL,
     )
     signer = signer_for(session, settings, organization, KeyPurpose.data_integrity)
-    return dataintegrity.add_proof(
+    signed = dataintegrity.add_proof(
         unsigned,
         signer=signer,
         verification_method=signer.key_id,
         created=now,
         document_loader=document_loader(settings),
     )
+    status_list.signed_credential = signed
+    status_list.signed_version = status_list.version
+    session.add(status_list)
+    session.flush()
+    return signed

@@ -44,7 +44,10 @@ class StatusList(SQLModel, table=True):
     sequence: int = Field(default=1)
     size: int = Field(default=131072)
     bits: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    version: int = Field(default=1)  # bumped on every change; used for caching
+    version: int = Field(default=1)  # bumped on every change of the bits
+    # The signed list credential for `signed_version`; re-signed when the bits change.
+    signed_credential: dict[str, Any] | None = json_field(nullable=True)
+    signed_version: int = Field(default=0)
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
