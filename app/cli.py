@@ -21,12 +21,14 @@ org_app = typer.Typer(help="Issuing organizations.", no_args_is_help=True)
 user_app = typer.Typer(help="Admins and coaches.", no_args_is_help=True)
 participant_app = typer.Typer(help="Participants.", no_args_is_help=True)
 keys_app = typer.Typer(help="Signing keys of an organization.", no_args_is_help=True)
+credential_app = typer.Typer(help="Issued credentials.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(participant_app, name="participant")
 app.add_typer(keys_app, name="keys")
+app.add_typer(credential_app, name="credential")
 
 
 def load_settings() -> Settings:
@@ -227,13 +229,181 @@ def keys_rotate(
     try:
         with transaction(get_engine(settings)) as session:
             organization = get_organization(session, org)
-            new = rotate_keys(session, settings=settings, organization=organization,
-                              compromised=compromised or [])
+            new = rotate_keys(
+                session, settings=settings, organization=organization, compromised=compromised or []
+            )
             typer.echo("new active keys: " + ", ".join(k.key_id for k in new))
             if compromised:
                 typer.echo("withdrawn: " + ", ".join(compromised))
     except AppError as exc:
         fail(exc.detail)
+
+
+@app.command("verify")
+def verify_command(
+    paths: Annotated[list[Path], typer.Argument(help="Credential files: JSON, JWT, PNG or SVG")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON")] = False,
+    now: Annotated[
+        str | None, typer.Option(help="Verify as of this time (ISO 8601 with time zone)")
+    ] = None,
+    document: Annotated[
+        list[str] | None,
+        typer.Option(help="URL=FILE: use FILE for URL instead of fetching it; repeatable"),
+    ] = None,
+    recipient: Annotated[
+        str | None, typer.Option(help="Check the credential was issued to this e-mail")
+    ] = None,
+) -> None:
+    """Verify credentials of any issuer. Exit 0 when all verify, 1 otherwise, 2 on misuse."""
+    import json
+    from dataclasses import asdict
+
+    from app.db import get_engine, transaction
+    from app.models.base import utcnow
+    from app.vc.dates import parse_datetime
+    from app.verification.service import verify
+
+    settings = load_settings()
+    try:
+        moment = parse_datetime(now) if now else utcnow()
+    except ValueError:
+        fail("--now must be an ISO 8601 time with a time zone, e.g. 2026-01-01T00:00:00Z", 2)
+    offline: dict[str, dict[str, object]] = {}
+    for item in document or []:
+        url, sep, file_name = item.partition("=")
+        if not sep or not url or not file_name:
+            fail(f"--document must be URL=FILE, not {item!r}", 2)
+        try:
+            loaded = json.loads(Path(file_name).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            fail(f"cannot read {file_name}: {exc}", 2)
+        if not isinstance(loaded, dict):
+            fail(f"{file_name} must hold a JSON object", 2)
+        offline[url] = loaded
+    all_ok = True
+    outputs = []
+    with transaction(get_engine(settings)) as session:
+        for path in paths:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                fail(f"cannot read {path}: {exc}", 2)
+            result = verify(
+                session, settings, data, now=moment, recipient_email=recipient, offline=offline
+            )
+            all_ok = all_ok and result.verified
+            if as_json:
+                outputs.append(
+                    {
+                        "file": str(path),
+                        "verified": result.verified,
+                        "format": result.input_format,
+                        "proof": result.proof_format,
+                        "checks": [asdict(c) for c in result.checks],
+                    }
+                )
+            else:
+                typer.echo(f"{path}: {'VERIFIED' if result.verified else 'NOT VERIFIED'}")
+                for c in result.checks:
+                    typer.echo(f"  [{c.status}] {c.id}: {c.message}")
+    if as_json:
+        typer.echo(json.dumps(outputs, ensure_ascii=False, indent=2, default=str))
+    raise typer.Exit(0 if all_ok else 1)
+
+
+@app.command("award")
+def award_command(
+    org: Annotated[str, typer.Option(help="Organization slug")],
+    coach: Annotated[str, typer.Option(help="E-mail of the coach who observed")],
+    participant: Annotated[str, typer.Option(help="Participant id (uuid)")],
+    badge: Annotated[str, typer.Option(help="Badge slug")],
+    narrative: Annotated[str, typer.Option(help="What the person did, where and when")],
+    criterion: Annotated[
+        list[str] | None,
+        typer.Option(help="Observed criterion id; repeat for each (all are required)"),
+    ] = None,
+    all_criteria: Annotated[
+        bool, typer.Option("--all-criteria", help="Confirm that every criterion was observed")
+    ] = False,
+) -> None:
+    """Issue a credential from the command line (both proof forms)."""
+    import secrets as _secrets
+
+    from sqlmodel import select
+
+    from app.awards.service import AwardRequest, _current_version, award_badge
+    from app.db import get_engine, transaction
+    from app.errors import AppError
+    from app.models import Participant
+    from app.models.base import utcnow
+    from app.organizations.service import get_organization
+    from app.users.service import user_by_email
+
+    settings = load_settings()
+    try:
+        with transaction(get_engine(settings)) as session:
+            organization = get_organization(session, org)
+            user = user_by_email(session, coach)
+            if user is None or user.organization_id != organization.id:
+                fail(f"{coach} is not a user of {org}", 2)
+            assert user is not None
+            person = session.exec(
+                select(Participant).where(Participant.public_id == participant)
+            ).first()
+            if person is None or person.id is None:
+                fail(f"no participant {participant}", 2)
+            assert person is not None and person.id is not None
+            observed = list(criterion or [])
+            if all_criteria:
+                observed = [
+                    c["id"] for c in _current_version(session, badge)[1].definition["criteria"]
+                ]
+            _, credential = award_badge(
+                session,
+                settings,
+                coach=user,
+                now=utcnow(),
+                request=AwardRequest(
+                    participant_id=person.id,
+                    badge_slug=badge,
+                    criteria_observed=observed,
+                    narrative=narrative,
+                    idempotency_key=_secrets.token_hex(16),
+                ),
+            )
+            typer.echo(credential.public_id)
+    except AppError as exc:
+        fail(exc.detail)
+
+
+@credential_app.command("export")
+def credential_export(
+    credential_id: Annotated[str, typer.Argument(help="Credential id (uuid)")],
+    fmt: Annotated[str, typer.Option("--format", help="json, jwt, png or svg")] = "json",
+    out: Annotated[
+        Path | None, typer.Option(help="File to write (default: standard output)")
+    ] = None,
+) -> None:
+    """Write a credential out as JSON-LD, VC-JWT or a baked PNG or SVG image."""
+    from app.credentials.export import export_credential
+    from app.db import get_engine, transaction
+    from app.errors import AppError
+
+    settings = load_settings()
+    if fmt not in {"json", "jwt", "png", "svg"}:
+        fail("--format must be json, jwt, png or svg", 2)
+    try:
+        with transaction(get_engine(settings)) as session:
+            data, _media_type = export_credential(session, credential_id, fmt)
+    except AppError as exc:
+        fail(exc.detail)
+    if out is None:
+        if fmt == "png":
+            fail("a PNG needs --out FILE", 2)
+        typer.echo(data.decode("utf-8"), nl=False)
+    else:
+        out.write_bytes(data)
+        typer.echo(f"written {out}", err=True)
 
 
 @app.command("demo")

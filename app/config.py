@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET_KEY
     key_encryption_key: str = DEV_KEY_ENCRYPTION_KEY
     contexts_dir: Path | None = None
+    schemas_dir: Path | None = None
+    # Offline documents for verification (DID documents, key documents, status lists):
+    # a folder of JSON files and an index `documents.json` mapping URL -> file name.
+    documents_dir: Path | None = None
+    # Only for tests and local development: allow fetching from loopback addresses.
+    fetch_allow_loopback: bool = False
     context_cache_dir: Path = PROJECT_ROOT / "var" / "contexts"
     catalog_dir: Path = PROJECT_ROOT
     log_level: str = "INFO"

@@ -153,6 +153,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         base_url="https://passi.test",
         contexts_dir=STANDARDS / "contexts",
+        schemas_dir=STANDARDS / "schemas",
     )
 
 

@@ -28,17 +28,29 @@ def load_real_catalog(session: Session) -> None:
 
 def make_org(session: Session, settings: Settings, slug: str | None = None) -> Organization:
     slug = slug or f"org-{next(_counter)}"
-    return create_organization(session, settings=settings, slug=slug, name=f"Säätiö {slug}",
-                               url=f"https://{slug}.example.fi", email=f"info@{slug}.example.fi")
+    return create_organization(
+        session,
+        settings=settings,
+        slug=slug,
+        name=f"Säätiö {slug}",
+        url=f"https://{slug}.example.fi",
+        email=f"info@{slug}.example.fi",
+    )
 
 
 def make_user(session: Session, org: Organization, role: Role = Role.coach) -> User:
     n = next(_counter)
-    return create_user(session, organization=org, email=f"user{n}@{org.slug}.example.fi",
-                       display_name=f"Valmentaja {n}", password=PASSWORD, role=role)
+    return create_user(
+        session,
+        organization=org,
+        email=f"user{n}@{org.slug}.example.fi",
+        display_name=f"Valmentaja {n}",
+        password=PASSWORD,
+        role=role,
+    )
 
 
-def make_participant(session: Session, org: Organization, email: str | None = None
-                     ) -> Participant:
-    return create_participant(session, organization=org, display_name=f"Osallistuja "
-                              f"{next(_counter)}", email=email)
+def make_participant(session: Session, org: Organization, email: str | None = None) -> Participant:
+    return create_participant(
+        session, organization=org, display_name=f"Osallistuja {next(_counter)}", email=email
+    )

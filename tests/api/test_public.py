@@ -34,21 +34,38 @@ def issued(session: Session, settings: Settings) -> dict[str, Any]:
     from app.awards.service import _current_version
 
     criteria = [c["id"] for c in _current_version(session, "puutyo-1")[1].definition["criteria"]]
-    _, credential = award_badge(session, settings, coach=coach, now=NOW, request=AwardRequest(
-        participant_id=participant.id, badge_slug="puutyo-1", criteria_observed=criteria,
-        narrative="Teki hyllyn.", idempotency_key="x"))
+    _, credential = award_badge(
+        session,
+        settings,
+        coach=coach,
+        now=NOW,
+        request=AwardRequest(
+            participant_id=participant.id,
+            badge_slug="puutyo-1",
+            criteria_observed=criteria,
+            narrative="Teki hyllyn.",
+            idempotency_key="x",
+        ),
+    )
     session.commit()
-    return {"org": org, "coach": coach, "participant": participant, "credential": credential,
-            "criteria": criteria}
+    return {
+        "org": org,
+        "coach": coach,
+        "participant": participant,
+        "credential": credential,
+        "criteria": criteria,
+    }
 
 
 def _verify(session: Session, settings: Settings, credential: Credential) -> Any:
-    return verify_proof(credential.json_ld, public_key_resolver=local_key_resolver(
-        session, settings), document_loader=document_loader(settings))
+    return verify_proof(
+        credential.json_ld,
+        public_key_resolver=local_key_resolver(session, settings),
+        document_loader=document_loader(settings),
+    )
 
 
-def test_did_document_lists_multikey_and_jwk(client: TestClient, issued: dict[str, Any]
-                                             ) -> None:
+def test_did_document_lists_multikey_and_jwk(client: TestClient, issued: dict[str, Any]) -> None:
     response = client.get("/orgs/eduro/did.json")
     assert response.status_code == 200
     doc = response.json()
@@ -88,17 +105,20 @@ def test_revocation_flips_the_bit_in_the_signed_list(
     bits = decode_list(before.json()["credentialSubject"]["encodedList"])
     assert not get_bit(bits, credential.status_index)
     assert client.get(path, headers={"if-none-match": etag}).status_code == 304
-    revoke_credential(session, settings, credential=credential, reason="virhe",
-                      actor_user_id=None, now=NOW)
+    revoke_credential(
+        session, settings, credential=credential, reason="virhe", actor_user_id=None, now=NOW
+    )
     session.commit()
     after = client.get(path, headers={"if-none-match": etag})
     assert after.status_code == 200
     body = after.json()
-    assert get_bit(decode_list(body["credentialSubject"]["encodedList"]),
-                   credential.status_index)
+    assert get_bit(decode_list(body["credentialSubject"]["encodedList"]), credential.status_index)
     assert "virhe" not in after.text
-    list_check = verify_proof(body, public_key_resolver=local_key_resolver(session, settings),
-                              document_loader=document_loader(settings))
+    list_check = verify_proof(
+        body,
+        public_key_resolver=local_key_resolver(session, settings),
+        document_loader=document_loader(settings),
+    )
     assert list_check.verified, list_check.reasons
 
 

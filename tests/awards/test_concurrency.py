@@ -24,8 +24,12 @@ WORKERS, PER_WORKER = 6, 5
 def test_concurrent_issuers_get_distinct_indexes(
     committed_postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(environment="test", database_url=committed_postgres_url,
-                        base_url="https://passi.test", contexts_dir=STANDARDS / "contexts")
+    settings = Settings(
+        environment="test",
+        database_url=committed_postgres_url,
+        base_url="https://passi.test",
+        contexts_dir=STANDARDS / "contexts",
+    )
     engine = make_engine(committed_postgres_url)
     with transaction(engine) as session:
         load_real_catalog(session)
@@ -35,8 +39,9 @@ def test_concurrent_issuers_get_distinct_indexes(
     from app.awards.service import _current_version
 
     with Session(engine) as session:
-        criteria = [c["id"] for c in _current_version(session, "puutyo-1")[1].definition[
-            "criteria"]]
+        criteria = [
+            c["id"] for c in _current_version(session, "puutyo-1")[1].definition["criteria"]
+        ]
 
     # Draw indexes from a tiny range so that concurrent issuers really collide and the
     # unique constraint plus retry is what keeps them apart.
@@ -50,13 +55,19 @@ def test_concurrent_issuers_get_distinct_indexes(
                 coach = session.get(User, coach_id)
                 participant = session.get(Participant, participant_ids[worker])
                 assert coach is not None and participant is not None
-                _, credential = award_badge(session, settings, coach=coach, now=NOW,
-                                            request=AwardRequest(
-                                                participant_id=participant_ids[worker],
-                                                badge_slug="puutyo-1",
-                                                criteria_observed=criteria,
-                                                narrative="Rakensi hyllyn.",
-                                                idempotency_key=f"w{worker}-{n}"))
+                _, credential = award_badge(
+                    session,
+                    settings,
+                    coach=coach,
+                    now=NOW,
+                    request=AwardRequest(
+                        participant_id=participant_ids[worker],
+                        badge_slug="puutyo-1",
+                        criteria_observed=criteria,
+                        narrative="Rakensi hyllyn.",
+                        idempotency_key=f"w{worker}-{n}",
+                    ),
+                )
                 indexes.append(credential.status_index)
         return indexes
 

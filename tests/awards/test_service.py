@@ -31,8 +31,10 @@ def _criteria(session: Session, slug: str) -> list[str]:
 
 def _request(participant_id: int, key: str = "k1", **kw: Any) -> AwardRequest:
     data: dict[str, Any] = {
-        "participant_id": participant_id, "badge_slug": "puutyo-1",
-        "criteria_observed": kw.pop("criteria", None), "narrative": "Teki linnunpöntön.",
+        "participant_id": participant_id,
+        "badge_slug": "puutyo-1",
+        "criteria_observed": kw.pop("criteria", None),
+        "narrative": "Teki linnunpöntön.",
         "idempotency_key": key,
     }
     data.update(kw)
@@ -43,19 +45,27 @@ def _request(participant_id: int, key: str = "k1", **kw: Any) -> AwardRequest:
 def world(session: Session, settings: Settings) -> dict[str, Any]:
     load_real_catalog(session)
     org = make_org(session, settings)
-    return {"org": org, "coach": make_user(session, org),
-            "participant": make_participant(session, org, email="Aino@Example.fi"),
-            "criteria": _criteria(session, "puutyo-1")}
+    return {
+        "org": org,
+        "coach": make_user(session, org),
+        "participant": make_participant(session, org, email="Aino@Example.fi"),
+        "criteria": _criteria(session, "puutyo-1"),
+    }
 
 
 def test_award_issues_a_valid_signed_credential(
-    session: Session, settings: Settings, world: dict[str, Any],
+    session: Session,
+    settings: Settings,
+    world: dict[str, Any],
     credential_schema_validator: Any,
 ) -> None:
-    req = _request(world["participant"].id, criteria=world["criteria"],
-                   activity_start=date(2026, 10, 1), activity_end=date(2026, 10, 30))
-    award, credential = award_badge(session, settings, coach=world["coach"], request=req,
-                                    now=NOW)
+    req = _request(
+        world["participant"].id,
+        criteria=world["criteria"],
+        activity_start=date(2026, 10, 1),
+        activity_end=date(2026, 10, 30),
+    )
+    _, credential = award_badge(session, settings, coach=world["coach"], request=req, now=NOW)
     doc = credential.json_ld
     errors = [e.message for e in credential_schema_validator.iter_errors(doc)]
     assert errors == []
@@ -72,22 +82,27 @@ def test_award_issues_a_valid_signed_credential(
     assert doc["credentialStatus"]["statusListIndex"] == str(credential.status_index)
 
     resolver = local_key_resolver(session, settings)
-    result = verify_proof(doc, public_key_resolver=resolver,
-                          document_loader=document_loader(settings))
+    result = verify_proof(
+        doc, public_key_resolver=resolver, document_loader=document_loader(settings)
+    )
     assert result.verified, result.reasons
-    jwt_result = verify_vc_jwt(credential.jwt, public_key_resolver=resolver,
-                               require_claims=True, now=NOW)
+    jwt_result = verify_vc_jwt(
+        credential.jwt, public_key_resolver=resolver, require_claims=True, now=NOW
+    )
     assert jwt_result.verified, jwt_result.errors
     assert jwt_result.credential is not None
     assert jwt_result.credential["id"] == doc["id"]
 
     tampered = {**doc, "name": doc["name"] + "!"}
-    assert not verify_proof(tampered, public_key_resolver=resolver,
-                            document_loader=document_loader(settings)).verified
+    assert not verify_proof(
+        tampered, public_key_resolver=resolver, document_loader=document_loader(settings)
+    ).verified
 
 
 def test_every_catalog_badge_issues_a_schema_valid_credential(
-    session: Session, settings: Settings, world: dict[str, Any],
+    session: Session,
+    settings: Settings,
+    world: dict[str, Any],
     credential_schema_validator: Any,
 ) -> None:
     from app.catalog.repository import active_badge_versions
@@ -95,10 +110,13 @@ def test_every_catalog_badge_issues_a_schema_valid_credential(
     versions = active_badge_versions(session)
     assert len(versions) >= 20
     for n, (badge, _version) in enumerate(versions):
-        req = _request(world["participant"].id, key=f"all-{n}", badge_slug=badge.slug,
-                       criteria=_criteria(session, badge.slug))
-        _, credential = award_badge(session, settings, coach=world["coach"], request=req,
-                                    now=NOW)
+        req = _request(
+            world["participant"].id,
+            key=f"all-{n}",
+            badge_slug=badge.slug,
+            criteria=_criteria(session, badge.slug),
+        )
+        _, credential = award_badge(session, settings, coach=world["coach"], request=req, now=NOW)
         errors = [e.message for e in credential_schema_validator.iter_errors(credential.json_ld)]
         assert errors == [], badge.slug
         assert credential.json_ld["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
@@ -137,7 +155,8 @@ def test_participant_of_another_organization_is_not_found(
 def test_badge_with_validity_gets_valid_until(
     session: Session, settings: Settings, world: dict[str, Any]
 ) -> None:
-    req = _request(world["participant"].id, badge_slug="keittio-1",
-                   criteria=_criteria(session, "keittio-1"))
+    req = _request(
+        world["participant"].id, badge_slug="keittio-1", criteria=_criteria(session, "keittio-1")
+    )
     _, credential = award_badge(session, settings, coach=world["coach"], request=req, now=NOW)
     assert credential.json_ld["validUntil"] == "2029-11-02T09:30:00Z"

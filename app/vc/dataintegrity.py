@@ -1,0 +1,413 @@
+"""Data Integrity proofs with the ``eddsa-rdfc-2022`` cryptosuite (W3C vc-di-eddsa).
+
+Sign:
+    1. transform: canonicalize the document without ``proof`` (RDFC-1.0, strict);
+    2. proof config: the proof options (no ``proofValue``) with the document's
+       ``@context``, canonicalized;
+    3. hash: SHA-256 of each;
+    4. sign ``proofConfigHash || transformedDocumentHash`` with Ed25519;
+    5. ``proofValue`` = ``"z" + base58btc(signature)``.
+
+Verify repeats 1-4 for each proof of a proof set and checks the signature with a key
+from the injected resolver. The legacy ``eddsa-2022`` name (VCDM 1.1-era badges) is the
+same algorithm and is accepted for verification only.
+
+A proof set verifies when at least one proof verifies and no ``DataIntegrityProof`` with a
+supported cryptosuite fails. Proofs of other types or cryptosuites are reported as
+``"unsupported"`` and neither count for nor against (the 1EdTech validator accepts such
+sets, e.g. its ``simple-multiple-proofs`` vector).
+
+Binding the verification method to the credential's issuer (is this key really the
+issuer's?) is the resolver's job: resolve only from the issuer's own controller document.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from app.vc.canonical import canonicalize
+from app.vc.dates import format_datetime, parse_datetime
+from app.vc.errors import KeyResolutionError, MultibaseError, SigningError, VCError
+from app.vc.multibase import multibase_decode, multibase_encode
+from app.vc.types import DocumentLoaderFn, JsonObject, PublicKeyResolver, Signer
+
+CRYPTOSUITE = "eddsa-rdfc-2022"
+"""The cryptosuite used for signing."""
+LEGACY_CRYPTOSUITES = frozenset({"eddsa-2022"})
+"""Older names of the same algorithm, accepted when verifying."""
+PROOF_TYPE = "DataIntegrityProof"
+
+
+@dataclass(frozen=True)
+class HashData:
+    """The intermediate values of ``eddsa-rdfc-2022`` (exposed for test vectors).
+
+    Attributes:
+        document_nquads: Canonical N-Quads of the document without proof.
+        proof_nquads: Canonical N-Quads of the proof configuration.
+        document_hash: SHA-256 of ``document_nquads``.
+        proof_hash: SHA-256 of ``proof_nquads``.
+    """
+
+    document_nquads: str
+    proof_nquads: str
+    document_hash: bytes
+    proof_hash: bytes
+
+    @property
+    def data_to_sign(self) -> bytes:
+        """``proof_hash || document_hash``: the bytes given to Ed25519."""
+        return self.proof_hash + self.document_hash
+
+
+def _proof_config(proof_options: Mapping[str, Any], document: Mapping[str, Any]) -> JsonObject:
+    config = {k: v for k, v in proof_options.items() if k != "proofValue"}
+    if "@context" in document:
+        config["@context"] = document["@context"]
+    return config
+
+
+def _unsecured(document: Mapping[str, Any]) -> JsonObject:
+    return {k: v for k, v in document.items() if k != "proof"}
+
+
+def _sha256(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def hash_data(
+    document: Mapping[str, Any],
+    proof_options: Mapping[str, Any],
+    *,
+    document_loader: DocumentLoaderFn,
+) -> HashData:
+    """Compute the transform / proof-config / hash steps of ``eddsa-rdfc-2022``.
+
+    Args:
+        document: The document; any ``proof`` member is ignored.
+        proof_options: The proof object (``proofValue`` is ignored; ``@context`` is set
+            to the document's).
+        document_loader: The JSON-LD document loader.
+
+    Returns:
+        The canonical forms and their hashes.
+
+    Raises:
+        CanonicalizationError: If either part fails the strict checks.
+        ContextError: If a context cannot be loaded.
+    """
+    doc_nq = canonicalize(_unsecured(document), document_loader=document_loader)
+    proof_nq = canonicalize(_proof_config(proof_options, document), document_loader=document_loader)
+    return HashData(doc_nq, proof_nq, _sha256(doc_nq), _sha256(proof_nq))
+
+
+def add_proof(
+    document: Mapping[str, Any],
+    *,
+    signer: Signer,
+    verification_method: str,
+    created: datetime,
+    document_loader: DocumentLoaderFn,
+    proof_purpose: str = "assertionMethod",
+    proof_id: str | None = None,
+    expires: datetime | None = None,
+    proof_as_list: bool = True,
+) -> JsonObject:
+    """Sign a document with a ``DataIntegrityProof`` / ``eddsa-rdfc-2022`` proof.
+
+    The input is never modified. Existing proofs are kept (a proof set): the new proof
+    is computed over the document without them and appended.
+
+    Args:
+        document: The unsigned credential (JSON-LD with ``@context``).
+        signer: An Ed25519 signer (``algorithm`` ``"Ed25519"`` or ``"EdDSA"``).
+        verification_method: The verification method id written into the proof.
+        created: Signing time (timezone-aware); written as ``YYYY-MM-DDTHH:MM:SSZ``.
+        document_loader: The JSON-LD document loader.
+        proof_purpose: The proof purpose.
+        proof_id: Optional ``id`` of the proof.
+        expires: Optional expiry of the proof (timezone-aware).
+        proof_as_list: Write ``proof`` as an array (what the OB 3.0 JSON Schema wants);
+            ``False`` writes a single object when it is the only proof.
+
+    Returns:
+        A new document with the proof added.
+
+    Raises:
+        SigningError: If the signer is not Ed25519, dates are naive, or the signature is
+            not 64 bytes.
+        UndefinedTermError: If the document uses an undefined term.
+        RelativeIriError: If the document contains a relative IRI.
+        ContextError: If a context cannot be loaded.
+    """
+    if not isinstance(document, Mapping) or "@context" not in document:
+        raise SigningError("document must be a JSON-LD object with @context")
+    if signer.algorithm not in ("Ed25519", "EdDSA"):
+        raise SigningError(f"{CRYPTOSUITE} needs an Ed25519 signer, not {signer.algorithm}")
+    if not isinstance(verification_method, str) or ":" not in verification_method:
+        raise SigningError("verification_method must be an absolute IRI")
+    try:
+        proof: JsonObject = {}
+        if proof_id is not None:
+            proof["id"] = proof_id
+        proof.update(
+            {
+                "type": PROOF_TYPE,
+                "cryptosuite": CRYPTOSUITE,
+                "created": format_datetime(created),
+                "verificationMethod": verification_method,
+                "proofPurpose": proof_purpose,
+            }
+        )
+        if expires is not None:
+            proof["expires"] = format_datetime(expires)
+    except ValueError as exc:
+        raise SigningError(str(exc)) from exc
+    data = hash_data(document, proof, document_loader=document_loader)
+    signature = signer.sign(data.data_to_sign)
+    if len(signature) != 64:
+        raise SigningError(f"Ed25519 signature must be 64 bytes, got {len(signature)}")
+    proof["proofValue"] = multibase_encode(signature)
+
+    signed = copy.deepcopy(dict(document))
+    existing = signed.get("proof")
+    proofs = [] if existing is None else existing if isinstance(existing, list) else [existing]
+    proofs.append(proof)
+    signed["proof"] = proofs if proof_as_list or len(proofs) > 1 else proof
+    return signed
+
+
+CheckStatus = Literal["verified", "failed", "unsupported"]
+
+
+@dataclass(frozen=True)
+class ProofCheck:
+    """The outcome for one proof of a proof set.
+
+    Attributes:
+        index: Position in the ``proof`` array (0 for a single object).
+        status: ``"verified"``, ``"failed"`` or ``"unsupported"``.
+        reason: Why it failed or was not checked (``None`` when verified).
+        proof_type: The proof ``type``.
+        cryptosuite: The proof ``cryptosuite``.
+        verification_method: The proof ``verificationMethod``.
+        created: The proof ``created`` value.
+    """
+
+    index: int
+    status: CheckStatus
+    reason: str | None = None
+    proof_type: str | None = None
+    cryptosuite: str | None = None
+    verification_method: str | None = None
+    created: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        """Whether this proof verified."""
+        return self.status == "verified"
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    """The outcome of :func:`verify_proof`.
+
+    Attributes:
+        verified: ``True`` if at least one proof verified and no supported proof failed.
+        checks: One :class:`ProofCheck` per proof.
+        error: Why the document as a whole did not verify (``None`` when verified).
+    """
+
+    verified: bool
+    checks: tuple[ProofCheck, ...] = field(default_factory=tuple)
+    error: str | None = None
+
+    @property
+    def reasons(self) -> list[str]:
+        """Human-readable failure reasons, one per failed or unsupported proof."""
+        out = [self.error] if self.error else []
+        out += [f"proof {c.index}: {c.reason}" for c in self.checks if c.reason]
+        return out
+
+
+class _ProofFailure(Exception):
+    pass
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def verify_proof(
+    document: Mapping[str, Any],
+    *,
+    public_key_resolver: PublicKeyResolver,
+    document_loader: DocumentLoaderFn,
+    expected_proof_purpose: str = "assertionMethod",
+    now: datetime | None = None,
+) -> ProofResult:
+    """Verify the Data Integrity proof(s) of a document. Never raises for bad input.
+
+    Args:
+        document: The secured document.
+        public_key_resolver: Maps ``verificationMethod`` to a public key; it decides which
+            keys are trusted for which issuer.
+        document_loader: The JSON-LD document loader.
+        expected_proof_purpose: Required ``proofPurpose``.
+        now: If given, a proof with ``expires`` before ``now`` fails.
+
+    Returns:
+        The result with one check per proof.
+    """
+    if not isinstance(document, Mapping):
+        return ProofResult(False, error="document is not a JSON object")
+    raw = document.get("proof")
+    if raw is None:
+        return ProofResult(False, error="document has no proof")
+    proofs = raw if isinstance(raw, list) else [raw]
+    if not proofs:
+        return ProofResult(False, error="document has an empty proof set")
+
+    cache: dict[str, Any] = {}
+    checks: list[ProofCheck] = []
+    for index, proof in enumerate(proofs):
+        checks.append(
+            _verify_one(
+                index,
+                proof,
+                proofs,
+                document,
+                public_key_resolver=public_key_resolver,
+                document_loader=document_loader,
+                expected_proof_purpose=expected_proof_purpose,
+                now=now,
+                cache=cache,
+            )
+        )
+    failed = [c for c in checks if c.status == "failed"]
+    passed = [c for c in checks if c.status == "verified"]
+    if failed:
+        return ProofResult(False, tuple(checks), f"{len(failed)} proof(s) failed")
+    if not passed:
+        return ProofResult(False, tuple(checks), "no supported proof in the document")
+    return ProofResult(True, tuple(checks))
+
+
+def _verify_one(
+    index: int,
+    proof: Any,
+    all_proofs: list[Any],
+    document: Mapping[str, Any],
+    *,
+    public_key_resolver: PublicKeyResolver,
+    document_loader: DocumentLoaderFn,
+    expected_proof_purpose: str,
+    now: datetime | None,
+    cache: dict[str, Any],
+) -> ProofCheck:
+    if not isinstance(proof, Mapping):
+        return ProofCheck(index, "failed", "proof is not a JSON object")
+    info = {
+        "proof_type": _str_or_none(proof.get("type")),
+        "cryptosuite": _str_or_none(proof.get("cryptosuite")),
+        "verification_method": _str_or_none(proof.get("verificationMethod")),
+        "created": _str_or_none(proof.get("created")),
+    }
+    if info["proof_type"] != PROOF_TYPE:
+        return ProofCheck(index, "unsupported", f"proof type {proof.get('type')!r}", **info)
+    suite = info["cryptosuite"]
+    if suite != CRYPTOSUITE and suite not in LEGACY_CRYPTOSUITES:
+        return ProofCheck(index, "unsupported", f"cryptosuite {proof.get('cryptosuite')!r}", **info)
+    try:
+        _check_proof(
+            proof,
+            all_proofs,
+            document,
+            public_key_resolver=public_key_resolver,
+            document_loader=document_loader,
+            expected_proof_purpose=expected_proof_purpose,
+            now=now,
+            cache=cache,
+        )
+    except _ProofFailure as exc:
+        return ProofCheck(index, "failed", str(exc), **info)
+    except VCError as exc:
+        return ProofCheck(index, "failed", f"{type(exc).__name__}: {exc}", **info)
+    return ProofCheck(index, "verified", None, **info)
+
+
+def _check_proof(
+    proof: Mapping[str, Any],
+    all_proofs: list[Any],
+    document: Mapping[str, Any],
+    *,
+    public_key_resolver: PublicKeyResolver,
+    document_loader: DocumentLoaderFn,
+    expected_proof_purpose: str,
+    now: datetime | None,
+    cache: dict[str, Any],
+) -> None:
+    if proof.get("proofPurpose") != expected_proof_purpose:
+        raise _ProofFailure(
+            f"proofPurpose is {proof.get('proofPurpose')!r}, expected {expected_proof_purpose!r}"
+        )
+    method = proof.get("verificationMethod")
+    if not isinstance(method, str) or not method:
+        raise _ProofFailure("verificationMethod is missing or not a string")
+    for name in ("created", "expires"):
+        if name in proof:
+            try:
+                moment = parse_datetime(proof[name])
+            except ValueError as exc:
+                raise _ProofFailure(f"{name}: {exc}") from exc
+            if name == "expires" and now is not None and moment < now:
+                raise _ProofFailure(f"proof expired at {proof[name]}")
+    value = proof.get("proofValue")
+    if not isinstance(value, str) or not value.startswith("z"):
+        raise _ProofFailure("proofValue must be a base58btc multibase string ('z...')")
+    try:
+        signature = multibase_decode(value)
+    except MultibaseError as exc:
+        raise _ProofFailure(f"proofValue: {exc}") from exc
+    if len(signature) != 64:
+        raise _ProofFailure(f"proofValue must hold a 64-byte signature, got {len(signature)}")
+    if "@context" in proof:
+        # A proof carrying its own @context must not change the document's meaning.
+        doc_ctx = document.get("@context")
+        doc_list = doc_ctx if isinstance(doc_ctx, list) else [doc_ctx]
+        proof_ctx = proof["@context"]
+        proof_list = proof_ctx if isinstance(proof_ctx, list) else [proof_ctx]
+        if doc_list[: len(proof_list)] != proof_list:
+            raise _ProofFailure("proof @context does not match the start of the document's")
+
+    unsecured = _unsecured(document)
+    previous = proof.get("previousProof")
+    if previous is not None:
+        # Proof chain: the previous proofs are part of what this proof signs.
+        wanted = previous if isinstance(previous, list) else [previous]
+        chained = [p for p in all_proofs if isinstance(p, Mapping) and p.get("id") in wanted]
+        if len(chained) != len(wanted):
+            raise _ProofFailure(f"previousProof {previous!r} not found in the proof set")
+        unsecured["proof"] = chained if len(chained) > 1 else chained[0]
+        doc_nq = canonicalize(unsecured, document_loader=document_loader)
+    else:
+        if "doc" not in cache:
+            cache["doc"] = canonicalize(unsecured, document_loader=document_loader)
+        doc_nq = cache["doc"]
+    proof_nq = canonicalize(_proof_config(proof, document), document_loader=document_loader)
+
+    try:
+        key = public_key_resolver(method)
+    except KeyResolutionError as exc:
+        raise _ProofFailure(f"cannot resolve verification method {method}: {exc}") from exc
+    except Exception as exc:  # an injected resolver must not crash verification
+        raise _ProofFailure(f"key resolver failed for {method}: {exc!r}") from exc
+    if key.algorithm not in ("Ed25519", "EdDSA"):
+        raise _ProofFailure(f"{method} is a {key.algorithm} key; the cryptosuite needs Ed25519")
+    if not key.verify(_sha256(proof_nq) + _sha256(doc_nq), signature):
+        raise _ProofFailure("signature does not match (document or proof changed, or wrong key)")

@@ -1,0 +1,712 @@
+"""Verifying any issuer's Open Badges 3.0 credential (pure: resolvers and clock injected).
+
+The steps follow the OB 3.0 verification procedure: parse, context and type, JSON Schema,
+subject, proof (Data Integrity or VC-JWT) with the key's controller matching the issuer,
+status, validity window, endorsements and, optionally, the recipient. Verification never
+raises for bad input: every outcome is a :class:`Check` in the :class:`VerificationResult`,
+with a stable ``code`` that the pages translate, and an English ``message``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from app.vc.baking import BakingError, detect_and_unbake
+from app.vc.dataintegrity import verify_proof
+from app.vc.dates import parse_datetime
+from app.vc.errors import KeyResolutionError, VCError
+from app.vc.jwt import verify_vc_jwt
+from app.vc.openbadges import identity_hash
+from app.vc.statuslist import decode_list, get_bit
+from app.vc.types import DocumentLoaderFn, PublicKey
+
+Status = Literal["passed", "failed", "skipped", "warning"]
+
+VC_CONTEXTS = ("https://www.w3.org/ns/credentials/v2", "https://www.w3.org/2018/credentials/v1")
+OB_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/context"
+OB_TYPES = ("OpenBadgeCredential", "AchievementCredential", "EndorsementCredential")
+DEFAULT_SKEW = timedelta(minutes=5)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_ENDORSEMENTS = 10
+
+
+@dataclass(frozen=True)
+class ResolvedKey:
+    """A public key and the controller (issuer) it belongs to.
+
+    ``confirmed`` is false when the key was taken from the verification method id itself
+    (the ``issuer#z6Mk…`` form) because the controller's document could not be fetched:
+    the signature then proves integrity, but the issuer has not confirmed the key.
+    """
+
+    key: PublicKey
+    controller: str | None
+    confirmed: bool = True
+
+
+KeyResolver = Callable[[str], ResolvedKey]
+"""Verification method id (or JWS kid) -> key and controller; raises KeyResolutionError."""
+
+StatusListFetcher = Callable[[str], Mapping[str, Any]]
+"""Status list credential URL -> the list credential (JSON); raises VCError or ValueError."""
+
+
+@dataclass(frozen=True)
+class SchemaOutcome:
+    """Schema problems (empty when valid); ``compacted`` when the credential passed only after
+    single values were read as one-item lists, which JSON-LD treats as the same thing."""
+
+    problems: list[str]
+    compacted: bool = False
+
+
+SchemaValidator = Callable[[Mapping[str, Any]], SchemaOutcome]
+"""Credential -> schema outcome."""
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    status: Status
+    code: str
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class VerificationResult:
+    """The outcome: ``verified`` is true when no check failed."""
+
+    checks: list[Check] = field(default_factory=list)
+    credential: dict[str, Any] | None = None
+    input_format: str | None = None
+    proof_format: str | None = None
+    jwt: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.checks) and not any(c.status == "failed" for c in self.checks)
+
+    def add(self, id: str, status: Status, code: str, message: str, **details: Any) -> None:
+        self.checks.append(Check(id, status, code, message, details))
+
+    def check(self, id: str) -> Check | None:
+        return next((c for c in self.checks if c.id == id), None)
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """Everything verification needs from outside, injected.
+
+    Attributes:
+        document_loader: JSON-LD document loader (pinned contexts).
+        key_resolver: Resolves verification methods to keys with their controller.
+        status_fetcher: Fetches status list credentials; ``None`` = status not checked.
+        schema_validator: Validates against the OB 3.0 AchievementCredential schema
+            (``None`` = the schema is not available; reported as a warning).
+        now: The current time.
+        skew: Allowed clock skew for the validity window.
+        jwk_loader: Turns a JWK into a key, for JWTs that carry their key in the header
+            (such a key proves integrity only; the issuer check then warns).
+    """
+
+    document_loader: DocumentLoaderFn
+    key_resolver: KeyResolver
+    schema_validator: SchemaValidator | None
+    now: datetime
+    status_fetcher: StatusListFetcher | None = None
+    skew: timedelta = DEFAULT_SKEW
+    jwk_loader: Callable[[Mapping[str, Any]], PublicKey] | None = None
+
+
+def _parse_input(
+    data: Mapping[str, Any] | str | bytes, result: VerificationResult
+) -> dict[str, Any] | str | None:
+    """Turn any accepted input into a credential dict or a compact JWS string."""
+    text: str
+    if isinstance(data, Mapping):
+        result.input_format = "json"
+        return dict(data)
+    if isinstance(data, bytes):
+        stripped = data.lstrip()
+        baked = None
+        if data.startswith(PNG_SIGNATURE) or stripped.startswith(b"<"):
+            try:
+                baked = detect_and_unbake(data)
+            except BakingError as exc:
+                result.add("parse", "failed", "baked_image_invalid", str(exc))
+                return None
+            if baked is None:
+                result.add(
+                    "parse",
+                    "failed",
+                    "no_credential_in_image",
+                    "The image does not carry an Open Badges 3.0 credential.",
+                )
+                return None
+        if baked is not None:
+            result.input_format, text = baked
+        else:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                result.add(
+                    "parse",
+                    "failed",
+                    "unreadable_input",
+                    "The input is neither JSON, a JWT nor a baked PNG or SVG image.",
+                )
+                return None
+            result.input_format = "text"
+    else:
+        text = data
+        result.input_format = "text"
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            result.add(
+                "parse", "failed", "malformed_json", f"The credential is not valid JSON: {exc}"
+            )
+            return None
+        if not isinstance(parsed, dict):
+            result.add("parse", "failed", "malformed_json", "The credential must be a JSON object.")
+            return None
+        if result.input_format == "text":
+            result.input_format = "json"
+        return parsed
+    if text.count(".") == 2:
+        if result.input_format == "text":
+            result.input_format = "jwt"
+        return text
+    result.add(
+        "parse",
+        "failed",
+        "unreadable_input",
+        "The input is neither JSON, a JWT nor a baked PNG or SVG image.",
+    )
+    return None
+
+
+def issuer_id(credential: Mapping[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, str):
+        return issuer
+    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
+        return str(issuer["id"])
+    return None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _check_structure(credential: Mapping[str, Any], result: VerificationResult) -> bool:
+    contexts = _as_list(credential.get("@context"))
+    if not contexts or contexts[0] not in VC_CONTEXTS:
+        result.add(
+            "context",
+            "failed",
+            "context_invalid",
+            "The first @context must be the W3C Verifiable Credentials context.",
+        )
+        return False
+    if not any(isinstance(c, str) and c.startswith(OB_CONTEXT_PREFIX) for c in contexts):
+        result.add(
+            "context",
+            "failed",
+            "context_invalid",
+            "The Open Badges 3.0 context is missing from @context.",
+        )
+        return False
+    result.add("context", "passed", "context_ok", "The JSON-LD contexts are those of OB 3.0.")
+    types = _as_list(credential.get("type"))
+    if "VerifiableCredential" not in types or not any(t in types for t in OB_TYPES):
+        result.add(
+            "type",
+            "failed",
+            "type_invalid",
+            "The type must include VerifiableCredential and OpenBadgeCredential.",
+        )
+        return False
+    result.add("type", "passed", "type_ok", "The credential is an Open Badges credential.")
+    return True
+
+
+def _is_legacy(credential: Mapping[str, Any]) -> bool:
+    return _as_list(credential.get("@context"))[:1] == [VC_CONTEXTS[1]]
+
+
+def _check_schema(
+    credential: Mapping[str, Any], verifier: Verifier, result: VerificationResult
+) -> None:
+    if _is_legacy(credential):
+        result.add(
+            "schema",
+            "warning",
+            "schema_legacy",
+            "A VC Data Model 1.1 credential (older OB 3.0 form): the OB 3.0 JSON Schema "
+            "for VC 2.0 does not apply; other checks still do.",
+        )
+        return
+    if verifier.schema_validator is None:
+        result.add(
+            "schema",
+            "warning",
+            "schema_unavailable",
+            "The official OB 3.0 JSON Schema is not available here; not checked.",
+        )
+        return
+    outcome = verifier.schema_validator(credential)
+    if outcome.problems:
+        result.add(
+            "schema",
+            "failed",
+            "schema_invalid",
+            "The credential does not follow the Open Badges 3.0 JSON Schema: "
+            + "; ".join(outcome.problems[:5]),
+            problems=outcome.problems[:20],
+        )
+    elif outcome.compacted:
+        result.add(
+            "schema",
+            "warning",
+            "schema_compacted",
+            "The credential follows the Open Badges 3.0 JSON Schema when single values are "
+            "read as one-item lists (JSON-LD compacted form).",
+        )
+    else:
+        result.add(
+            "schema",
+            "passed",
+            "schema_ok",
+            "The credential follows the Open Badges 3.0 JSON Schema.",
+        )
+
+
+def _check_subject(credential: Mapping[str, Any], result: VerificationResult) -> None:
+    subjects = _as_list(credential.get("credentialSubject"))
+    ok = bool(subjects) and all(
+        isinstance(s, Mapping) and (s.get("id") or s.get("identifier")) for s in subjects
+    )
+    if ok:
+        result.add("subject", "passed", "subject_ok", "The credential names its recipient.")
+    else:
+        result.add(
+            "subject",
+            "failed",
+            "subject_missing",
+            "The recipient has neither an id nor an identifier.",
+        )
+
+
+class _RecordingResolver:
+    """Adapts a KeyResolver to the proof verifiers and remembers controllers."""
+
+    def __init__(self, resolver: KeyResolver) -> None:
+        self.resolver = resolver
+        self.controllers: dict[str, str | None] = {}
+        self.unconfirmed: set[str] = set()
+
+    def __call__(self, method_id: str) -> PublicKey:
+        resolved = self.resolver(method_id)
+        self.controllers[method_id] = resolved.controller
+        if not resolved.confirmed:
+            self.unconfirmed.add(method_id)
+        return resolved.key
+
+
+def _check_controller(
+    method_ids: Sequence[str],
+    resolver: _RecordingResolver,
+    issuer: str | None,
+    result: VerificationResult,
+) -> bool:
+    controllers = resolver.controllers
+    for method_id in method_ids:
+        controller = controllers.get(method_id)
+        owner = controller or "an unknown controller"
+        if (
+            issuer is not None
+            and controller != issuer
+            and not issuer.startswith(("did:", "https://", "http://"))
+        ):
+            # An issuer id such as urn:uuid cannot own keys: nothing ties the key to it.
+            result.add(
+                "issuer",
+                "warning",
+                "issuer_unlinkable",
+                f"The issuer id {issuer} cannot be linked to a key; the credential was "
+                f"signed by {owner}.",
+                verification_method=method_id,
+            )
+            return True
+        if issuer is None or controller != issuer:
+            result.add(
+                "issuer",
+                "failed",
+                "key_not_issuers",
+                f"The signing key {method_id} belongs to {owner}, not to the issuer "
+                f"{issuer or '(none)'}.",
+                verification_method=method_id,
+            )
+            return False
+    unconfirmed = [m for m in method_ids if m in resolver.unconfirmed]
+    if unconfirmed:
+        result.add(
+            "issuer",
+            "warning",
+            "key_unconfirmed",
+            "The signing key is named in the credential itself and the issuer's own document "
+            "could not be fetched to confirm it.",
+            issuer=issuer,
+            verification_methods=unconfirmed,
+        )
+        return True
+    result.add(
+        "issuer",
+        "passed",
+        "key_is_issuers",
+        "The credential was signed with the issuer's own key.",
+        issuer=issuer,
+        verification_methods=list(method_ids),
+    )
+    return True
+
+
+def _verify_data_integrity(
+    credential: dict[str, Any], verifier: Verifier, result: VerificationResult
+) -> bool:
+    resolver = _RecordingResolver(verifier.key_resolver)
+    outcome = verify_proof(
+        credential, public_key_resolver=resolver, document_loader=verifier.document_loader
+    )
+    result.proof_format = "data-integrity"
+    if not outcome.verified:
+        result.add(
+            "proof",
+            "failed",
+            "signature_invalid",
+            "The signature does not verify: " + "; ".join(outcome.reasons),
+            reasons=outcome.reasons,
+        )
+        return False
+    methods = [
+        c.verification_method for c in outcome.checks if c.verified and c.verification_method
+    ]
+    suites = sorted({c.cryptosuite or "" for c in outcome.checks if c.verified})
+    result.add(
+        "proof",
+        "passed",
+        "signature_valid",
+        f"The signature is valid ({', '.join(suites)}).",
+        cryptosuites=suites,
+    )
+    return _check_controller(methods, resolver, issuer_id(credential), result)
+
+
+def _verify_jwt(
+    token: str, verifier: Verifier, result: VerificationResult
+) -> dict[str, Any] | None:
+    resolver = _RecordingResolver(verifier.key_resolver)
+    embedded = None
+    if verifier.jwk_loader is not None:
+        jwk_loader = verifier.jwk_loader
+
+        def embedded(jwk: Mapping[str, Any], _issuer: str | None) -> PublicKey:
+            try:
+                return jwk_loader(jwk)
+            except ValueError as exc:
+                raise KeyResolutionError(f"unusable jwk: {exc}") from exc
+
+    outcome = verify_vc_jwt(
+        token, public_key_resolver=resolver, embedded_jwk_resolver=embedded, require_claims=False
+    )
+    result.proof_format = "vc-jwt"
+    result.jwt = token
+    if not outcome.verified or outcome.credential is None:
+        result.add(
+            "proof",
+            "failed",
+            "signature_invalid",
+            "The JWT does not verify: " + "; ".join(outcome.errors),
+            reasons=list(outcome.errors),
+        )
+        return None
+    alg = (outcome.header or {}).get("alg")
+    result.add(
+        "proof",
+        "passed",
+        "signature_valid",
+        f"The JWT signature is valid ({alg}).",
+        algorithm=alg,
+        warnings=list(outcome.warnings),
+    )
+    kid = (outcome.header or {}).get("kid")
+    credential = outcome.credential
+    if isinstance(kid, str):
+        _check_controller([kid], resolver, issuer_id(credential), result)
+    else:
+        result.add(
+            "issuer",
+            "warning",
+            "key_embedded",
+            "The JWT carries its own key; it is not tied to the issuer by a DID or key document.",
+        )
+    return credential
+
+
+def _check_status(
+    credential: Mapping[str, Any], verifier: Verifier, result: VerificationResult
+) -> None:
+    entries = [e for e in _as_list(credential.get("credentialStatus")) if isinstance(e, Mapping)]
+    if not entries:
+        result.add(
+            "status",
+            "skipped",
+            "status_none",
+            "The issuer does not publish a revocation status for this credential.",
+        )
+        return
+    if verifier.status_fetcher is None:
+        result.add("status", "skipped", "status_not_checked", "The status was not checked.")
+        return
+    for entry in entries:
+        kind = entry.get("type")
+        try:
+            if kind in ("BitstringStatusListEntry", "StatusList2021Entry"):
+                outcome = _bitstring_status(entry, credential, verifier)
+            elif kind == "1EdTechRevocationList":
+                outcome = _revocation_list_status(entry, credential, verifier)
+            else:
+                result.add(
+                    "status",
+                    "warning",
+                    "status_unsupported",
+                    f"The status method {kind!r} is not supported; not checked.",
+                )
+                continue
+        except (VCError, ValueError, KeyError, TypeError) as exc:
+            result.add(
+                "status",
+                "failed",
+                "status_unavailable",
+                f"The revocation status could not be checked: {exc}",
+            )
+            return
+        if outcome is not None:
+            code, message = outcome
+            result.add("status", "failed", code, message)
+            return
+    result.add("status", "passed", "status_ok", "The credential has not been revoked.")
+
+
+def _bitstring_status(
+    entry: Mapping[str, Any], credential: Mapping[str, Any], verifier: Verifier
+) -> tuple[str, str] | None:
+    assert verifier.status_fetcher is not None
+    url = str(entry["statusListCredential"])
+    index = int(str(entry["statusListIndex"]))
+    purpose = str(entry.get("statusPurpose", "revocation"))
+    list_credential = dict(verifier.status_fetcher(url))
+    list_issuer = issuer_id(list_credential)
+    if list_issuer != issuer_id(credential):
+        raise ValueError("the status list was not published by the credential's issuer")
+    if list_credential.get("proof") is not None:
+        resolver = _RecordingResolver(verifier.key_resolver)
+        outcome = verify_proof(
+            list_credential, public_key_resolver=resolver, document_loader=verifier.document_loader
+        )
+        if not outcome.verified:
+            raise ValueError("the status list's signature does not verify")
+        if any(c != list_issuer for c in resolver.controllers.values()):
+            raise ValueError("the status list was signed with another party's key")
+    else:
+        raise ValueError("the status list is not signed")
+    subject = list_credential["credentialSubject"]
+    if subject.get("statusPurpose", purpose) != purpose:
+        raise ValueError("the status list has another purpose than the entry")
+    bits = decode_list(str(subject["encodedList"]))
+    if get_bit(bits, index):
+        if purpose == "suspension":
+            return "suspended", "The issuer has suspended this credential."
+        return "revoked", "The issuer has revoked this credential."
+    return None
+
+
+def _revocation_list_status(
+    entry: Mapping[str, Any], credential: Mapping[str, Any], verifier: Verifier
+) -> tuple[str, str] | None:
+    assert verifier.status_fetcher is not None
+    document = verifier.status_fetcher(str(entry["id"]))
+    revoked = document.get("revokedCredentials") or document.get("revokedAssertions") or []
+    credential_id = credential.get("id")
+    for item in revoked:
+        revoked_id = item.get("id") if isinstance(item, Mapping) else item
+        if revoked_id == credential_id:
+            return "revoked", "The issuer has revoked this credential."
+    return None
+
+
+def _check_validity(
+    credential: Mapping[str, Any], verifier: Verifier, result: VerificationResult
+) -> None:
+    start_key = "validFrom" if "validFrom" in credential else "issuanceDate"
+    end_key = "validUntil" if "validUntil" in credential else "expirationDate"
+    try:
+        start = parse_datetime(credential.get(start_key))
+        end = parse_datetime(credential[end_key]) if credential.get(end_key) else None
+    except ValueError as exc:
+        result.add("validity", "failed", "date_invalid", f"A date is not valid: {exc}")
+        return
+    if start > verifier.now + verifier.skew:
+        result.add(
+            "validity",
+            "failed",
+            "not_yet_valid",
+            f"The credential is valid only from {credential[start_key]}.",
+        )
+    elif end is not None and end < verifier.now - verifier.skew:
+        result.add(
+            "validity", "failed", "expired", f"The credential expired on {credential[end_key]}."
+        )
+    else:
+        result.add(
+            "validity",
+            "passed",
+            "valid_now",
+            "The credential is valid now.",
+            valid_from=credential.get(start_key),
+            valid_until=credential.get(end_key),
+        )
+
+
+def _check_endorsements(
+    credential: Mapping[str, Any], verifier: Verifier, result: VerificationResult, depth: int
+) -> None:
+    endorsements = _as_list(credential.get("endorsement"))
+    if not endorsements:
+        return
+    if depth > 0 or len(endorsements) > MAX_ENDORSEMENTS:
+        result.add(
+            "endorsements",
+            "warning",
+            "endorsements_not_checked",
+            "Endorsements were not checked (too many or nested).",
+        )
+        return
+    bad = 0
+    for endorsement in endorsements:
+        inner = verify_credential(endorsement, verifier, _depth=depth + 1)
+        if not inner.verified:
+            bad += 1
+    if bad:
+        result.add(
+            "endorsements",
+            "warning",
+            "endorsement_invalid",
+            f"{bad} of {len(endorsements)} endorsements do not verify.",
+        )
+    else:
+        result.add(
+            "endorsements",
+            "passed",
+            "endorsements_ok",
+            f"{len(endorsements)} endorsement(s) verified.",
+        )
+
+
+def _check_recipient(credential: Mapping[str, Any], email: str, result: VerificationResult) -> None:
+    wanted = email.strip().lower()
+    for subject in _as_list(credential.get("credentialSubject")):
+        for ident in _as_list(subject.get("identifier") if isinstance(subject, Mapping) else None):
+            if not isinstance(ident, Mapping) or ident.get("identityType") != "emailAddress":
+                continue
+            value = str(ident.get("identityHash", ""))
+            if ident.get("hashed"):
+                salt = str(ident.get("salt") or "")
+                candidates = {identity_hash(wanted, salt), identity_hash(email.strip(), salt)}
+                if value.lower() in {c.lower() for c in candidates}:
+                    result.add(
+                        "recipient",
+                        "passed",
+                        "recipient_match",
+                        "The credential was issued to this e-mail address.",
+                    )
+                    return
+            elif value.strip().lower() == wanted:
+                result.add(
+                    "recipient",
+                    "passed",
+                    "recipient_match",
+                    "The credential was issued to this e-mail address.",
+                )
+                return
+    result.add(
+        "recipient",
+        "failed",
+        "recipient_mismatch",
+        "The credential was not issued to this e-mail address.",
+    )
+
+
+def verify_credential(
+    data: Mapping[str, Any] | str | bytes,
+    verifier: Verifier,
+    *,
+    recipient_email: str | None = None,
+    _depth: int = 0,
+) -> VerificationResult:
+    """Verify a credential given as JSON, a compact JWS, or a baked PNG/SVG.
+
+    Args:
+        data: The credential (dict), its JSON or JWS text, or image / text bytes.
+        verifier: Injected resolvers, validators and clock.
+        recipient_email: If given, check that the credential was issued to it.
+
+    Returns:
+        The result, never raising for bad input.
+    """
+    result = VerificationResult()
+    parsed = _parse_input(data, result)
+    if parsed is None:
+        return result
+    result.add("parse", "passed", "parsed", f"Read a credential ({result.input_format}).")
+    if isinstance(parsed, str):
+        credential = _verify_jwt(parsed, verifier, result)
+        if credential is None:
+            return result
+    else:
+        credential = parsed
+    result.credential = credential
+    if not _check_structure(credential, result):
+        return result
+    _check_schema(credential, verifier, result)
+    _check_subject(credential, result)
+    if isinstance(parsed, dict):
+        try:
+            _verify_data_integrity(credential, verifier, result)
+        except (VCError, KeyResolutionError, ValueError) as exc:
+            result.add(
+                "proof", "failed", "signature_invalid", f"The proof cannot be checked: {exc}"
+            )
+    if credential.get("refreshService"):
+        result.add(
+            "refresh",
+            "skipped",
+            "refresh_not_used",
+            "The credential offers a refresh service; the stored copy was verified.",
+        )
+    _check_status(credential, verifier, result)
+    _check_validity(credential, verifier, result)
+    _check_endorsements(credential, verifier, result, _depth)
+    if recipient_email:
+        _check_recipient(credential, recipient_email, result)
+    return result

@@ -1,0 +1,119 @@
+"""The command line: catalog validation, issuing, export and verification exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.config import get_settings
+from tests.catalog.minimal import write_catalog
+from tests.conftest import STANDARDS
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("CONTEXTS_DIR", str(STANDARDS / "contexts"))
+    monkeypatch.setenv("SCHEMAS_DIR", str(STANDARDS / "schemas"))
+    monkeypatch.setenv("BASE_URL", "https://passi.test")
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_every_command_has_help() -> None:
+    for args in (
+        ["--help"],
+        ["catalog", "--help"],
+        ["verify", "--help"],
+        ["keys", "rotate", "--help"],
+        ["credential", "export", "--help"],
+        ["award", "--help"],
+        ["demo", "--help"],
+        ["serve", "--help"],
+    ):
+        code, out = run(*args)
+        assert code == 0 and "Usage" in out, args
+
+
+def test_catalog_validate_reports_problems(env: Path) -> None:
+    root = write_catalog(env / "catalog")
+    code, out = run("catalog", "validate", "--dir", str(root))
+    assert code == 0 and "catalog valid" in out
+    (root / "badges" / "puutyo-1.yaml").write_text("slug: [", encoding="utf-8")
+    code, out = run("catalog", "validate", "--dir", str(root))
+    assert code == 1
+    assert "badges/puutyo-1.yaml: (file): not valid YAML" in out
+
+
+def test_issue_export_and_verify(env: Path) -> None:
+    assert run("db", "upgrade")[0] == 0
+    assert run("catalog", "sync")[0] == 0
+    code, out = run("demo")
+    assert code == 0, out
+    assert "admin@demo.example.fi" in out
+    assert run("demo")[0] == 0  # idempotent
+    code, out = run("participant", "create", "--org", "demo", "--name", "Testi Henkilö")
+    assert code == 0
+    participant = out.strip().split()[1]
+    code, out = run(
+        "award",
+        "--org",
+        "demo",
+        "--coach",
+        "valmentaja1@demo.example.fi",
+        "--participant",
+        participant,
+        "--badge",
+        "siivous-1",
+        "--narrative",
+        "Siivosi kahvion.",
+        "--all-criteria",
+    )
+    assert code == 0, out
+    credential_id = out.strip().splitlines()[-1]
+    files = {}
+    for fmt in ("json", "jwt", "png", "svg"):
+        target = env / f"credential.{fmt}"
+        code, out = run(
+            "credential", "export", credential_id, "--format", fmt, "--out", str(target)
+        )
+        assert code == 0, out
+        files[fmt] = target
+    code, out = run("verify", *(str(p) for p in files.values()))
+    assert code == 0, out
+    assert out.count("NOT VERIFIED") == 0 and out.count("VERIFIED") == 4
+
+    tampered = json.loads(files["json"].read_text())
+    tampered["name"] = "Jotain muuta"
+    bad = env / "tampered.json"
+    bad.write_text(json.dumps(tampered))
+    code, out = run("verify", "--json", str(bad))
+    assert code == 1
+    report = json.loads(out)
+    assert report[0]["verified"] is False
+    assert any(c["id"] == "proof" and c["status"] == "failed" for c in report[0]["checks"])
+
+    code, out = run("keys", "rotate", "demo")
+    assert code == 0 and "new active keys" in out
+    assert run("verify", str(files["json"]))[0] == 0
+
+
+def test_verify_usage_errors(env: Path) -> None:
+    assert run("verify", str(env / "missing.json"))[0] == 2
+    some = env / "x.json"
+    some.write_text("{}")
+    assert run("verify", "--now", "yesterday", str(some))[0] == 2
+    assert run("verify", "--document", "no-equals-sign", str(some))[0] == 2
