@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed-stamp
 # project's shared/ folder that is the default. Without it they are fetched once from their
 # canonical URLs, checked against their pinned SHA-256 and cached under var/contexts.
 CONTEXTS_DIR ?= $(wildcard $(CURDIR)/../shared/standards/contexts)
-export CONTEXTS_DIR
+SCHEMAS_DIR ?= $(wildcard $(CURDIR)/../shared/standards/schemas)
+export CONTEXTS_DIR SCHEMAS_DIR
 
 .PHONY: run test install lint typecheck pytest openapi catalog-validate bench clean
 
