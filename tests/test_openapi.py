@@ -19,6 +19,8 @@ def test_openapi_yaml_matches_the_app() -> None:
 def test_html_pages_are_not_in_the_api_document() -> None:
     paths = openapi_document()["paths"]
     assert all(
-        p.startswith(("/api/", "/healthz", "/readyz", "/orgs/", "/credentials/", "/status/"))
+        p.startswith(
+            ("/api/", "/healthz", "/readyz", "/orgs/", "/credentials/", "/status/", "/badges/")
+        )
         for p in paths
     ), sorted(paths)
