@@ -43,3 +43,10 @@ def test_incoming_request_id_is_kept_when_sane(client: TestClient) -> None:
     )
     weird = client.get("/healthz", headers={"x-request-id": "a b\tc"})
     assert weird.headers["X-Request-ID"] != "a b\tc"
+
+
+def test_home_page(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert '<html lang="fi">' in response.text
+    assert "Osaamispassi" in response.text

@@ -5,6 +5,8 @@ registry / document directory."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,21 +23,62 @@ from app.vc.verify import ResolvedKey
 DocumentFetcher = Callable[[str], bytes]
 
 
+class TTLCache:
+    """A small thread-safe cache of fetched public documents, each kept for `ttl` seconds.
+
+    It only saves fetches: every process may hold its own copy, and nothing depends on it
+    for correctness (our own status lists are read from the database, never from here).
+    """
+
+    def __init__(self, ttl: float = 120.0, max_entries: int = 1000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._items: dict[str, tuple[float, Mapping[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> Mapping[str, Any] | None:
+        with self._lock:
+            item = self._items.get(url)
+            if item is None:
+                return None
+            if item[0] < time.monotonic():
+                del self._items[url]
+                return None
+            return item[1]
+
+    def put(self, url: str, document: Mapping[str, Any]) -> None:
+        with self._lock:
+            if len(self._items) >= self.max_entries:
+                self._items.pop(next(iter(self._items)))
+            self._items[url] = (time.monotonic() + self.ttl, document)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+FETCHED_DOCUMENTS = TTLCache()
+
+
 class DocumentSource:
-    """Offline documents first (configured by URL), then a bounded fetch."""
+    """Offline documents first (configured by URL), then the TTL cache, then a bounded fetch."""
 
     def __init__(
-        self, fetch: DocumentFetcher | None, offline: Mapping[str, Mapping[str, Any]] | None = None
+        self,
+        fetch: DocumentFetcher | None,
+        offline: Mapping[str, Mapping[str, Any]] | None = None,
+        cache: TTLCache | None = FETCHED_DOCUMENTS,
     ) -> None:
         self._fetch = fetch
         self._offline = dict(offline or {})
-        self._cache: dict[str, Mapping[str, Any]] = {}
+        self._cache = cache
 
     def get_json(self, url: str) -> Mapping[str, Any]:
         if url in self._offline:
             return self._offline[url]
-        if url in self._cache:
-            return self._cache[url]
+        cached = self._cache.get(url) if self._cache is not None else None
+        if cached is not None:
+            return cached
         if self._fetch is None:
             raise KeyResolutionError(f"{url} is not available offline and fetching is off")
         try:
@@ -48,7 +91,8 @@ class DocumentSource:
             raise KeyResolutionError(f"{url} did not return JSON") from exc
         if not isinstance(document, dict):
             raise KeyResolutionError(f"{url} did not return a JSON object")
-        self._cache[url] = document
+        if self._cache is not None:
+            self._cache.put(url, document)
         return document
 
 

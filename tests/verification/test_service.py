@@ -224,3 +224,69 @@ def test_garbage_inputs_fail_cleanly(session: Session, settings: Settings) -> No
     ):
         result = _verify(session, settings, data)
         assert not result.verified
+
+
+def test_suspended_credential_is_reported_as_suspended(
+    session: Session, settings: Settings, world: dict[str, Any]
+) -> None:
+    """A status entry with purpose 'suspension' whose bit is set reads as suspended."""
+    from app.credentials.documents import document_loader
+    from app.credentials.service import credential_url, issuer_profile
+    from app.models import StatusList
+    from app.models.organizations import KeyPurpose
+    from app.organizations.service import signer_for
+    from app.vc.dataintegrity import add_proof
+    from app.vc.openbadges import (
+        AchievementData,
+        CredentialData,
+        StatusEntry,
+        SubjectData,
+        build_credential,
+    )
+    from app.vc.statuslist import new_bitstring, set_bit
+
+    org = world["org"]
+    suspension = StatusList(
+        organization_id=org.id,
+        purpose="suspension",
+        sequence=1,
+        bits=set_bit(new_bitstring(), 42, True),
+    )
+    session.add(suspension)
+    session.flush()
+    entry = StatusEntry(
+        list_credential=f"https://passi.test/status/{suspension.public_id}",
+        index=42,
+        purpose="suspension",
+    )
+    unsigned = build_credential(
+        CredentialData(
+            id=credential_url(settings, "11111111-2222-3333-4444-555555555555"),
+            issuer=issuer_profile(settings, org),
+            achievement=AchievementData(
+                id="https://passi.test/badges/x/v1",
+                name="X",
+                description="X",
+                criteria_narrative="X",
+                achievement_type="Badge",
+            ),
+            subject=SubjectData(id="urn:uuid:00000000-0000-4000-8000-000000000000"),
+            valid_from=NOW,
+            status=entry,
+        )
+    )
+    signer = signer_for(session, settings, org, KeyPurpose.data_integrity)
+    signed = add_proof(
+        unsigned,
+        signer=signer,
+        verification_method=signer.key_id,
+        created=NOW,
+        document_loader=document_loader(settings),
+    )
+    result = _verify(session, settings, signed)
+    assert "suspended" in codes(result) and not result.verified
+    suspension.bits = set_bit(suspension.bits, 42, False)
+    suspension.version += 1
+    session.add(suspension)
+    session.flush()
+    assert _verify(session, settings, signed).verified

@@ -1,0 +1,16 @@
+"""HTML pages that are not part of the JSON API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from app.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    """The front page: what the service is and where to go."""
+    return templates.TemplateResponse(request, "public/home.html", {})
