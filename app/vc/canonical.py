@@ -1,27 +1,71 @@
 """RDFC-1.0 canonicalization (PyLD ``URDNA2015``) with strict pre-signing checks.
 
-PyLD silently drops properties whose names the contexts do not define and resolves
-relative IRIs against a default base; a signature over such a document covers less than
-the JSON says, and other implementations (Digital Bazaar's "safe mode") refuse it. So
-:func:`canonicalize` expands the document once, inspects the expanded form, and raises
-:class:`~app.vc.errors.UndefinedTermError` / :class:`~app.vc.errors.RelativeIriError`
-naming the term and its JSON path before any N-Quads are produced.
+Strict checks
+    PyLD silently drops properties whose names the contexts do not define and resolves
+    relative IRIs against a default base; a signature over such a document covers less than
+    the JSON says, and other implementations (Digital Bazaar's "safe mode") refuse it. So
+    :func:`canonicalize` expands the document once, inspects the expanded form, and raises
+    :class:`~app.vc.errors.UndefinedTermError` / :class:`~app.vc.errors.RelativeIriError`
+    naming the term and its JSON path before any N-Quads are produced. The check hooks into
+    PyLD's own expansion (one expansion per canonicalization) by overriding
+    ``JsonLdProcessor.expand`` in a subclass.
 
-The check hooks into PyLD's own expansion (one expansion per canonicalization, which is
-95 % of the cost), by overriding ``JsonLdProcessor.expand`` in a subclass.
+Speed: memoised context processing
+    About 95 % of a canonicalization with plain PyLD is JSON-LD expansion, and most of that
+    is *context processing* repeated on every call: PyLD caches remote contexts only when
+    the loader tags them ``"static"``, and it never reuses a processed type-scoped context,
+    because it gives the non-propagating child context it builds for every typed node a
+    fresh ``_uuid`` (the key of its processed-context cache). The OB 3.0 context puts a
+    large type-scoped context on every class (Achievement, Profile, Alignment, ...), so a
+    typical badge re-processes ~20 contexts with hundreds of term definitions per call.
+
+    :class:`_MemoProcessor` overrides PyLD's private ``_process_context`` (signature pinned
+    by ``tests/vc/test_canonical_fast.py``) with a memo in front of the original:
+
+    * key: the *identity* of the active context (a ``frozendict`` PyLD never mutates; the
+      entry holds a strong reference, so the id cannot be reused while the entry lives),
+      the local context *by value* (URL, tuple of URLs, or its JSON text) and every
+      argument/option the result depends on (``override_protected``, ``propagate``,
+      ``validate_scoped``, ``base``, ``processingMode``);
+    * only top-level calls (``cycles is None``) with a frozen input and a frozen result are
+      memoised; everything else goes straight to PyLD;
+    * a hit returns the very same frozen active context, so the contexts derived from it
+      (property- and type-scoped) hit too: after the first credential of a shape the whole
+      context tree is reused and only the document itself is expanded.
+
+    Processed contexts depend on the documents the loader serves, so the memo belongs to
+    one loader and never leaks to another. It is kept across calls only for loaders whose
+    documents cannot change: :class:`~app.vc.contexts.DocumentLoader` (every context is
+    pinned by SHA-256) or a loader with ``contexts_immutable = True``. Any other loader gets
+    a fresh memo per call (still removing the repeated work inside one document).
+
+    Thread safety: the memo is an LRU dict guarded by a lock; what it stores are frozen
+    PyLD contexts shared read-only. A miss is computed outside the lock and the first value
+    stored wins (``setdefault``), so concurrent callers converge on the same objects. PyLD's
+    own mutable caches (``ContextResolver``/``ResolvedContext``) are created per call and
+    never shared between threads.
+
+    :func:`canonicalize_reference` runs the same strict checks over plain PyLD (no memo);
+    tests compare the two byte for byte on every vector and credential shape we have.
 """
 
 from __future__ import annotations
 
-import contextlib
+import inspect
+import json
 import re
-from collections.abc import Iterator, Mapping
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, Mapping
 from typing import Any, cast
 
 from cachetools import LRUCache
+from frozendict import frozendict
 from pyld import jsonld
 from pyld.context_resolver import ContextResolver
 
+from app.vc.contexts import DocumentLoader
 from app.vc.errors import (
     CanonicalizationError,
     ContextError,
@@ -32,6 +76,21 @@ from app.vc.types import DocumentLoaderFn
 
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _NO_DESCENT = frozenset({"@index", "@language", "@direction", "@context"})
+
+MEMO_MAX_ENTRIES = 2048
+"""Processed contexts kept per loader (a badge shape needs a few dozen)."""
+
+_PYLD_PROCESS_CONTEXT_PARAMS = (
+    "self",
+    "active_ctx",
+    "local_ctx",
+    "options",
+    "override_protected",
+    "propagate",
+    "validate_scoped",
+    "cycles",
+)
+"""The private PyLD signature the memo wraps; checked at import time and by the tests."""
 
 
 def _is_absolute_or_blank(value: object) -> bool:
@@ -64,12 +123,184 @@ def _paths_of_value(document: Any, value: str) -> list[str]:
     return list(_json_paths(document, lambda _key, v: v == value))
 
 
-class _StrictProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
+# --------------------------------------------------------------------------- the memo
+class ContextMemo:
+    """A thread-safe LRU of processed PyLD active contexts, for one document loader.
+
+    Entries map ``(id(active_ctx), local context key, arguments)`` to
+    ``(active_ctx, processed)``; holding ``active_ctx`` keeps its id from being reused
+    while the entry exists, and :meth:`get` checks identity as well.
+
+    Args:
+        maxsize: Maximum number of entries (least recently used dropped first).
+    """
+
+    def __init__(self, maxsize: int = MEMO_MAX_ENTRIES) -> None:
+        self._maxsize = maxsize
+        self._entries: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def get(self, key: Hashable, active_ctx: Any) -> Any | None:
+        """Return the processed context stored for ``key``/``active_ctx``, or ``None``."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] is not active_ctx:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry[1]
+
+    def put(self, key: Hashable, active_ctx: Any, processed: Any) -> Any:
+        """Store ``processed`` unless another thread was first; return the stored value."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] is active_ctx:
+                self._entries.move_to_end(key)
+                return entry[1]
+            self._entries[key] = (active_ctx, processed)
+            while len(self._entries) > self._maxsize:
+                self._entries.popitem(last=False)
+            return processed
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        with self._lock:
+            self._entries.clear()
+
+
+_MEMOS: weakref.WeakKeyDictionary[Any, ContextMemo] = weakref.WeakKeyDictionary()
+_MEMOS_LOCK = threading.Lock()
+
+
+def loader_is_immutable(document_loader: DocumentLoaderFn) -> bool:
+    """Whether the loader always serves the same document for a URL (memo may persist).
+
+    True for :class:`~app.vc.contexts.DocumentLoader` (every context pinned by SHA-256) and
+    for any loader that sets ``contexts_immutable = True``.
+    """
+    return isinstance(document_loader, DocumentLoader) or (
+        getattr(document_loader, "contexts_immutable", False) is True
+    )
+
+
+def context_memo(document_loader: DocumentLoaderFn) -> ContextMemo:
+    """The memo to use with ``document_loader``: its own persistent one or a fresh one.
+
+    Args:
+        document_loader: The loader the contexts come from.
+
+    Returns:
+        The loader's long-lived memo when :func:`loader_is_immutable`, else a new memo
+        (valid for one canonicalization only).
+    """
+    if not loader_is_immutable(document_loader):
+        return ContextMemo()
+    with _MEMOS_LOCK:
+        try:
+            memo = _MEMOS.get(document_loader)
+            if memo is None:
+                memo = _MEMOS[document_loader] = ContextMemo()
+        except TypeError:  # not weak-referenceable or not hashable
+            return ContextMemo()
+        return memo
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _local_context_key(local_ctx: Any) -> Hashable | None:
+    """A hashable key equal for equal local contexts, or ``None`` if not memoisable."""
+    if isinstance(local_ctx, str):
+        return ("url", local_ctx)
+    if isinstance(local_ctx, list) and all(isinstance(c, str) for c in local_ctx):
+        return ("urls", tuple(local_ctx))
+    try:
+        # Key order is kept (not sorted): equal text means an identical context object.
+        text = json.dumps(
+            local_ctx, ensure_ascii=False, separators=(",", ":"), default=_json_default
+        )
+    except (TypeError, ValueError):
+        return None
+    return ("json", text)
+
+
+class _MemoProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
+    """PyLD processor whose context processing goes through a :class:`ContextMemo`."""
+
+    def __init__(self, memo: ContextMemo | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._memo = memo
+
+    def _process_context(
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: Any,
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
+        memo = self._memo
+        local_key = None
+        # Only plain top-level calls on a frozen (never mutated) active context.
+        if memo is not None and cycles is None and type(active_ctx) is frozendict:
+            local_key = _local_context_key(local_ctx)
+        if local_key is None:
+            return super()._process_context(
+                active_ctx,
+                local_ctx,
+                options,
+                override_protected=override_protected,
+                propagate=propagate,
+                validate_scoped=validate_scoped,
+                cycles=cycles,
+            )
+        assert memo is not None
+        key = (
+            id(active_ctx),
+            local_key,
+            bool(override_protected),
+            bool(propagate),
+            bool(validate_scoped),
+            options.get("base"),
+            options.get("processingMode"),
+        )
+        cached = memo.get(key, active_ctx)
+        if cached is not None:
+            return cached
+        processed = super()._process_context(
+            active_ctx,
+            local_ctx,
+            options,
+            override_protected=override_protected,
+            propagate=propagate,
+            validate_scoped=validate_scoped,
+            cycles=None,
+        )
+        if type(processed) is not frozendict:
+            return processed
+        return memo.put(key, active_ctx, processed)
+
+
+class _StrictProcessor(_MemoProcessor):
     """A PyLD processor that refuses dropped terms and relative IRIs after expansion."""
 
-    def __init__(self, original: Any) -> None:
+    def __init__(self, original: Any, memo: ContextMemo | None) -> None:
         self._dropped: list[str | None] = []
-        super().__init__(on_property_dropped=self._dropped.append)
+        super().__init__(memo, on_property_dropped=self._dropped.append)
         self._original = original
 
     def expand(self, input_: Any, options: Any) -> Any:
@@ -112,6 +343,19 @@ class _StrictProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                 self._walk(value)
 
 
+def _check_pyld_signature() -> bool:
+    """Whether PyLD's private ``_process_context`` still has the wrapped signature."""
+    try:
+        params = tuple(inspect.signature(jsonld.JsonLdProcessor._process_context).parameters)
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return params == _PYLD_PROCESS_CONTEXT_PARAMS
+
+
+MEMO_SUPPORTED = _check_pyld_signature()
+"""False if the installed PyLD changed ``_process_context``: then no memo is used."""
+
+
 def _find_cause(exc: BaseException) -> BaseException | None:
     """Find one of our own errors in PyLD's exception chain."""
     seen: set[int] = set()
@@ -125,17 +369,39 @@ def _find_cause(exc: BaseException) -> BaseException | None:
     return None
 
 
-def _context_resolver(document_loader: DocumentLoaderFn) -> ContextResolver:
-    # Never use PyLD's process-wide context cache: it is keyed by URL only, so documents
-    # served by one loader would leak into another.
-    cache = getattr(document_loader, "resolved_context_cache", None)
-    if cache is None:
-        cache = LRUCache(maxsize=100)
-        # Remember it on the loader; a bound method cannot take attributes, and then the
-        # cache lives for this call only.
-        with contextlib.suppress(AttributeError):
-            document_loader.resolved_context_cache = cache  # type: ignore[attr-defined]
-    return ContextResolver(cache, document_loader)
+def _run(
+    document: Mapping[str, Any],
+    document_loader: DocumentLoaderFn,
+    *,
+    strict: bool,
+    memo: ContextMemo | None,
+) -> str:
+    options: dict[str, Any] = {
+        "algorithm": "URDNA2015",
+        "format": "application/n-quads",
+        "rdfDirection": "i18n-datatype",
+        "documentLoader": document_loader,
+        # PyLD's own resolved-context cache is per call: it is mutable (cachetools) and so
+        # never shared between threads; never PyLD's process-wide cache, keyed by URL only.
+        "contextResolver": ContextResolver(LRUCache(maxsize=100), document_loader),
+        # No default base: a relative IRI stays relative, so the strict check sees it.
+        "base": None,
+    }
+    processor: jsonld.JsonLdProcessor
+    if strict:
+        processor = _StrictProcessor(document, memo)
+    else:
+        processor = _MemoProcessor(memo)
+        del options["base"]  # PyLD's default behaviour, for diagnostics only
+    try:
+        return cast(str, processor.normalize(dict(document), options))
+    except (ContextError, CanonicalizationError):
+        raise
+    except jsonld.JsonLdError as exc:
+        ours = _find_cause(exc)
+        if ours is not None:
+            raise ours from exc
+        raise CanonicalizationError(f"invalid JSON-LD: {_describe(exc)}") from exc
 
 
 def canonicalize(
@@ -145,6 +411,9 @@ def canonicalize(
     strict: bool = True,
 ) -> str:
     """Canonicalize a JSON-LD document to RDFC-1.0 N-Quads.
+
+    Context processing is memoised per loader (see the module docstring); the output is
+    byte-identical to :func:`canonicalize_reference`.
 
     Args:
         document: The JSON-LD document (not modified).
@@ -160,29 +429,31 @@ def canonicalize(
         ContextError: If a context cannot be loaded (not pinned, not available, bad digest).
         CanonicalizationError: If the document is not valid JSON-LD.
     """
-    options: dict[str, Any] = {
-        "algorithm": "URDNA2015",
-        "format": "application/n-quads",
-        "rdfDirection": "i18n-datatype",
-        "documentLoader": document_loader,
-        "contextResolver": _context_resolver(document_loader),
-        # No default base: a relative IRI stays relative, so the strict check sees it.
-        "base": None,
-    }
-    if strict:
-        processor: jsonld.JsonLdProcessor = _StrictProcessor(document)
-    else:
-        processor = jsonld.JsonLdProcessor()
-        del options["base"]  # PyLD's default behaviour, for diagnostics only
-    try:
-        return cast(str, processor.normalize(dict(document), options))
-    except (ContextError, CanonicalizationError):
-        raise
-    except jsonld.JsonLdError as exc:
-        ours = _find_cause(exc)
-        if ours is not None:
-            raise ours from exc
-        raise CanonicalizationError(f"invalid JSON-LD: {_describe(exc)}") from exc
+    memo = context_memo(document_loader) if MEMO_SUPPORTED else None
+    return _run(document, document_loader, strict=strict, memo=memo)
+
+
+def canonicalize_reference(
+    document: Mapping[str, Any],
+    *,
+    document_loader: DocumentLoaderFn,
+    strict: bool = True,
+) -> str:
+    """:func:`canonicalize` over plain PyLD (no memo): the reference for tests and benches.
+
+    Args:
+        document: The JSON-LD document (not modified).
+        document_loader: PyLD-compatible loader.
+        strict: Refuse undefined terms and relative IRIs.
+
+    Returns:
+        The canonical N-Quads.
+
+    Raises:
+        UndefinedTermError, RelativeIriError, ContextError, CanonicalizationError: As
+            :func:`canonicalize`.
+    """
+    return _run(document, document_loader, strict=strict, memo=None)
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,0 +1,256 @@
+"""Verification API for schools: one credential, or a batch, in any accepted form."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from app.config import Settings
+from app.deps import SessionDep, SettingsDep
+from app.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from app.models import Credential
+from app.models.base import utcnow
+from app.net.fetch import FetchError, SafeFetcher, UrlNotAllowed
+from app.vc.contexts import PINNED_CONTEXTS
+from app.vc.verify import VerificationResult, verify_credential
+from app.verification.schemas import BatchIn, BatchOut, CheckOut, VerificationIn, VerificationOut
+from app.verification.service import build_verifier, fetch_policy
+from app.verification.summary import known_issuers, to_api
+
+router = APIRouter(prefix="/api/v1", tags=["verification"])
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_BATCH_BODY_BYTES = 20 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+ACCEPT_CREDENTIAL = "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8"
+
+
+class MalformedJson(BadRequest):
+    problem = "malformed-json"
+    title = "The body is not valid JSON"
+
+
+class UnknownContext(BadRequest):
+    status_code = 422
+    problem = "unknown-context"
+    title = "The credential uses an unknown JSON-LD context"
+
+
+def json_depth_exceeds(raw: bytes, limit: int) -> bool:
+    """True when arrays/objects nest deeper than `limit` (checked before parsing)."""
+    depth, in_string, escaped = 0, False, False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x7B, 0x5B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x7D, 0x5D):
+            depth -= 1
+    return False
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body may be at most {limit // 1024} KiB.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"The request body may be at most {limit // 1024} KiB.")
+    # Starlette replays a cached body to later readers (the form parser); a private
+    # attribute, pinned by the upload tests.
+    request._body = bytes(body)
+    return request._body
+
+
+def _parse_json(raw: bytes) -> Any:
+    if json_depth_exceeds(raw, MAX_JSON_DEPTH):
+        raise MalformedJson(f"The JSON nests deeper than {MAX_JSON_DEPTH} levels.")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedJson(f"The body is not valid JSON: {exc}") from exc
+
+
+def _check_contexts(credential: dict[str, Any]) -> None:
+    contexts = credential.get("@context")
+    for context in contexts if isinstance(contexts, list) else [contexts]:
+        if isinstance(context, str) and context not in PINNED_CONTEXTS:
+            raise UnknownContext(
+                f"The JSON-LD context {context} is not one this service knows; "
+                "it cannot be checked safely.",
+                context=context,
+            )
+
+
+def _resolve_url(session: Session, settings: Settings, url: str) -> bytes | dict[str, Any]:
+    """A credential URL: ours are read from the database (public ones only), others fetched."""
+    prefix = f"{settings.public_origin}/credentials/"
+    if url.startswith(prefix):
+        public_id = url.removeprefix(prefix).split("?")[0].split("#")[0].strip("/")
+        row = session.exec(select(Credential).where(Credential.public_id == public_id)).first()
+        if row is None or not row.is_public:
+            raise NotFound("No public credential at that URL.")
+        return dict(row.json_ld)
+    return SafeFetcher(fetch_policy(settings)).get(url, accept=ACCEPT_CREDENTIAL)
+
+
+def _verify_item(
+    session: Session, settings: Settings, item: VerificationIn, trusted: set[str]
+) -> VerificationOut:
+    given = [v for v in (item.credential, item.jwt, item.url) if v is not None]
+    if len(given) != 1:
+        raise BadRequest("Send exactly one of credential, jwt or url.")
+    data: Any
+    if item.credential is not None:
+        _check_contexts(item.credential)
+        data = item.credential
+    elif item.jwt is not None:
+        data = item.jwt
+    else:
+        assert item.url is not None
+        data = _resolve_url(session, settings, item.url)
+        if isinstance(data, dict):
+            _check_contexts(data)
+    verifier = build_verifier(session, settings, now=utcnow())
+    result: VerificationResult = verify_credential(data, verifier, recipient_email=item.recipient)
+    return to_api(session, settings, result, trusted)
+
+
+def _item_error(exc: Exception) -> VerificationOut:
+    code = getattr(exc, "problem", "bad-request").replace("-", "_")
+    message = getattr(exc, "detail", str(exc))
+    return VerificationOut(
+        verified=False,
+        checks=[CheckOut(id="input", status="failed", code=code, message=message)],
+    )
+
+
+REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/VerificationIn"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "A baked PNG or SVG, a JSON credential or a JWT file",
+                    },
+                    "recipient": {"type": "string"},
+                },
+            }
+        },
+    },
+}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "description": "Malformed JSON, bad input or a URL that is not allowed",
+        "content": {"application/problem+json": {}},
+    },
+    404: {
+        "description": "No public credential at the URL",
+        "content": {"application/problem+json": {}},
+    },
+    413: {
+        "description": "Payload too large (2 MiB; 20 MiB for a batch)",
+        "content": {"application/problem+json": {}},
+    },
+    415: {"description": "Unsupported media type", "content": {"application/problem+json": {}}},
+    422: {
+        "description": "Unknown JSON-LD context or invalid fields",
+        "content": {"application/problem+json": {}},
+    },
+    429: {
+        "description": "Rate limit exceeded (see Retry-After)",
+        "content": {"application/problem+json": {}},
+    },
+    502: {
+        "description": "A document could not be fetched",
+        "content": {"application/problem+json": {}},
+    },
+}
+
+
+@router.post(
+    "/verifications",
+    response_model=VerificationOut,
+    summary="Verify one credential",
+    openapi_extra={"requestBody": REQUEST_BODY},
+    responses=ERRORS,
+)
+async def verify_one(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> VerificationOut:
+    """Verify a JSON credential, a compact JWS, a credential URL or an uploaded file."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in ("application/json", "application/ld+json", "application/vc+ld+json"):
+        payload = _parse_json(await _body(request, MAX_BODY_BYTES))
+        if isinstance(payload, dict) and "@context" in payload:
+            payload = {"credential": payload}
+        try:
+            item = VerificationIn.model_validate(payload)
+        except ValidationError as exc:
+            raise BadRequest(
+                'Send {"credential": {...}}, {"jwt": "..."} or '
+                '{"url": "https://..."}: ' + exc.errors()[0]["msg"]
+            ) from exc
+        return _verify_item(session, settings, item, known_issuers(session, settings))
+    if content_type == "multipart/form-data":
+        await _body(request, MAX_BODY_BYTES)  # enforce the limit before parsing
+        async with request.form(max_files=1, max_fields=5) as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise BadRequest("Attach the credential as the form field 'file'.")
+            data = await upload.read(MAX_BODY_BYTES + 1)
+            recipient = form.get("recipient")
+        verifier = build_verifier(session, settings, now=utcnow())
+        email = recipient if isinstance(recipient, str) and recipient else None
+        result = verify_credential(data, verifier, recipient_email=email)
+        return to_api(session, settings, result)
+    raise UnsupportedMediaType("Send application/json or multipart/form-data.")
+
+
+@router.post(
+    "/verifications/batch",
+    response_model=BatchOut,
+    summary="Verify up to 100 credentials",
+    responses=ERRORS,
+)
+async def verify_batch(request: Request, session: SessionDep, settings: SettingsDep) -> BatchOut:
+    """Each item is verified on its own; one bad item does not fail the batch."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise UnsupportedMediaType("Send the batch as application/json.")
+    payload = _parse_json(await _body(request, MAX_BATCH_BODY_BYTES))
+    try:
+        batch = BatchIn.model_validate(payload)
+    except ValidationError as exc:
+        raise BadRequest(
+            'Send {"items": [...]} with 1 to 100 items: ' + exc.errors()[0]["msg"]
+        ) from exc
+    trusted = known_issuers(session, settings)
+    results = []
+    for item in batch.items:
+        try:
+            results.append(_verify_item(session, settings, item, trusted))
+        except (BadRequest, NotFound, FetchError, UrlNotAllowed) as exc:
+            results.append(_item_error(exc))
+    return BatchOut(results=results)

@@ -1,0 +1,137 @@
+"""API shapes of verification results and of the recognition summary for schools."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CheckOut(BaseModel):
+    id: str = Field(description="schema, proof, issuer, status, validity, ...")
+    status: Literal["passed", "failed", "skipped", "warning"]
+    code: str = Field(description="Stable code of the outcome, e.g. revoked, expired")
+    message: str
+
+
+class IssuerOut(BaseModel):
+    id: str | None = None
+    name: str | None = None
+    url: str | None = None
+    known: bool = Field(description="The issuer is in this service's trust registry")
+
+
+class CredentialSummary(BaseModel):
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    criteria: str | None = None
+    achievement_type: str | None = None
+    image: str | None = None
+    issuer: IssuerOut
+    valid_from: str | None = None
+    valid_until: str | None = None
+
+
+class RequirementOut(BaseModel):
+    id: str
+    text: str
+    url: str | None = None
+
+
+class UnitOut(BaseModel):
+    code: str = Field(description="ePerusteet code, e.g. tutkinnonosat_105444")
+    name: str
+    url: str | None = None
+    osp: int | None = Field(default=None, description="Size in competence points (osp)")
+    qualification: str | None = Field(default=None, description="Framework / qualification")
+    requirements: list[RequirementOut] = Field(default_factory=list)
+
+
+class AlignmentOut(BaseModel):
+    target_name: str
+    target_url: str
+    target_code: str | None = None
+    target_framework: str | None = None
+    target_type: str | None = None
+
+
+class RecognitionSummary(BaseModel):
+    """What the badge documents in the school's language: qualification units and skill
+    requirements (ePerusteet) it aligns to."""
+
+    units: list[UnitOut] = Field(default_factory=list)
+    other_alignments: list[AlignmentOut] = Field(default_factory=list)
+
+
+class VerificationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "verified": True,
+                    "input_format": "json",
+                    "proof_format": "data-integrity",
+                    "checks": [
+                        {
+                            "id": "proof",
+                            "status": "passed",
+                            "code": "signature_valid",
+                            "message": "The signature is valid (eddsa-rdfc-2022).",
+                        }
+                    ],
+                    "credential": {
+                        "name": "Puutyön perusteet",
+                        "issuer": {"id": "did:web:…", "known": True},
+                    },
+                    "recognition": {
+                        "units": [
+                            {
+                                "code": "tutkinnonosat_105444",
+                                "name": "Puutuotevalmistuksessa toimiminen",
+                                "requirements": [],
+                            }
+                        ],
+                        "other_alignments": [],
+                    },
+                }
+            ]
+        }
+    )
+
+    verified: bool
+    input_format: str | None = None
+    proof_format: str | None = None
+    checks: list[CheckOut]
+    credential: CredentialSummary | None = None
+    recognition: RecognitionSummary = Field(default_factory=RecognitionSummary)
+
+
+class VerificationIn(BaseModel):
+    """Exactly one of `credential`, `jwt` or `url`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"jwt": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImRpZDp3ZWI6…"},
+                {"url": "https://passi.example.fi/credentials/0b6f…"},
+            ]
+        },
+    )
+
+    credential: dict[str, Any] | None = None
+    jwt: str | None = Field(default=None, max_length=1_000_000)
+    url: str | None = Field(default=None, max_length=2000)
+    recipient: str | None = Field(
+        default=None, max_length=320, description="E-mail to match against the recipient"
+    )
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[VerificationIn] = Field(min_length=1, max_length=100)
+
+
+class BatchOut(BaseModel):
+    results: list[VerificationOut]

@@ -1,0 +1,179 @@
+"""Turning a verification result into the API answer, with the recognition summary."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.config import Settings
+from app.models import Organization, Qualification, QualificationUnit, SkillRequirement
+from app.organizations.service import issuer_did
+from app.vc.verify import VerificationResult, issuer_id
+from app.verification.schemas import (
+    AlignmentOut,
+    CheckOut,
+    CredentialSummary,
+    IssuerOut,
+    RecognitionSummary,
+    RequirementOut,
+    UnitOut,
+    VerificationOut,
+)
+
+UNIT_CODE = re.compile(r"^tutkinnonosat_\d+$")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _achievement(credential: Mapping[str, Any]) -> Mapping[str, Any]:
+    subjects = _as_list(credential.get("credentialSubject"))
+    if subjects and isinstance(subjects[0], Mapping):
+        achievement = subjects[0].get("achievement")
+        if isinstance(achievement, Mapping):
+            return achievement
+    return {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def known_issuers(session: Session, settings: Settings) -> set[str]:
+    """Issuer ids this service trusts: its own organizations."""
+    return {issuer_did(settings, org) for org in session.exec(select(Organization)).all()}
+
+
+def recognition_summary(
+    session: Session, alignments: list[Mapping[str, Any]]
+) -> RecognitionSummary:
+    """Group alignments by qualification unit; enrich with our ePerusteet data when known."""
+    units: dict[str, UnitOut] = {}
+    requirement_keys: list[tuple[Mapping[str, Any], str]] = []
+    others: list[AlignmentOut] = []
+    for a in alignments:
+        code = _text(a.get("targetCode")) or ""
+        if UNIT_CODE.match(code):
+            units.setdefault(
+                code,
+                UnitOut(
+                    code=code,
+                    name=_text(a.get("targetName")) or code,
+                    url=_text(a.get("targetUrl")),
+                    qualification=_text(a.get("targetFramework")),
+                ),
+            )
+        elif a.get("targetType") == "ext:Ammattitaitovaatimus" and code:
+            requirement_keys.append((a, code))
+        elif isinstance(a.get("targetName"), str) and isinstance(a.get("targetUrl"), str):
+            others.append(
+                AlignmentOut(
+                    target_name=a["targetName"],
+                    target_url=a["targetUrl"],
+                    target_code=_text(a.get("targetCode")),
+                    target_framework=_text(a.get("targetFramework")),
+                    target_type=_text(a.get("targetType")),
+                )
+            )
+    if units:
+        rows = session.exec(
+            select(QualificationUnit, Qualification)
+            .join(Qualification, col(Qualification.id) == col(QualificationUnit.qualification_id))
+            .where(col(QualificationUnit.code).in_(list(units)))
+        ).all()
+        for unit, qual in rows:
+            out = units[unit.code]
+            out.osp = unit.osp
+            out.qualification = f"{qual.name['fi']} ({qual.diaarinumero}" + (
+                f", {qual.koulutus_code})" if qual.koulutus_code else ")"
+            )
+    if requirement_keys:
+        known = {
+            r.key: (r, u)
+            for r, u in session.exec(
+                select(SkillRequirement, QualificationUnit)
+                .join(QualificationUnit, col(QualificationUnit.id) == col(SkillRequirement.unit_id))
+                .where(col(SkillRequirement.key).in_([k for _, k in requirement_keys]))
+            ).all()
+        }
+        for alignment, key in requirement_keys:
+            unit_code = known[key][1].code if key in known else None
+            description = _text(alignment.get("targetDescription")) or ""
+            unit_code = unit_code or next(
+                (c for c in description.split() if UNIT_CODE.match(c)), None
+            )
+            requirement = RequirementOut(
+                id=key,
+                text=_text(alignment.get("targetName")) or key,
+                url=_text(alignment.get("targetUrl")),
+            )
+            if unit_code and unit_code in units:
+                units[unit_code].requirements.append(requirement)
+            else:
+                others.append(
+                    AlignmentOut(
+                        target_name=requirement.text,
+                        target_url=requirement.url or "",
+                        target_code=key,
+                        target_type="ext:Ammattitaitovaatimus",
+                    )
+                )
+    return RecognitionSummary(units=list(units.values()), other_alignments=others)
+
+
+def to_api(
+    session: Session,
+    settings: Settings,
+    result: VerificationResult,
+    trusted: set[str] | None = None,
+) -> VerificationOut:
+    """The API answer for one verification."""
+    checks = [
+        CheckOut(id=c.id, status=c.status, code=c.code, message=c.message) for c in result.checks
+    ]
+    credential = result.credential
+    if credential is None:
+        return VerificationOut(
+            verified=result.verified,
+            input_format=result.input_format,
+            proof_format=result.proof_format,
+            checks=checks,
+        )
+    trusted = trusted if trusted is not None else known_issuers(session, settings)
+    achievement = _achievement(credential)
+    issuer = credential.get("issuer")
+    issuer_obj = issuer if isinstance(issuer, Mapping) else {}
+    image = achievement.get("image") or credential.get("image")
+    image_url = image.get("id") if isinstance(image, Mapping) else _text(image)
+    criteria = achievement.get("criteria")
+    summary = CredentialSummary(
+        id=_text(credential.get("id")),
+        name=_text(achievement.get("name")) or _text(credential.get("name")),
+        description=_text(achievement.get("description")),
+        criteria=_text(criteria.get("narrative")) if isinstance(criteria, Mapping) else None,
+        achievement_type=_text(achievement.get("achievementType")),
+        image=_text(image_url),
+        issuer=IssuerOut(
+            id=issuer_id(credential),
+            name=_text(issuer_obj.get("name")),
+            url=_text(issuer_obj.get("url")),
+            known=issuer_id(credential) in trusted,
+        ),
+        valid_from=_text(credential.get("validFrom") or credential.get("issuanceDate")),
+        valid_until=_text(credential.get("validUntil") or credential.get("expirationDate")),
+    )
+    alignments = [a for a in _as_list(achievement.get("alignment")) if isinstance(a, Mapping)]
+    return VerificationOut(
+        verified=result.verified,
+        input_format=result.input_format,
+        proof_format=result.proof_format,
+        checks=checks,
+        credential=summary,
+        recognition=recognition_summary(session, alignments),
+    )
