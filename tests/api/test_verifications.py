@@ -28,9 +28,19 @@ def issued(session: Session, settings: Settings) -> Credential:
     coach = make_user(session, org)
     participant = make_participant(session, org)
     criteria = [c["id"] for c in _current_version(session, "puutyo-1")[1].definition["criteria"]]
-    _, credential = award_badge(session, settings, coach=coach, now=NOW, request=AwardRequest(
-        participant_id=participant.id, badge_slug="puutyo-1", criteria_observed=criteria,
-        narrative="Teki hyllyn.", idempotency_key="api"))
+    _, credential = award_badge(
+        session,
+        settings,
+        coach=coach,
+        now=NOW,
+        request=AwardRequest(
+            participant_id=participant.id,
+            badge_slug="puutyo-1",
+            criteria_observed=criteria,
+            narrative="Teki hyllyn.",
+            idempotency_key="api",
+        ),
+    )
     session.commit()
     return credential
 
@@ -48,8 +58,7 @@ def test_verify_json_credential_with_recognition_summary(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["verified"] is True
-    assert {c["id"] for c in body["checks"]} >= {"schema", "proof", "issuer", "status",
-                                                "validity"}
+    assert {c["id"] for c in body["checks"]} >= {"schema", "proof", "issuer", "status", "validity"}
     assert body["credential"]["name"] == "Puutyön perusteet"
     assert body["credential"]["issuer"]["known"] is True
     (unit,) = body["recognition"]["units"]
@@ -61,8 +70,11 @@ def test_verify_json_credential_with_recognition_summary(
 
 
 def test_bare_credential_body_and_jwt(client: TestClient, issued: Credential) -> None:
-    bare = client.post("/api/v1/verifications", content=json.dumps(issued.json_ld),
-                       headers={"content-type": "application/vc+ld+json"})
+    bare = client.post(
+        "/api/v1/verifications",
+        content=json.dumps(issued.json_ld),
+        headers={"content-type": "application/vc+ld+json"},
+    )
     assert bare.json()["verified"] is True
     jwt = client.post("/api/v1/verifications", json={"jwt": issued.jwt})
     assert jwt.json()["verified"] is True
@@ -89,13 +101,16 @@ def test_url_input_for_our_credentials_respects_privacy(
     assert client.post("/api/v1/verifications", json={"url": url}).json()["verified"] is True
 
 
-@pytest.mark.parametrize("url", [
-    "http://passi.example.org/credentials/1",
-    "https://127.0.0.1/credentials/1",
-    "https://169.254.169.254/latest/meta-data",
-    "https://[::1]/x",
-    "https://10.0.0.1/x",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://passi.example.org/credentials/1",
+        "https://127.0.0.1/credentials/1",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/x",
+        "https://10.0.0.1/x",
+    ],
+)
 def test_forbidden_urls(client: TestClient, url: str) -> None:
     _problem(client.post("/api/v1/verifications", json={"url": url}), 400, "url-not-allowed")
 
@@ -103,11 +118,19 @@ def test_forbidden_urls(client: TestClient, url: str) -> None:
 def test_batch_mixed_items_in_order(client: TestClient, issued: Credential) -> None:
     tampered = json.loads(json.dumps(issued.json_ld))
     tampered["name"] = "Väärennös"
-    response = client.post("/api/v1/verifications/batch", json={"items": [
-        {"credential": issued.json_ld}, {"credential": tampered}, {"jwt": "not.a.jwt"},
-        {"credential": issued.json_ld, "jwt": issued.jwt}, {"url": "https://127.0.0.1/x"},
-        {"jwt": issued.jwt},
-    ]})
+    response = client.post(
+        "/api/v1/verifications/batch",
+        json={
+            "items": [
+                {"credential": issued.json_ld},
+                {"credential": tampered},
+                {"jwt": "not.a.jwt"},
+                {"credential": issued.json_ld, "jwt": issued.jwt},
+                {"url": "https://127.0.0.1/x"},
+                {"jwt": issued.jwt},
+            ]
+        },
+    )
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     assert [r["verified"] for r in results] == [True, False, False, False, False, True]
@@ -123,18 +146,47 @@ def test_batch_limits(client: TestClient, issued: Credential) -> None:
 
 def test_input_problems(client: TestClient) -> None:
     post = client.post
-    _problem(post("/api/v1/verifications", content=b"{not json",
-                  headers={"content-type": "application/json"}), 400, "malformed-json")
-    _problem(post("/api/v1/verifications", content=b"x", headers={"content-type": "text/plain"}),
-             415, "unsupported-media-type")
-    _problem(post("/api/v1/verifications", content=b" " * (3 * 1024 * 1024),
-                  headers={"content-type": "application/json"}), 413, "payload-too-large")
+    _problem(
+        post(
+            "/api/v1/verifications",
+            content=b"{not json",
+            headers={"content-type": "application/json"},
+        ),
+        400,
+        "malformed-json",
+    )
+    _problem(
+        post("/api/v1/verifications", content=b"x", headers={"content-type": "text/plain"}),
+        415,
+        "unsupported-media-type",
+    )
+    _problem(
+        post(
+            "/api/v1/verifications",
+            content=b" " * (3 * 1024 * 1024),
+            headers={"content-type": "application/json"},
+        ),
+        413,
+        "payload-too-large",
+    )
     deep = b'{"credential": ' + b"[" * 5000 + b"]" * 5000 + b"}"
-    _problem(post("/api/v1/verifications", content=deep,
-                  headers={"content-type": "application/json"}), 400, "malformed-json")
-    _problem(post("/api/v1/verifications", json={"credential": {
-        "@context": ["https://www.w3.org/ns/credentials/v2", "https://evil.example/ctx"]}}),
-        422, "unknown-context")
+    _problem(
+        post("/api/v1/verifications", content=deep, headers={"content-type": "application/json"}),
+        400,
+        "malformed-json",
+    )
+    _problem(
+        post(
+            "/api/v1/verifications",
+            json={
+                "credential": {
+                    "@context": ["https://www.w3.org/ns/credentials/v2", "https://evil.example/ctx"]
+                }
+            },
+        ),
+        422,
+        "unknown-context",
+    )
     _problem(post("/api/v1/verifications", json={"nothing": 1}), 400, "bad-request")
     _problem(post("/api/v1/verifications", json={}), 400, "bad-request")
 
@@ -162,11 +214,10 @@ def test_png_with_two_credential_chunks_is_rejected(
 ) -> None:
     data, _ = export_credential(session, issued.public_id, "png")
     start = data.index(b"iTXtopenbadgecredential") - 4
-    length = int.from_bytes(data[start:start + 4], "big")
-    chunk = data[start:start + 12 + length]
-    doubled = data[:start + 12 + length] + chunk + data[start + 12 + length:]
-    response = client.post("/api/v1/verifications",
-                           files={"file": ("b.png", doubled, "image/png")})
+    length = int.from_bytes(data[start : start + 4], "big")
+    chunk = data[start : start + 12 + length]
+    doubled = data[: start + 12 + length] + chunk + data[start + 12 + length :]
+    response = client.post("/api/v1/verifications", files={"file": ("b.png", doubled, "image/png")})
     assert response.status_code == 200
     body = response.json()
     assert body["verified"] is False

@@ -1,0 +1,203 @@
+"""Catalog read API: what a badge means before one arrives, and who issues them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from app.catalog import repository
+from app.deps import SessionDep, SettingsDep
+from app.errors import NotFound
+from app.models import (
+    BadgeVersionRequirement,
+    Organization,
+    Qualification,
+    QualificationUnit,
+    SkillRequirement,
+)
+from app.organizations.documents import issuer_profile_json
+from app.organizations.service import issuer_did
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"])
+
+
+class CriterionOut(BaseModel):
+    id: str
+    text: dict[str, str]
+    requirements: list[str] = Field(description="Skill requirement ids (see qualifications)")
+
+
+class BadgeOut(BaseModel):
+    slug: str
+    revision: int
+    version: str
+    name: dict[str, str]
+    description: dict[str, str]
+    category: str
+    pathway: str
+    level: int
+    builds_on: str | None
+    achievement_type: str
+    achievement_id: str = Field(description="The achievement id used in credentials")
+    image: str
+    criteria: list[CriterionOut]
+    units: list[str] = Field(description="ePerusteet unit codes the criteria map to")
+    validity_months: int | None = None
+
+
+class RequirementOut(BaseModel):
+    id: str
+    text: dict[str, str]
+    assessment: dict[str, Any] | None = None
+
+
+class UnitOut(BaseModel):
+    code: str
+    name: dict[str, str]
+    osp: int
+    url: str | None
+    requirements: list[RequirementOut]
+
+
+class QualificationOut(BaseModel):
+    slug: str
+    kind: str
+    eperusteet_id: int
+    diaarinumero: str
+    koulutus_code: str | None
+    name: dict[str, str]
+    url: str
+    units: list[UnitOut] | None = None
+
+
+def _badge_out(session: SessionDep, origin: str, badge: Any, version: Any) -> BadgeOut:
+    d = version.definition
+    units = session.exec(
+        select(QualificationUnit.code)
+        .distinct()
+        .join(SkillRequirement, col(SkillRequirement.unit_id) == col(QualificationUnit.id))
+        .join(
+            BadgeVersionRequirement,
+            col(BadgeVersionRequirement.requirement_id) == col(SkillRequirement.id),
+        )
+        .where(BadgeVersionRequirement.badge_version_id == version.id)
+    ).all()
+    base = f"{origin}/badges/{badge.slug}/v{version.revision}"
+    return BadgeOut(
+        slug=badge.slug,
+        revision=version.revision,
+        version=version.version_label,
+        name=d["name"],
+        description=d["description"],
+        category=d["category"],
+        pathway=d["pathway"],
+        level=d["level"],
+        builds_on=d.get("builds_on"),
+        achievement_type=d["achievement_type"],
+        achievement_id=base,
+        image=f"{base}/image.svg",
+        criteria=[CriterionOut(**c) for c in d["criteria"]],
+        units=sorted(units),
+        validity_months=d.get("validity_months"),
+    )
+
+
+@router.get("/badges", response_model=list[BadgeOut], summary="The badge catalog")
+def list_badges(session: SessionDep, settings: SettingsDep) -> list[BadgeOut]:
+    """Current version of every badge, with the qualification units it maps to."""
+    return [
+        _badge_out(session, settings.public_origin, b, v)
+        for b, v in repository.active_badge_versions(session)
+    ]
+
+
+@router.get(
+    "/badges/{slug}",
+    response_model=BadgeOut,
+    summary="One badge",
+    responses={404: {"content": {"application/problem+json": {}}}},
+)
+def get_badge(slug: str, session: SessionDep, settings: SettingsDep) -> BadgeOut:
+    """The current version of a badge."""
+    for badge, version in repository.active_badge_versions(session):
+        if badge.slug == slug:
+            return _badge_out(session, settings.public_origin, badge, version)
+    raise NotFound(f"No badge {slug!r} in the catalog.")
+
+
+def _qualification_out(session: SessionDep, q: Qualification, with_units: bool) -> QualificationOut:
+    out = QualificationOut(
+        slug=q.slug,
+        kind=q.kind,
+        eperusteet_id=q.eperusteet_id,
+        diaarinumero=q.diaarinumero,
+        koulutus_code=q.koulutus_code,
+        name=q.name,
+        url=q.url,
+    )
+    if with_units:
+        units = session.exec(
+            select(QualificationUnit)
+            .where(QualificationUnit.qualification_id == q.id)
+            .order_by(col(QualificationUnit.code))
+        ).all()
+        out.units = []
+        for u in units:
+            reqs = session.exec(
+                select(SkillRequirement)
+                .where(SkillRequirement.unit_id == u.id)
+                .order_by(col(SkillRequirement.id))
+            ).all()
+            out.units.append(
+                UnitOut(
+                    code=u.code,
+                    name=u.name,
+                    osp=u.osp,
+                    url=u.url,
+                    requirements=[
+                        RequirementOut(id=r.key, text=r.text, assessment=r.assessment) for r in reqs
+                    ],
+                )
+            )
+    return out
+
+
+@router.get(
+    "/qualifications",
+    response_model=list[QualificationOut],
+    summary="Qualifications the badges map to",
+)
+def list_qualifications(session: SessionDep) -> list[QualificationOut]:
+    """Qualifications (ePerusteet) in the catalog, without their units."""
+    rows = session.exec(select(Qualification).order_by(col(Qualification.slug))).all()
+    return [_qualification_out(session, q, with_units=False) for q in rows]
+
+
+@router.get(
+    "/qualifications/{slug}",
+    response_model=QualificationOut,
+    summary="One qualification with units and skill requirements",
+    responses={404: {"content": {"application/problem+json": {}}}},
+)
+def get_qualification(slug: str, session: SessionDep) -> QualificationOut:
+    """A qualification's units and skill requirements, as the badges refer to them."""
+    q = repository.qualification_by_slug(session, slug)
+    if q is None:
+        raise NotFound(f"No qualification {slug!r}.")
+    return _qualification_out(session, q, with_units=True)
+
+
+@router.get(
+    "/issuers/{issuer_id:path}",
+    summary="An issuer of this service",
+    responses={404: {"content": {"application/problem+json": {}}}},
+)
+def get_issuer(issuer_id: str, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    """The issuer Profile, by its DID or by its short name."""
+    for org in session.exec(select(Organization)).all():
+        if issuer_id in (org.slug, issuer_did(settings, org)):
+            return issuer_profile_json(settings, org)
+    raise NotFound("No such issuer in this service.")
