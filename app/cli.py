@@ -22,6 +22,7 @@ user_app = typer.Typer(help="Admins and coaches.", no_args_is_help=True)
 participant_app = typer.Typer(help="Participants.", no_args_is_help=True)
 keys_app = typer.Typer(help="Signing keys of an organization.", no_args_is_help=True)
 credential_app = typer.Typer(help="Issued credentials.", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys of schools' systems.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(org_app, name="org")
@@ -29,6 +30,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(participant_app, name="participant")
 app.add_typer(keys_app, name="keys")
 app.add_typer(credential_app, name="credential")
+app.add_typer(apikey_app, name="apikey")
 
 
 def load_settings() -> Settings:
@@ -404,6 +406,41 @@ def credential_export(
     else:
         out.write_bytes(data)
         typer.echo(f"written {out}", err=True)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option(help="Who the key is for, e.g. the school's name")],
+    per_minute: Annotated[int, typer.Option(help="Verification requests per minute")] = 600,
+) -> None:
+    """Create an API key; it is printed once and stored only as a hash."""
+    from app.clients.service import create_client
+    from app.db import get_engine, transaction
+    from app.errors import AppError
+
+    settings = load_settings()
+    try:
+        with transaction(get_engine(settings)) as session:
+            client, key = create_client(session, name=name, requests_per_minute=per_minute)
+            typer.echo(f"API key for {client.name} (shown only now): {key}")
+    except AppError as exc:
+        fail(exc.detail)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix")]) -> None:
+    """Revoke an API key by its prefix (the part after 'op_')."""
+    from app.clients.service import revoke_client
+    from app.db import get_engine, transaction
+    from app.errors import AppError
+
+    settings = load_settings()
+    try:
+        with transaction(get_engine(settings)) as session:
+            client = revoke_client(session, prefix)
+            typer.echo(f"revoked the key of {client.name}")
+    except AppError as exc:
+        fail(exc.detail)
 
 
 @app.command("demo")

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     context_cache_dir: Path = PROJECT_ROOT / "var" / "contexts"
     catalog_dir: Path = PROJECT_ROOT
     log_level: str = "INFO"
+    # Verification API limits per minute: anonymous callers (per address) and API clients.
+    rate_limit_anonymous: Annotated[int, Field(ge=1)] = 30
+    rate_limit_client_default: Annotated[int, Field(ge=1)] = 600
 
     @field_validator("base_url")
     @classmethod

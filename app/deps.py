@@ -25,3 +25,10 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_limit_session(request: Request) -> Iterator[Session]:
+    """A separate, immediately committed transaction for rate-limit counters: a request
+    that fails still counts."""
+    with transaction(request.app.state.engine) as session:
+        yield session

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import make_engine
-from app.deps import get_session
+from app.deps import get_limit_session, get_session
 from app.main import create_app
 from app.migrate import upgrade
 
@@ -173,7 +173,20 @@ def app(settings: Settings, connection: Connection) -> FastAPI:
                 raise
 
     application.dependency_overrides[get_session] = session_override
+    application.dependency_overrides[get_limit_session] = limit_session_override(connection)
     return application
+
+
+def limit_session_override(connection: Connection) -> Callable[[], Iterator[Session]]:
+    """Rate-limit counters go straight into the test's transaction (no savepoints of their
+    own, which would interleave with the request session's on the same connection)."""
+
+    def override() -> Iterator[Session]:
+        with Session(bind=connection, join_transaction_mode="rollback_only") as sess:
+            yield sess
+            sess.flush()
+
+    return override
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
+from app.api.limits import rate_limit
 from app.config import Settings
 from app.deps import SessionDep, SettingsDep
 from app.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -21,7 +22,7 @@ from app.verification.schemas import BatchIn, BatchOut, CheckOut, VerificationIn
 from app.verification.service import build_verifier, fetch_policy
 from app.verification.summary import known_issuers, to_api
 
-router = APIRouter(prefix="/api/v1", tags=["verification"])
+router = APIRouter(prefix="/api/v1", tags=["verification"], dependencies=[Depends(rate_limit)])
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_BATCH_BODY_BYTES = 20 * 1024 * 1024

@@ -10,11 +10,13 @@ from app.models.catalog import (
     QualificationUnit,
     SkillRequirement,
 )
+from app.models.clients import ApiClient, RateLimitCounter
 from app.models.organizations import Organization, SigningKey
 from app.models.participants import Participant, ShareLink
 from app.models.users import User
 
 __all__ = [
+    "ApiClient",
     "AuditEvent",
     "Award",
     "BadgeDefinition",
@@ -25,6 +27,7 @@ __all__ = [
     "Participant",
     "Qualification",
     "QualificationUnit",
+    "RateLimitCounter",
     "ShareLink",
     "SigningKey",
     "SkillRequirement",

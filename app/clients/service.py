@@ -1,0 +1,107 @@
+"""API keys for schools' systems and rate limits that hold across app instances.
+
+The counters live in the database (one row per client or address and minute, incremented
+with an atomic upsert), so every instance behind the load balancer sees the same counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from app.errors import NotFound, Unauthorized, ValidationFailed
+from app.models import ApiClient, RateLimitCounter
+from app.models.base import utcnow
+
+KEY_PREFIX = "op"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_client(
+    session: Session, *, name: str, requests_per_minute: int, now: datetime | None = None
+) -> tuple[ApiClient, str]:
+    """Register a client; returns it and the key, which is shown only this once."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("Give the client (school) a name.")
+    if requests_per_minute < 1:
+        raise ValidationFailed("The limit must be at least one request per minute.")
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    client = ApiClient(
+        name=name,
+        key_prefix=prefix,
+        key_hash=_hash(secret),
+        requests_per_minute=requests_per_minute,
+        created_at=now or utcnow(),
+    )
+    session.add(client)
+    session.flush()
+    return client, f"{KEY_PREFIX}_{prefix}_{secret}"
+
+
+def revoke_client(session: Session, prefix: str, now: datetime | None = None) -> ApiClient:
+    client = session.exec(select(ApiClient).where(ApiClient.key_prefix == prefix)).first()
+    if client is None:
+        raise NotFound(f"No API client with the key prefix {prefix}.")
+    client.revoked_at = now or utcnow()
+    session.add(client)
+    return client
+
+
+def authenticate(session: Session, key: str) -> ApiClient:
+    """The client of a presented key.
+
+    Raises:
+        Unauthorized: For a malformed, unknown or revoked key.
+    """
+    parts = key.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        raise Unauthorized("The API key is not valid.")
+    client = session.exec(select(ApiClient).where(ApiClient.key_prefix == parts[1])).first()
+    if client is None or not hmac.compare_digest(client.key_hash, _hash(parts[2])):
+        raise Unauthorized("The API key is not valid.")
+    if client.revoked_at is not None:
+        raise Unauthorized("The API key has been revoked.")
+    return client
+
+
+@dataclass(frozen=True)
+class LimitState:
+    allowed: bool
+    remaining: int
+    retry_after: int
+
+
+def hit(session: Session, *, bucket: str, limit: int, now: datetime) -> LimitState:
+    """Count one request in the current minute and say whether it is within the limit."""
+    minute = int(now.timestamp()) // 60
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(RateLimitCounter)
+        .values(bucket=bucket, window_start=minute, count=1)
+        .on_conflict_do_update(
+            index_elements=["bucket", "window_start"],
+            set_={"count": RateLimitCounter.count + 1},
+        )
+        .returning(col(RateLimitCounter.count))
+    )
+    count = int(session.execute(stmt).scalar_one())
+    if count == 1 and secrets.randbelow(50) == 0:
+        # Now and then, forget windows older than ten minutes.
+        session.execute(
+            delete(RateLimitCounter).where(col(RateLimitCounter.window_start) < minute - 10)
+        )
+    retry_after = 60 - int(now.timestamp()) % 60
+    return LimitState(count <= limit, max(limit - count, 0), retry_after)

@@ -1,0 +1,93 @@
+"""Rate limits: anonymous callers, API keys, and the same limit across two app instances."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from app.clients.service import create_client, revoke_client
+from app.config import Settings
+from app.main import create_app
+from tests.conftest import STANDARDS, limit_session_override
+
+BODY = {"jwt": "a.b.c"}
+
+
+def _client(settings: Settings, connection: Connection, **overrides: object) -> TestClient:
+    application = create_app(settings.model_copy(update=overrides))
+    from app.deps import get_limit_session, get_session
+
+    def session_override():  # type: ignore[no-untyped-def]
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as s:
+            yield s
+            s.commit()
+
+    application.dependency_overrides[get_session] = session_override
+    application.dependency_overrides[get_limit_session] = limit_session_override(connection)
+    return TestClient(application, base_url="https://passi.test")
+
+
+def test_anonymous_limit_answers_429_with_retry_after(
+    settings: Settings, connection: Connection
+) -> None:
+    client = _client(settings, connection, rate_limit_anonymous=3)
+    statuses = [client.post("/api/v1/verifications", json=BODY).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    refused = client.post("/api/v1/verifications", json=BODY)
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert "API key" in refused.json()["detail"]
+
+
+def test_api_key_gets_its_own_higher_limit(
+    settings: Settings, connection: Connection, session: Session
+) -> None:
+    _, key = create_client(session, name="Koulu", requests_per_minute=6)
+    session.commit()
+    client = _client(settings, connection, rate_limit_anonymous=1)
+    assert client.post("/api/v1/verifications", json=BODY).status_code == 200
+    assert client.post("/api/v1/verifications", json=BODY).status_code == 429
+    headers = {"authorization": f"Bearer {key}"}
+    codes = [
+        client.post("/api/v1/verifications", json=BODY, headers=headers).status_code
+        for _ in range(7)
+    ]
+    assert codes == [200] * 6 + [429]
+    assert (
+        client.post(
+            "/api/v1/verifications", json=BODY, headers={"x-api-key": key + "x"}
+        ).status_code
+        == 401
+    )
+
+
+def test_revoked_key_is_refused(
+    settings: Settings, connection: Connection, session: Session
+) -> None:
+    api_client, key = create_client(session, name="Koulu", requests_per_minute=6)
+    revoke_client(session, api_client.key_prefix)
+    session.commit()
+    client = _client(settings, connection)
+    response = client.post("/api/v1/verifications", json=BODY, headers={"x-api-key": key})
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
+
+
+def test_limit_holds_across_two_instances(committed_postgres_url: str) -> None:
+    """Two app instances on one PostgreSQL database share the counter (no overrides)."""
+    settings = Settings(
+        environment="test",
+        database_url=committed_postgres_url,
+        base_url="https://passi.test",
+        contexts_dir=STANDARDS / "contexts",
+        rate_limit_anonymous=4,
+    )
+    first = TestClient(create_app(settings), base_url="https://passi.test")
+    second = TestClient(create_app(settings), base_url="https://passi.test")
+    codes = [
+        (first if n % 2 else second).post("/api/v1/verifications", json=BODY).status_code
+        for n in range(8)
+    ]
+    assert codes.count(200) == 4 and codes.count(429) == 4
+    assert codes[:4] == [200] * 4
