@@ -77,11 +77,12 @@ def create_demo(settings: Settings) -> list[str]:
         coach = user_by_email(session, DEMO_USERS[1][0])
         assert coach is not None
         now = utcnow()
+        example_id = None
         for key, who, slug, narrative in DEMO_AWARDS:
             participant = participants[DEMO_PARTICIPANTS[who][0]]
             assert participant.id is not None
             badge_criteria = _criteria_of(session, slug)
-            award_badge(
+            _, credential = award_badge(
                 session,
                 settings,
                 coach=coach,
@@ -94,6 +95,8 @@ def create_demo(settings: Settings) -> list[str]:
                     idempotency_key=key,
                 ),
             )
+            example_id = example_id or credential.public_id
+    lines.append(f"Example credential id: {example_id}")
     lines.append("Demo sign-in (password for all: " + DEMO_PASSWORD + "):")
     lines += [f"  {role.value:6} {email}" for email, _, role in DEMO_USERS]
     lines.append(f"Service: {settings.public_origin}")
