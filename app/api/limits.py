@@ -39,10 +39,12 @@ def rate_limit(
         host = request.client.host if request.client else "unknown"
         bucket, limit = f"ip:{host}", settings.rate_limit_anonymous
     state = hit(limit_session, bucket=bucket, limit=limit, now=utcnow())
+    # Commit at once: the count stands even if the request fails, and the write lock (on
+    # SQLite, the whole database) is not held while the request does its own work.
+    limit_session.commit()
     response.headers["X-RateLimit-Limit"] = str(limit)
     response.headers["X-RateLimit-Remaining"] = str(state.remaining)
     if not state.allowed:
-        limit_session.commit()  # the count stands even though the request is refused
         raise RateLimited(
             f"Too many verification requests: at most {limit} a minute. "
             f"Try again in {state.retry_after} seconds"

@@ -91,3 +91,53 @@ def test_limit_holds_across_two_instances(committed_postgres_url: str) -> None:
     ]
     assert codes.count(200) == 4 and codes.count(429) == 4
     assert codes[:4] == [200] * 4
+
+
+def test_counter_is_committed_before_the_request_writes(tmp_path: object) -> None:
+    """On a real SQLite file (no test overrides) a verification that writes (it caches the
+    signed status list) must not wait on the rate-limit counter's write lock."""
+    from pathlib import Path
+
+    from app.migrate import upgrade
+    from tests.factories import load_real_catalog, make_org, make_participant, make_user
+
+    assert isinstance(tmp_path, Path)
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    upgrade(url)
+    settings = Settings(
+        environment="test",
+        database_url=url,
+        base_url="https://passi.test",
+        contexts_dir=STANDARDS / "contexts",
+        schemas_dir=STANDARDS / "schemas",
+    )
+    from app.awards.service import AwardRequest, _current_version, award_badge
+    from app.db import make_engine, transaction
+    from app.models.base import utcnow
+
+    engine = make_engine(url)
+    with transaction(engine) as s:
+        load_real_catalog(s)
+        org = make_org(s, settings)
+        coach = make_user(s, org)
+        person = make_participant(s, org)
+        criteria = [c["id"] for c in _current_version(s, "puutyo-1")[1].definition["criteria"]]
+        _, credential = award_badge(
+            s,
+            settings,
+            coach=coach,
+            now=utcnow(),
+            request=AwardRequest(
+                participant_id=person.id,
+                badge_slug="puutyo-1",
+                criteria_observed=criteria,
+                narrative="Teki.",
+                idempotency_key="lock",
+            ),
+        )
+        doc = credential.json_ld
+    engine.dispose()
+    client = TestClient(create_app(settings), base_url="https://passi.test")
+    response = client.post("/api/v1/verifications", json={"credential": doc})
+    assert response.status_code == 200, response.text
+    assert response.json()["verified"] is True
