@@ -333,7 +333,7 @@ def award_command(
 
     from sqlmodel import select
 
-    from app.awards.service import AwardRequest, _current_version, award_badge
+    from app.awards.service import AwardRequest, award_badge, badge_criteria
     from app.db import get_engine, transaction
     from app.errors import AppError
     from app.models import Participant
@@ -357,9 +357,7 @@ def award_command(
             assert person is not None and person.id is not None
             observed = list(criterion or [])
             if all_criteria:
-                observed = [
-                    c["id"] for c in _current_version(session, badge)[1].definition["criteria"]
-                ]
+                observed = badge_criteria(session, badge)
             _, credential = award_badge(
                 session,
                 settings,

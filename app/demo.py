@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from app.awards.service import AwardRequest, award_badge
+from app.awards.service import AwardRequest, award_badge, badge_criteria
 from app.config import Environment, Settings
 from app.db import get_engine, transaction
 from app.errors import ConfigurationError
@@ -81,7 +81,7 @@ def create_demo(settings: Settings) -> list[str]:
         for key, who, slug, narrative in DEMO_AWARDS:
             participant = participants[DEMO_PARTICIPANTS[who][0]]
             assert participant.id is not None
-            badge_criteria = _criteria_of(session, slug)
+            observed = badge_criteria(session, slug)
             _, credential = award_badge(
                 session,
                 settings,
@@ -90,7 +90,7 @@ def create_demo(settings: Settings) -> list[str]:
                 request=AwardRequest(
                     participant_id=participant.id,
                     badge_slug=slug,
-                    criteria_observed=badge_criteria,
+                    criteria_observed=observed,
                     narrative=narrative,
                     idempotency_key=key,
                 ),
@@ -108,10 +108,3 @@ def _participants(session: Session, organization_id: int | None) -> dict[str, Pa
         select(Participant).where(Participant.organization_id == organization_id)
     ).all()
     return {p.display_name: p for p in rows}
-
-
-def _criteria_of(session: Session, slug: str) -> list[str]:
-    from app.awards.service import _current_version
-
-    _, version = _current_version(session, slug)
-    return [c["id"] for c in version.definition["criteria"]]

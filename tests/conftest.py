@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,35 +52,42 @@ def _postgres_available() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A freshly migrated database of the requested backend, for the whole test run."""
-    backend = request.param
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        upgrade(url)
-        yield url
-        return
+@contextmanager
+def fresh_postgres_schema(prefix: str) -> Iterator[str]:
+    """A migrated PostgreSQL schema of its own, dropped afterwards; skips (or fails under
+    REQUIRE_POSTGRES=1) when the server cannot be reached."""
     problem = _postgres_available()
     if problem:
         message = f"PostgreSQL not reachable at {TEST_DATABASE_URL}: {problem}"
         if REQUIRE_POSTGRES:
             pytest.fail(message)
         pytest.skip(message)
-    schema = f"t_{secrets.token_hex(4)}"
+    schema = f"{prefix}_{secrets.token_hex(4)}"
     admin = create_engine(TEST_DATABASE_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _postgres_url(schema)
     try:
+        url = _postgres_url(schema)
         upgrade(url)
         yield url
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A freshly migrated database of the requested backend, for the whole test run."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        upgrade(url)
+        yield url
+        return
+    with fresh_postgres_schema("t") as url:
+        yield url
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -97,25 +105,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def committed_postgres_url() -> Iterator[str]:
-    """A migrated PostgreSQL schema of its own, for tests that commit (concurrency tests)."""
-    problem = _postgres_available()
-    if problem:
-        message = f"PostgreSQL not reachable at {TEST_DATABASE_URL}: {problem}"
-        if REQUIRE_POSTGRES:
-            pytest.fail(message)
-        pytest.skip(message)
-    schema = f"c_{secrets.token_hex(4)}"
-    admin = create_engine(TEST_DATABASE_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = _postgres_url(schema)
-        upgrade(url)
+    """A PostgreSQL schema of its own, for tests that commit (concurrency, two instances)."""
+    with fresh_postgres_schema("c") as url:
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")

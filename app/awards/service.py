@@ -39,6 +39,12 @@ def _current_version(session: Session, slug: str) -> tuple[BadgeDefinition, Badg
     return badge, version
 
 
+def badge_criteria(session: Session, slug: str) -> list[str]:
+    """The criterion ids of the current version of a badge."""
+    _, version = _current_version(session, slug)
+    return [c["id"] for c in version.definition["criteria"]]
+
+
 def award_badge(
     session: Session,
     settings: Settings,

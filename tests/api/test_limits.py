@@ -111,7 +111,7 @@ def test_counter_is_committed_before_the_request_writes(tmp_path: object) -> Non
         contexts_dir=STANDARDS / "contexts",
         schemas_dir=STANDARDS / "schemas",
     )
-    from app.awards.service import AwardRequest, _current_version, award_badge
+    from app.awards.service import AwardRequest, award_badge, badge_criteria
     from app.db import make_engine, transaction
     from app.models.base import utcnow
 
@@ -121,7 +121,7 @@ def test_counter_is_committed_before_the_request_writes(tmp_path: object) -> Non
         org = make_org(s, settings)
         coach = make_user(s, org)
         person = make_participant(s, org)
-        criteria = [c["id"] for c in _current_version(s, "puutyo-1")[1].definition["criteria"]]
+        criteria = badge_criteria(s, "puutyo-1")
         _, credential = award_badge(
             s,
             settings,

@@ -31,9 +31,9 @@ def issued(session: Session, settings: Settings) -> dict[str, Any]:
     org = make_org(session, settings, slug="eduro")
     coach = make_user(session, org)
     participant = make_participant(session, org)
-    from app.awards.service import _current_version
+    from app.awards.service import badge_criteria
 
-    criteria = [c["id"] for c in _current_version(session, "puutyo-1")[1].definition["criteria"]]
+    criteria = badge_criteria(session, "puutyo-1")
     _, credential = award_badge(
         session,
         settings,

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.awards.service import AwardRequest, _current_version, award_badge
+from app.awards.service import AwardRequest, award_badge, badge_criteria
 from app.config import Settings
 from app.credentials.export import export_credential
 from app.models import Credential
@@ -27,7 +27,7 @@ def issued(session: Session, settings: Settings) -> Credential:
     org = make_org(session, settings)
     coach = make_user(session, org)
     participant = make_participant(session, org)
-    criteria = [c["id"] for c in _current_version(session, "puutyo-1")[1].definition["criteria"]]
+    criteria = badge_criteria(session, "puutyo-1")
     _, credential = award_badge(
         session,
         settings,

@@ -36,12 +36,10 @@ def test_concurrent_issuers_get_distinct_indexes(
         org = make_org(session, settings)
         coach_id = make_user(session, org).id
         participant_ids = [make_participant(session, org).id for _ in range(WORKERS)]
-    from app.awards.service import _current_version
+    from app.awards.service import badge_criteria
 
     with Session(engine) as session:
-        criteria = [
-            c["id"] for c in _current_version(session, "puutyo-1")[1].definition["criteria"]
-        ]
+        criteria = badge_criteria(session, "puutyo-1")
 
     # Draw indexes from a tiny range so that concurrent issuers really collide and the
     # unique constraint plus retry is what keeps them apart.

@@ -24,9 +24,9 @@ NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
 def _criteria(session: Session, slug: str) -> list[str]:
-    from app.awards.service import _current_version
+    from app.awards.service import badge_criteria
 
-    return [c["id"] for c in _current_version(session, slug)[1].definition["criteria"]]
+    return badge_criteria(session, slug)
 
 
 def _request(participant_id: int, key: str = "k1", **kw: Any) -> AwardRequest:

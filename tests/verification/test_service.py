@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from app.awards.service import AwardRequest, _current_version, award_badge
+from app.awards.service import AwardRequest, award_badge, badge_criteria
 from app.catalog.repository import active_badge_versions
 from app.config import Settings
 from app.credentials.export import export_credential
@@ -64,7 +64,7 @@ def _award(
     key: str,
     now: datetime = NOW,
 ) -> Any:
-    criteria = [c["id"] for c in _current_version(session, slug)[1].definition["criteria"]]
+    criteria = badge_criteria(session, slug)
     return award_badge(
         session,
         settings,
