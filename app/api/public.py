@@ -26,11 +26,9 @@ DID_JSON = "application/did+json"
 
 
 def _wants_html(request: Request) -> bool:
+    """Browsers list text/html before any JSON type; machines ask for JSON (or nothing)."""
     accept = request.headers.get("accept", "")
-    if not accept:
-        return False
-    html = accept.find("text/html")
-    json_pos = min((p for p in (accept.find("json"),) if p >= 0), default=-1)
+    html, json_pos = accept.find("text/html"), accept.find("json")
     return html >= 0 and (json_pos < 0 or html < json_pos)
 
 

@@ -29,6 +29,7 @@ from app.models import (
     SkillRequirement,
     StatusList,
 )
+from app.models.base import new_public_id
 from app.models.organizations import KeyPurpose
 from app.organizations.service import issuer_did, signer_for
 from app.vc import dataintegrity
@@ -140,6 +141,7 @@ def build_unsigned(
     public_id: str,
     status_entry: StatusEntry,
     now: datetime,
+    valid_until: datetime | None,
 ) -> dict[str, Any]:
     definition = Badge.model_validate(version.definition)
     image = f"{achievement_url(settings, badge, version)}/image.svg"
@@ -169,9 +171,7 @@ def build_unsigned(
             salt=secrets.token_hex(8) if participant.email else None,
         ),
         valid_from=now,
-        valid_until=add_months(now, definition.validity_months)
-        if definition.validity_months
-        else None,
+        valid_until=valid_until,
         evidence=[EvidenceData(narrative=award.narrative, name=evidence_name + period)],
         status=status_entry,
     )
@@ -193,10 +193,10 @@ def issue_credential(
     di_signer = signer_for(session, settings, organization, KeyPurpose.data_integrity)
     jwt_signer = signer_for(session, settings, organization, KeyPurpose.jwt)
     loader = document_loader(settings)
+    months = version.definition.get("validity_months")
+    valid_until = add_months(now, months) if months else None
     for _ in range(status.MAX_ATTEMPTS):
         status_list, index = status.allocate_index(session, organization, now)
-        from app.models.base import new_public_id
-
         public_id = new_public_id()
         entry = StatusEntry(list_credential=status.list_url(settings, status_list), index=index)
         unsigned = build_unsigned(
@@ -210,6 +210,7 @@ def issue_credential(
             public_id=public_id,
             status_entry=entry,
             now=now,
+            valid_until=valid_until,
         )
         signed = dataintegrity.add_proof(
             unsigned,
@@ -230,9 +231,7 @@ def issue_credential(
             status_index=index,
             issued_at=now,
             valid_from=now,
-            valid_until=add_months(now, version.definition["validity_months"])
-            if version.definition.get("validity_months")
-            else None,
+            valid_until=valid_until,
         )
         try:
             with session.begin_nested():

@@ -150,10 +150,6 @@ class DocumentLoader:
         self._cache_dir = cache_dir
         self._by_digest: dict[str, Path] = {}
         self._parsed: dict[str, Any] = {}
-        # PyLD keeps a process-wide cache of processed contexts keyed by URL; canonical.py
-        # gives each loader its own cache so two loaders can never see each other's
-        # documents. It lives here so it is reused across calls with the same loader.
-        self.resolved_context_cache: Any = None
         for folder in (contexts_dir, cache_dir):
             if folder is not None and folder.is_dir():
                 self._index(folder)

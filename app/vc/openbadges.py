@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from app.vc.dates import format_datetime
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_V3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -14,17 +16,6 @@ OB_EXTENSIONS_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json
 ACHIEVEMENT_CREDENTIAL_SCHEMA = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 )
-
-
-def format_datetime(value: datetime) -> str:
-    """Format as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, no fractions), as other implementations expect.
-
-    Raises:
-        ValueError: If the datetime has no time zone.
-    """
-    if value.tzinfo is None:
-        raise ValueError("datetimes in credentials need a time zone")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def identity_hash(value: str, salt: str) -> str:

@@ -8,7 +8,8 @@ import io
 from datetime import datetime
 from typing import Any
 
-from app.vc.openbadges import VC_V2_CONTEXT, format_datetime
+from app.vc.dates import format_datetime
+from app.vc.openbadges import VC_V2_CONTEXT
 
 MIN_LIST_SIZE = 131072  # 16 KiB of bits: the minimum the spec sets for herd privacy
 

@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.awards.service import AwardRequest, award_badge
 from app.config import Settings
 from app.credentials.documents import document_loader
 from app.credentials.keyresolver import local_key_resolver
@@ -20,7 +19,7 @@ from app.models import Credential
 from app.organizations.service import rotate_keys
 from app.vc.dataintegrity import verify_proof
 from app.vc.statuslist import decode_list, get_bit
-from tests.factories import load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -31,29 +30,13 @@ def issued(session: Session, settings: Settings) -> dict[str, Any]:
     org = make_org(session, settings, slug="eduro")
     coach = make_user(session, org)
     participant = make_participant(session, org)
-    from app.awards.service import badge_criteria
-
-    criteria = badge_criteria(session, "puutyo-1")
-    _, credential = award_badge(
-        session,
-        settings,
-        coach=coach,
-        now=NOW,
-        request=AwardRequest(
-            participant_id=participant.id,
-            badge_slug="puutyo-1",
-            criteria_observed=criteria,
-            narrative="Teki hyllyn.",
-            idempotency_key="x",
-        ),
-    )
+    credential = issue_badge(session, settings, coach=coach, participant=participant, now=NOW)
     session.commit()
     return {
         "org": org,
         "coach": coach,
         "participant": participant,
         "credential": credential,
-        "criteria": criteria,
     }
 
 

@@ -11,11 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.awards.service import AwardRequest, award_badge, badge_criteria
 from app.config import Settings
 from app.credentials.export import export_credential
 from app.models import Credential
-from tests.factories import load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PROBLEM = "application/problem+json"
@@ -27,20 +26,7 @@ def issued(session: Session, settings: Settings) -> Credential:
     org = make_org(session, settings)
     coach = make_user(session, org)
     participant = make_participant(session, org)
-    criteria = badge_criteria(session, "puutyo-1")
-    _, credential = award_badge(
-        session,
-        settings,
-        coach=coach,
-        now=NOW,
-        request=AwardRequest(
-            participant_id=participant.id,
-            badge_slug="puutyo-1",
-            criteria_observed=criteria,
-            narrative="Teki hyllyn.",
-            idempotency_key="api",
-        ),
-    )
+    credential = issue_badge(session, settings, coach=coach, participant=participant, now=NOW)
     session.commit()
     return credential
 

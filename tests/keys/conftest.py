@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import STANDARDS
 
 
 def standards_dir() -> Path:
-    """The shared standards folder (may not exist)."""
-    override = os.environ.get("OSAAMISPASSI_STANDARDS_DIR")
-    if override:
-        return Path(override)
-    return (REPO_ROOT / ".." / "shared" / "standards").resolve()
+    """The shared standards folder (may not exist); see tests/conftest.py."""
+    return STANDARDS
 
 
 def load_vector_json(relative: str) -> Any:

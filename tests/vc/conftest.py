@@ -8,7 +8,6 @@ that need a missing file skip and say which.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,16 +19,12 @@ from app.vc.contexts import DocumentLoader
 from app.vc.did import split_did_url
 from app.vc.errors import KeyResolutionError
 from app.vc.types import PublicKeyResolver
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import STANDARDS
 
 
 def standards_dir() -> Path:
-    """The shared standards folder (may not exist)."""
-    override = os.environ.get("OSAAMISPASSI_STANDARDS_DIR")
-    if override:
-        return Path(override)
-    return (REPO_ROOT / ".." / "shared" / "standards").resolve()
+    """The shared standards folder (may not exist); see tests/conftest.py."""
+    return STANDARDS
 
 
 def require(relative: str) -> Path:

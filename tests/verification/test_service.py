@@ -10,17 +10,17 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from app.awards.service import AwardRequest, award_badge, badge_criteria
 from app.catalog.repository import active_badge_versions
 from app.config import Settings
 from app.credentials.export import export_credential
 from app.credentials.service import revoke_credential
+from app.models import Credential
 from app.net.fetch import FetchError
 from app.organizations.service import rotate_keys
 from app.vc.verify import VerificationResult
 from app.verification.service import verify
 from tests.conftest import STANDARDS
-from tests.factories import load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 VECTORS = STANDARDS / "vectors"
@@ -63,21 +63,16 @@ def _award(
     slug: str,
     key: str,
     now: datetime = NOW,
-) -> Any:
-    criteria = badge_criteria(session, slug)
-    return award_badge(
+) -> Credential:
+    return issue_badge(
         session,
         settings,
         coach=world["coach"],
+        participant=world["participant"],
+        slug=slug,
+        key=key,
         now=now,
-        request=AwardRequest(
-            participant_id=world["participant"].id,
-            badge_slug=slug,
-            criteria_observed=criteria,
-            narrative="Teki työn hyvin.",
-            idempotency_key=key,
-        ),
-    )[1]
+    )
 
 
 def _verify(session: Session, settings: Settings, data: Any, **kw: Any) -> VerificationResult:
