@@ -11,7 +11,7 @@ CONTEXTS_DIR ?= $(wildcard $(CURDIR)/../shared/standards/contexts)
 SCHEMAS_DIR ?= $(wildcard $(CURDIR)/../shared/standards/schemas)
 export CONTEXTS_DIR SCHEMAS_DIR
 
-.PHONY: run test install lint typecheck pytest openapi catalog-validate bench clean
+.PHONY: run test install lint typecheck pytest openapi catalog-validate bench clean messages
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ pytest: $(STAMP)
 ## make openapi: regenerate openapi.yaml from the app (a test fails when it drifts).
 openapi: $(STAMP)
 	$(BIN)/python -m app.openapi_export > openapi.yaml
+
+## make messages: extract translatable texts into locales/{fi,sv}; then translate the empty ones.
+messages: $(STAMP)
+	$(BIN)/python -m app.i18n.messages
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

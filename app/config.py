@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     # Verification API limits per minute: anonymous callers (per address) and API clients.
     rate_limit_anonymous: Annotated[int, Field(ge=1)] = 30
     rate_limit_client_default: Annotated[int, Field(ge=1)] = 600
+    # Shared tablets: a staff session ends after this many idle minutes, and at the latest
+    # after `session_max_hours`.
+    session_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    session_max_hours: Annotated[int, Field(ge=1, le=7 * 24)] = 12
+    # Sign-in throttling: this many failures per account (or 4x per address) within the
+    # lock-out window lock further attempts until the window has passed.
+    login_max_failures: Annotated[int, Field(ge=1)] = 5
+    login_lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    # Evidence photos from the tablet camera.
+    photo_max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
 
     @field_validator("base_url")
     @classmethod
@@ -91,6 +101,11 @@ class Settings(BaseSettings):
     def public_origin(self) -> str:
         """BASE_URL without a trailing slash, for building ids."""
         return str(self.base_url).rstrip("/")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure whenever the service is served over https."""
+        return self.public_origin.startswith("https://")
 
     @property
     def kek_bytes(self) -> bytes:

@@ -7,10 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import PROBLEM_BASE, AppError, RateLimited
+from app.web.auth import SignInRequired
 from app.web.templating import templates
 
 log = logging.getLogger("app.errors")
@@ -46,6 +47,8 @@ def _render(
 
 async def app_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
+    if isinstance(exc, SignInRequired) and not wants_json(request):
+        return RedirectResponse(exc.location, status_code=303)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     return _render(request, exc.status_code, exc.to_problem(request.url.path), headers)
 

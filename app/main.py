@@ -12,7 +12,8 @@ from app.db import get_engine
 from app.handlers import install_error_handlers
 from app.logging import configure_logging
 from app.middleware import RequestContextMiddleware
-from app.web import pages
+from app.web import admin, coach, group, pages, signin
+from app.web.middleware import WebStateMiddleware
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,6 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(verifications.router)
     app.include_router(catalog.router)
     app.include_router(pages.router)
+    app.include_router(signin.router)
+    app.include_router(coach.router)
+    app.include_router(group.router)
+    app.include_router(admin.router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    app.add_middleware(WebStateMiddleware, secure_cookies=settings.secure_cookies)
     app.add_middleware(RequestContextMiddleware, hsts=settings.public_origin.startswith("https://"))
     return app

@@ -8,10 +8,11 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from app.audit import service as audit
+from app.awards.photos import pending_photo
 from app.catalog import repository as catalog_repo
 from app.config import Settings
-from app.credentials.service import issue_credential
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.credentials.service import issue_credential, revoke_credential
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Award, BadgeDefinition, BadgeVersion, Credential, Organization, Participant
 from app.models.users import User
 
@@ -27,6 +28,7 @@ class AwardRequest:
     idempotency_key: str
     activity_start: date | None = None
     activity_end: date | None = None
+    photo_public_id: str | None = None
 
 
 def _current_version(session: Session, slug: str) -> tuple[BadgeDefinition, BadgeVersion]:
@@ -117,6 +119,10 @@ def award_badge(
     )
     session.add(award)
     session.flush()
+    if request.photo_public_id:
+        photo = pending_photo(session, organization.id, participant.id, request.photo_public_id)
+        photo.award_id = award.id
+        session.add(photo)
     credential = issue_credential(
         session,
         settings,
@@ -138,3 +144,100 @@ def award_badge(
         details={"badge": badge.slug, "revision": version.revision},
     )
     return award, credential
+
+
+def correct_award(
+    session: Session,
+    settings: Settings,
+    *,
+    coach: User,
+    credential: Credential,
+    request: AwardRequest,
+    reason: str,
+    now: datetime,
+    ip_address: str | None = None,
+) -> tuple[Award, Credential]:
+    """Fix a mistake in one step: revoke the credential and issue its replacement.
+
+    Both happen in the caller's transaction, so either the participant has the corrected
+    badge and the old one is revoked, or nothing changed.
+    """
+    if credential.organization_id != coach.organization_id:
+        raise NotFound("No such badge.")
+    old_award = session.get(Award, credential.award_id)
+    assert old_award is not None
+    if request.participant_id != old_award.participant_id:
+        raise ValidationFailed("A correction is for the same participant.")
+    if credential.replaced_by_id is not None:
+        raise Conflict("This badge has already been corrected.")
+    revoke_credential(
+        session,
+        settings,
+        credential=credential,
+        reason=reason.strip() or "Corrected",
+        actor_user_id=coach.id,
+        now=now,
+    )
+    award, replacement = award_badge(
+        session, settings, coach=coach, request=request, now=now, ip_address=ip_address
+    )
+    old_award.state = "replaced"
+    credential.replaced_by_id = replacement.id
+    session.add(old_award)
+    session.add(credential)
+    session.flush()
+    return award, replacement
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    participant_id: int
+    sentence: str = ""
+
+
+def award_group(
+    session: Session,
+    settings: Settings,
+    *,
+    coach: User,
+    badge_slug: str,
+    criteria_observed: list[str],
+    narrative: str,
+    members: list[GroupMember],
+    idempotency_key: str,
+    now: datetime,
+    activity_start: date | None = None,
+    activity_end: date | None = None,
+    ip_address: str | None = None,
+) -> list[tuple[Award, Credential]]:
+    """One badge to several participants after a group session: all are issued or none."""
+    if not members:
+        raise ValidationFailed("Choose at least one participant.")
+    if len({m.participant_id for m in members}) != len(members):
+        raise ValidationFailed("Each participant can be chosen only once.")
+    issued = []
+    for member in members:
+        text = narrative.strip()
+        if member.sentence.strip():
+            text = f"{text}\n\n{member.sentence.strip()}"
+        issued.append(
+            award_badge(
+                session,
+                settings,
+                coach=coach,
+                request=AwardRequest(
+                    participant_id=member.participant_id,
+                    badge_slug=badge_slug,
+                    criteria_observed=criteria_observed,
+                    narrative=text,
+                    # One key per person, derived from the form's key: a resent form
+                    # returns the same credentials instead of issuing twice.
+                    idempotency_key=f"{idempotency_key[:40]}:{member.participant_id}",
+                    activity_start=activity_start,
+                    activity_end=activity_end,
+                ),
+                now=now,
+                ip_address=ip_address,
+            )
+        )
+    return issued

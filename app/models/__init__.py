@@ -11,8 +11,10 @@ from app.models.catalog import (
     SkillRequirement,
 )
 from app.models.clients import ApiClient, RateLimitCounter
+from app.models.evidence import EvidencePhoto
 from app.models.organizations import Organization, SigningKey
 from app.models.participants import Participant, ShareLink
+from app.models.sessions import WebSession
 from app.models.users import User
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "BadgeVersion",
     "BadgeVersionRequirement",
     "Credential",
+    "EvidencePhoto",
     "Organization",
     "Participant",
     "Qualification",
@@ -33,4 +36,5 @@ __all__ = [
     "SkillRequirement",
     "StatusList",
     "User",
+    "WebSession",
 ]

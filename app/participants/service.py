@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session
 
@@ -50,5 +50,43 @@ def create_participant(
         actor_user_id=created_by_id,
         object_type="participant",
         object_id=participant.id,
+    )
+    return participant
+
+
+def update_participant(
+    session: Session,
+    *,
+    participant: Participant,
+    display_name: str,
+    email: str | None,
+    period_start: date | None,
+    period_end: date | None,
+    actor_user_id: int | None,
+    now: datetime,
+) -> Participant:
+    """Change a participant's details (the same rules as when creating)."""
+    display_name = " ".join(display_name.split())
+    if not display_name:
+        raise ValidationFailed("Give the name as the person wants it on the badge.")
+    if len(display_name) > MAX_NAME:
+        raise ValidationFailed(f"The name can have at most {MAX_NAME} characters.")
+    if period_start and period_end and period_end < period_start:
+        raise ValidationFailed("The workshop period cannot end before it starts.")
+    participant.display_name = display_name
+    participant.email = normalise_email(email) if email and email.strip() else None
+    participant.period_start = period_start
+    participant.period_end = period_end
+    participant.updated_at = now
+    session.add(participant)
+    session.flush()
+    audit.record(
+        session,
+        action="participant.update",
+        organization_id=participant.organization_id,
+        actor_user_id=actor_user_id,
+        object_type="participant",
+        object_id=participant.id,
+        now=now,
     )
     return participant

@@ -1,9 +1,60 @@
-"""The Jinja2 environment shared by the HTML pages."""
+"""The Jinja2 environment shared by the HTML pages: autoescaping, gettext, common context."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.config import PROJECT_ROOT
+from app.i18n import LANGUAGE_NAMES, LANGUAGES, current_language, gettext, ngettext, pick
 
-templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
+
+def _common(request: Request) -> dict[str, Any]:
+    from app.web.auth import STAFF_KEY
+    from app.web.csrf import csrf_token
+
+    return {
+        "lang": current_language.get(),
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "csrf_token": csrf_token(request),
+        "staff": request.scope.get(STAFF_KEY),
+        "current_path": request.url.path + (("?" + request.url.query) if request.url.query else ""),
+    }
+
+
+def format_date(value: date | datetime | None) -> str:
+    """Dates the Finnish way (1.12.2026) in every language: short and unambiguous."""
+    if value is None:
+        return ""
+    return f"{value.day}.{value.month}.{value.year}"
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return f"{format_date(value)} {value.hour:02d}:{value.minute:02d} UTC"
+
+
+def with_query(path: str, **params: Any) -> str:
+    clean = {k: v for k, v in params.items() if v not in (None, "")}
+    return path + ("?" + urlencode(clean) if clean else "")
+
+
+environment = Environment(
+    loader=FileSystemLoader(PROJECT_ROOT / "templates"),
+    autoescape=select_autoescape(default=True),
+    extensions=["jinja2.ext.i18n"],
+)
+environment.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext, ngettext, newstyle=True
+)
+environment.globals["pick"] = pick
+environment.globals["with_query"] = with_query
+environment.filters["date"] = format_date
+environment.filters["datetime"] = format_datetime
+templates = Jinja2Templates(env=environment, context_processors=[_common])

@@ -1,0 +1,24 @@
+"""Small helpers for the HTML forms: errors a person can act on, translated."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.errors import AppError
+from app.i18n import gettext
+
+
+def error_text(exc: AppError) -> str:
+    """The domain error's message in the page's language (messages are catalog entries)."""
+    return gettext(exc.detail)
+
+
+def form_date(value: str, errors: dict[str, str], name: str) -> date | None:
+    """Parse an optional YYYY-MM-DD field, noting a translated error instead of raising."""
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        errors[name] = gettext("Give the date as day, month and year, e.g. 2026-12-01.")
+        return None
