@@ -1,6 +1,7 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
+
   // A second tap on "issue" while the first is on its way does nothing (the server also
   // ignores a resent form by its idempotency key).
   document.querySelectorAll("button[data-once]").forEach(function (button) {
@@ -10,6 +11,43 @@
       if (form.dataset.sent === "1") { event.preventDefault(); return; }
       form.dataset.sent = "1";
       button.setAttribute("aria-disabled", "true");
+    });
+  });
+
+  // Search as you type: fetch the same page with the query and swap in its results.
+  document.querySelectorAll("input[data-live-search]").forEach(function (input) {
+    var target = document.getElementById(input.dataset.liveSearch);
+    if (!target || !window.fetch) { return; }
+    var timer = null;
+    var latest = 0;
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        var url = new URL(input.form.action, window.location.href);
+        url.searchParams.set(input.name, input.value);
+        var ticket = ++latest;
+        window.fetch(url.toString(), { credentials: "same-origin" })
+          .then(function (response) { return response.ok ? response.text() : null; })
+          .then(function (html) {
+            if (html === null || ticket !== latest) { return; }
+            var doc = new DOMParser().parseFromString(html, "text/html");
+            var fresh = doc.getElementById(target.id);
+            if (fresh) { target.replaceWith(fresh); target = fresh; }
+          })
+          .catch(function () { /* the submit button still works */ });
+      }, 250);
+    });
+  });
+
+  // Show the chosen photo before sending it.
+  document.querySelectorAll("input[type=file][data-preview]").forEach(function (input) {
+    var img = document.getElementById(input.dataset.preview);
+    if (!img || !window.URL) { return; }
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!file) { img.hidden = true; return; }
+      img.src = window.URL.createObjectURL(file);
+      img.hidden = false;
     });
   });
 })();

@@ -199,3 +199,19 @@ def credential_schema_validator() -> object:
         pytest.skip(f"official OB 3.0 schema not found at {path}")
     schema = json.loads(path.read_text(encoding="utf-8"))
     return jsonschema.Draft201909Validator(schema)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hash_each_test_password_once() -> Iterator[None]:
+    """argon2id takes about half a second here by design; the factories create many users
+    with the same password. Hash each distinct password once (still a real argon2id hash,
+    verified for real at sign-in) instead of once per user."""
+    from functools import lru_cache
+
+    import app.users.service as users_service
+
+    cached = lru_cache(maxsize=32)(users_service.hash_password)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(users_service, "hash_password", cached)
+    yield
+    patch.undo()
