@@ -1,0 +1,65 @@
+"""The public pages in a real browser on the coaches' tablet (both ways round) and a phone:
+language, headings, layout without sideways scrolling, WCAG 2.1 AA (axe-core)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from tests.browser.support import Device, check_a11y, expect, screenshot
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from tests.browser.conftest import LiveServer
+
+
+def assert_fits_width(page: Page, device: Device) -> None:
+    """Nothing sticks out sideways: no horizontal scrolling on the device."""
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= device.width, (
+        f"{page.url} is {scroll_width} px wide on a {device.width} px wide {device.name}"
+    )
+
+
+def test_home_page(page: Page, device: Device) -> None:
+    response = page.goto("/")
+    assert response is not None and response.status == 200
+    expect(page.locator("html")).to_have_attribute("lang", "fi")
+    expect(page).to_have_title("Osaamispassi")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Osaamispassi")
+    expect(page.get_by_role("link", name="Rajapinta oppilaitoksille (API)")).to_have_attribute(
+        "href", "/api/docs"
+    )
+    # The Swedish and English summaries are marked as such for screen readers.
+    expect(page.locator("p[lang=sv]")).to_contain_text("kompetensmärken")
+    expect(page.locator("p[lang=en]")).to_contain_text("Open Badges")
+    assert_fits_width(page, device)
+    screenshot(page, f"home-{device.name}")
+    check_a11y(page, f"home-{device.name}")
+
+
+def test_issuer_page(page: Page, device: Device, live_server: LiveServer) -> None:
+    response = page.goto("/orgs/demo")
+    assert response is not None and response.status == 200
+    assert response.headers["content-type"].startswith("text/html")
+    expect(page.locator("html")).to_have_attribute("lang", "fi")
+    expect(page).to_have_title("Demosäätiö – Osaamispassi")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Demosäätiö")
+    host = quote(live_server.url.removeprefix("http://"), safe="")
+    expect(page.locator("dd code")).to_have_text(f"did:web:{host}:orgs:demo")
+    expect(page.get_by_role("link", name="https://demo.example.fi")).to_be_visible()
+    assert_fits_width(page, device)
+    screenshot(page, f"issuer-{device.name}")
+    check_a11y(page, f"issuer-{device.name}")
+
+
+def test_skip_link_moves_focus_to_the_content(page: Page, device: Device) -> None:
+    """The first Tab reaches the skip link, which becomes visible and leads to <main>."""
+    page.goto("/orgs/demo")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Siirry sisältöön")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
