@@ -12,7 +12,7 @@ from app.models.catalog import (
 )
 from app.models.clients import ApiClient, RateLimitCounter
 from app.models.organizations import Organization, SigningKey
-from app.models.participants import Participant, ShareLink
+from app.models.participants import OutboxMessage, Participant, ShareLink, SignInToken
 from app.models.users import User
 
 __all__ = [
@@ -24,11 +24,13 @@ __all__ = [
     "BadgeVersionRequirement",
     "Credential",
     "Organization",
+    "OutboxMessage",
     "Participant",
     "Qualification",
     "QualificationUnit",
     "RateLimitCounter",
     "ShareLink",
+    "SignInToken",
     "SigningKey",
     "SkillRequirement",
     "StatusList",
