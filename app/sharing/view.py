@@ -7,7 +7,8 @@ service's own verifier, against the database's status lists and keys.
 
 No verification result is cached: a page must never say "valid" after a revocation or a key
 compromise, and verifying one of our credentials needs no network (keys, status lists and
-contexts are local). One verification took about 15-20 ms here (see README, "Sharing").
+contexts are local). Building one view, verification included, took a median 25 ms
+(p95 38 ms) on the 2-core development machine (README, "Sharing").
 """
 
 from __future__ import annotations
