@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
@@ -314,8 +314,3 @@ def consume_sign_in_token(session: Session, *, token: str, now: datetime) -> Par
     )
     session.flush()
     return participant
-
-
-def forget_tokens(session: Session, *, participant_id: int) -> None:
-    """Delete every sign-in token of a participant (used by erasure)."""
-    session.execute(delete(SignInToken).where(col(SignInToken.participant_id) == participant_id))

@@ -737,6 +737,14 @@ def _verify_clr(
         )
         return
     result.add("context", "passed", "context_ok", "The JSON-LD contexts are those of CLR 2.0.")
+    if "VerifiableCredential" not in _as_list(credential.get("type")):
+        result.add(
+            "type",
+            "failed",
+            "type_invalid",
+            "The type must include VerifiableCredential and ClrCredential.",
+        )
+        return
     result.add("type", "passed", "type_ok", "The credential is a CLR 2.0 ClrCredential.")
     if depth > 0:
         result.add("credentials", "failed", "clr_nested", "A ClrCredential cannot be nested.")

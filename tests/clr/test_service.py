@@ -160,3 +160,12 @@ def test_a_signed_record_with_another_learners_credential_fails(
     assert _statuses(result)["proof"] == "passed"
     assert not result.verified
     assert [_statuses(r).get("holder") for r in result.inner] == [None, None, None, "failed"]
+
+
+def test_a_record_without_the_vc_type_fails(
+    session: Session, settings: Settings, world: dict[str, Any]
+) -> None:
+    clr = export_clr(session, settings, participant=world["participant"], now=LATER)
+    clr["type"] = ["ClrCredential"]
+    result = verify_clr(session, settings, clr, now=LATER)
+    assert not result.verified and _statuses(result)["type"] == "failed"
