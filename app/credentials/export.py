@@ -22,7 +22,8 @@ MEDIA_TYPES = {
 
 def credential_by_public_id(session: Session, public_id: str) -> Credential:
     row = session.exec(select(Credential).where(Credential.public_id == public_id)).first()
-    if row is None:
+    if row is None or not row.json_ld:
+        # An erased holder's credential keeps only its status entry: nothing to give out.
         raise NotFound("No such credential.")
     return row
 

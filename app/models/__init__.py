@@ -13,7 +13,7 @@ from app.models.catalog import (
 from app.models.clients import ApiClient, RateLimitCounter
 from app.models.evidence import EvidencePhoto
 from app.models.organizations import Organization, SigningKey
-from app.models.participants import Participant, ShareLink
+from app.models.participants import OutboxMessage, Participant, ShareLink, SignInToken
 from app.models.sessions import WebSession
 from app.models.users import User
 
@@ -27,11 +27,13 @@ __all__ = [
     "Credential",
     "EvidencePhoto",
     "Organization",
+    "OutboxMessage",
     "Participant",
     "Qualification",
     "QualificationUnit",
     "RateLimitCounter",
     "ShareLink",
+    "SignInToken",
     "SigningKey",
     "SkillRequirement",
     "StatusList",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field, new_public_id, optional_datetime_field
@@ -28,6 +29,15 @@ class Participant(SQLModel, table=True):
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     erased_at: datetime | None = optional_datetime_field()
+    # The personal passport link: only the SHA-256 of its token is stored; a new token
+    # replaces the hash, which invalidates the old link at once.
+    passport_token_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    passport_token_created_at: datetime | None = optional_datetime_field()
+    # Optional PIN chosen by the participant (argon2id), asked after opening the passport link.
+    pin_hash: str | None = Field(default=None, max_length=300)
+    # Failed PIN attempts in the current window, counted here so every app instance sees them.
+    pin_failures: int = Field(default=0)
+    pin_failures_since: datetime | None = optional_datetime_field()
 
 
 class ShareLink(SQLModel, table=True):
@@ -45,3 +55,37 @@ class ShareLink(SQLModel, table=True):
     created_at: datetime = created_at_field()
     expires_at: datetime | None = optional_datetime_field()
     revoked_at: datetime | None = optional_datetime_field()
+
+
+class SignInToken(SQLModel, table=True):
+    """A one-time sign-in link sent by e-mail; only the token's SHA-256 is stored."""
+
+    __tablename__ = "sign_in_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = created_at_field()
+    expires_at: datetime = created_at_field()
+    used_at: datetime | None = optional_datetime_field()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An e-mail waiting for delivery (transactional outbox).
+
+    The body may carry a sign-in link, so it is cleared as soon as the message is delivered
+    or its link has expired; see docs/decisions/0004-sign-in-links-and-outbox.md.
+    """
+
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
+    kind: str = Field(max_length=50)
+    recipient: str | None = Field(default=None, max_length=320)
+    subject: str = Field(max_length=200)
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = created_at_field()
+    expires_at: datetime | None = optional_datetime_field()
+    sent_at: datetime | None = optional_datetime_field()

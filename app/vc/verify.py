@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from app.vc.baking import BakingError, detect_and_unbake
+from app.vc.clr import CLR_CONTEXT_PREFIX, MAX_WRAPPED
 from app.vc.dataintegrity import verify_proof
 from app.vc.dates import parse_datetime
 from app.vc.errors import KeyResolutionError, VCError
@@ -86,6 +87,8 @@ class VerificationResult:
     input_format: str | None = None
     proof_format: str | None = None
     jwt: str | None = None
+    # For a ClrCredential: the result of each wrapped credential, in order.
+    inner: list[VerificationResult] = field(default_factory=list)
 
     @property
     def verified(self) -> bool:
@@ -686,6 +689,9 @@ def verify_credential(
     else:
         credential = parsed
     result.credential = credential
+    if isinstance(parsed, dict) and "ClrCredential" in _as_list(credential.get("type")):
+        _verify_clr(credential, verifier, result, _depth)
+        return result
     if not _check_structure(credential, result):
         return result
     _check_schema(credential, verifier, result)
@@ -710,3 +716,97 @@ def verify_credential(
     if recipient_email:
         _check_recipient(credential, recipient_email, result)
     return result
+
+
+def _verify_clr(
+    credential: dict[str, Any], verifier: Verifier, result: VerificationResult, depth: int
+) -> None:
+    """A CLR 2.0 ClrCredential: its own proof, issuer and validity, then every wrapped
+    credential verified on its own (and about the same learner)."""
+    contexts = _as_list(credential.get("@context"))
+    if (
+        not contexts
+        or contexts[0] != VC_CONTEXTS[0]
+        or not any(isinstance(c, str) and c.startswith(CLR_CONTEXT_PREFIX) for c in contexts)
+    ):
+        result.add(
+            "context",
+            "failed",
+            "context_invalid",
+            "A ClrCredential needs the W3C VC 2.0 context first and the CLR 2.0 context.",
+        )
+        return
+    result.add("context", "passed", "context_ok", "The JSON-LD contexts are those of CLR 2.0.")
+    if "VerifiableCredential" not in _as_list(credential.get("type")):
+        result.add(
+            "type",
+            "failed",
+            "type_invalid",
+            "The type must include VerifiableCredential and ClrCredential.",
+        )
+        return
+    result.add("type", "passed", "type_ok", "The credential is a CLR 2.0 ClrCredential.")
+    if depth > 0:
+        result.add("credentials", "failed", "clr_nested", "A ClrCredential cannot be nested.")
+        return
+    subject = credential.get("credentialSubject")
+    subject = subject if isinstance(subject, Mapping) else {}
+    wrapped = _as_list(subject.get("verifiableCredential"))
+    if not (subject.get("id") or subject.get("identifier")) or not wrapped:
+        result.add(
+            "subject",
+            "failed",
+            "subject_missing",
+            "The learner or the wrapped credentials are missing.",
+        )
+        return
+    if len(wrapped) > MAX_WRAPPED:
+        result.add(
+            "subject", "failed", "too_many", f"At most {MAX_WRAPPED} credentials are checked."
+        )
+        return
+    result.add("subject", "passed", "subject_ok", "The record names its learner.")
+    result.add(
+        "schema",
+        "skipped",
+        "schema_unavailable",
+        "The CLR 2.0 JSON Schema is not available here; each wrapped credential is checked "
+        "against the Open Badges 3.0 schema.",
+    )
+    try:
+        _verify_data_integrity(credential, verifier, result)
+    except (VCError, KeyResolutionError, ValueError) as exc:
+        result.add("proof", "failed", "signature_invalid", f"The proof cannot be checked: {exc}")
+    _check_validity(credential, verifier, result)
+    learner = subject.get("id")
+    failed = 0
+    for item in wrapped:
+        inner = verify_credential(item, verifier, _depth=depth + 1)
+        about = _as_list((inner.credential or {}).get("credentialSubject"))
+        inner_subject = about[0].get("id") if about and isinstance(about[0], Mapping) else None
+        if learner and inner.credential is not None and inner_subject != learner:
+            inner.add(
+                "holder",
+                "failed",
+                "holder_mismatch",
+                "The credential is about another learner than the record.",
+            )
+        result.inner.append(inner)
+        failed += not inner.verified
+    if failed:
+        result.add(
+            "credentials",
+            "failed",
+            "inner_invalid",
+            f"{failed} of {len(wrapped)} wrapped credentials do not verify.",
+            failed=failed,
+            total=len(wrapped),
+        )
+    else:
+        result.add(
+            "credentials",
+            "passed",
+            "inner_ok",
+            f"All {len(wrapped)} wrapped credentials verify.",
+            total=len(wrapped),
+        )

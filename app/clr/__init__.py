@@ -1,0 +1,1 @@
+"""CLR 2.0 export of a participant's whole passport."""

@@ -1,0 +1,297 @@
+"""Share links and public badges.
+
+A participant shares one credential, or the whole passport (``credential_id`` null), by a
+link whose random token is stored only as its SHA-256. A link can expire and be revoked; it
+shows the holder's name unless turned off and the coach's evidence only when turned on.
+Every unknown, expired, revoked or erased participant's link gives the same NotFound.
+
+A participant may also make one credential public at ``/credentials/{public_id}`` without
+any link (:func:`set_credential_public`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from app.audit import service as audit
+from app.config import Settings
+from app.errors import NotFound, ValidationFailed
+from app.models import Award, Credential, Participant, ShareLink
+from app.tokens import hash_token, new_token, plausible
+
+MAX_LINK_LIFETIME = timedelta(days=366)
+_NO_LINK = "No such share link."
+
+
+def share_url(settings: Settings, token: str) -> str:
+    """The address an employer opens."""
+    return f"{settings.public_origin}/s/{token}"
+
+
+def _aware(moment: datetime | None, now: datetime) -> datetime | None:
+    """SQLite returns naive datetimes for timezone-aware columns; they are UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=now.tzinfo)
+
+
+def owned_credential(session: Session, *, participant: Participant, public_id: str) -> Credential:
+    """One of the participant's own credentials, by its public id.
+
+    Raises:
+        NotFound: When there is no such credential or it belongs to someone else.
+    """
+    row = session.exec(
+        select(Credential)
+        .join(Award, col(Award.id) == col(Credential.award_id))
+        .where(Credential.public_id == public_id)
+        .where(Award.participant_id == participant.id)
+    ).first()
+    if row is None or participant.erased_at is not None:
+        raise NotFound("No such badge.")
+    return row
+
+
+def participant_credentials(
+    session: Session, *, participant: Participant, include_revoked: bool = False
+) -> Sequence[Credential]:
+    """The participant's credentials, newest first (current ones only by default)."""
+    query = (
+        select(Credential)
+        .join(Award, col(Award.id) == col(Credential.award_id))
+        .where(Award.participant_id == participant.id)
+        .order_by(col(Credential.issued_at).desc(), col(Credential.id).desc())
+    )
+    if not include_revoked:
+        query = query.where(col(Credential.revoked_at).is_(None)).where(
+            col(Credential.replaced_by_id).is_(None)
+        )
+    return session.exec(query).all()
+
+
+def create_share_link(
+    session: Session,
+    *,
+    participant: Participant,
+    credential_public_id: str | None,
+    now: datetime,
+    expires_at: datetime | None = None,
+    show_name: bool = True,
+    show_evidence: bool = False,
+) -> tuple[ShareLink, str]:
+    """Create a share link; returns the row and the token (shown once, stored hashed).
+
+    ``credential_public_id`` None shares the whole passport.
+    """
+    if participant.erased_at is not None:
+        raise NotFound("No such participant.")
+    credential_id = None
+    if credential_public_id is not None:
+        credential = owned_credential(
+            session, participant=participant, public_id=credential_public_id
+        )
+        if credential.revoked_at is not None:
+            raise ValidationFailed("A revoked badge cannot be shared.")
+        credential_id = credential.id
+    if expires_at is not None:
+        if expires_at <= now:
+            raise ValidationFailed("The expiry must be in the future.")
+        if expires_at - now > MAX_LINK_LIFETIME:
+            raise ValidationFailed("A link can be valid for at most a year.")
+    assert participant.id is not None
+    token = new_token()
+    link = ShareLink(
+        participant_id=participant.id,
+        credential_id=credential_id,
+        token_hash=hash_token(token),
+        show_name=show_name,
+        show_evidence=show_evidence,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(link)
+    session.flush()
+    audit.record(
+        session,
+        action="share.create",
+        organization_id=participant.organization_id,
+        object_type="share_link",
+        object_id=link.id,
+        details={"scope": "credential" if credential_id else "passport"},
+        now=now,
+    )
+    return link, token
+
+
+@dataclass(frozen=True)
+class ShareLinkInfo:
+    """A share link as the participant's own list shows it (never the token)."""
+
+    id: int
+    credential_public_id: str | None
+    show_name: bool
+    show_evidence: bool
+    open_count: int
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    active: bool
+
+
+def list_share_links(
+    session: Session, *, participant: Participant, now: datetime
+) -> list[ShareLinkInfo]:
+    """The participant's links, newest first, with how often each was opened."""
+    rows = session.exec(
+        select(ShareLink, Credential.public_id)
+        .join(Credential, col(Credential.id) == col(ShareLink.credential_id), isouter=True)
+        .where(ShareLink.participant_id == participant.id)
+        .order_by(col(ShareLink.created_at).desc(), col(ShareLink.id).desc())
+    ).all()
+    out = []
+    for link, credential_public_id in rows:
+        expires = _aware(link.expires_at, now)
+        assert link.id is not None
+        out.append(
+            ShareLinkInfo(
+                id=link.id,
+                credential_public_id=credential_public_id,
+                show_name=link.show_name,
+                show_evidence=link.show_evidence,
+                open_count=link.open_count,
+                created_at=link.created_at,
+                expires_at=link.expires_at,
+                revoked_at=link.revoked_at,
+                active=link.revoked_at is None and (expires is None or expires > now),
+            )
+        )
+    return out
+
+
+def revoke_share_link(
+    session: Session, *, participant: Participant, link_id: int, now: datetime
+) -> ShareLink:
+    """Stop a link from working; another participant's link id is NotFound."""
+    link = session.get(ShareLink, link_id)
+    if link is None or link.participant_id != participant.id:
+        raise NotFound(_NO_LINK)
+    if link.revoked_at is None:
+        link.revoked_at = now
+        session.add(link)
+        session.flush()
+        audit.record(
+            session,
+            action="share.revoke",
+            organization_id=participant.organization_id,
+            object_type="share_link",
+            object_id=link.id,
+            now=now,
+        )
+    return link
+
+
+@dataclass(frozen=True)
+class OpenedShare:
+    """What an opened link shows: one credential or the participant's current ones."""
+
+    link: ShareLink
+    participant: Participant
+    credentials: list[Credential]
+    show_name: bool
+    show_evidence: bool
+
+
+def open_share(session: Session, token: str, *, now: datetime) -> OpenedShare:
+    """Open a share link (counting the opening).
+
+    Raises:
+        NotFound: For unknown, expired or revoked links and erased participants, all alike.
+    """
+    if not plausible(token):
+        raise NotFound(_NO_LINK)
+    link = session.exec(select(ShareLink).where(ShareLink.token_hash == hash_token(token))).first()
+    if link is None or link.revoked_at is not None:
+        raise NotFound(_NO_LINK)
+    expires = _aware(link.expires_at, now)
+    if expires is not None and expires <= now:
+        raise NotFound(_NO_LINK)
+    participant = session.get(Participant, link.participant_id)
+    if participant is None or participant.erased_at is not None:
+        raise NotFound(_NO_LINK)
+    if link.credential_id is not None:
+        credential = session.get(Credential, link.credential_id)
+        if credential is None:
+            raise NotFound(_NO_LINK)
+        # A link to a badge revoked later still opens: the page then shows it as revoked,
+        # which is what an employer holding the link needs to know.
+        credentials = [credential]
+    else:
+        credentials = list(participant_credentials(session, participant=participant))
+    # Increment in the database, not in Python: parallel openings on several instances add up.
+    session.execute(
+        update(ShareLink)
+        .where(col(ShareLink.id) == link.id)
+        .values(open_count=ShareLink.open_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    session.refresh(link)
+    return OpenedShare(
+        link=link,
+        participant=participant,
+        credentials=credentials,
+        show_name=link.show_name,
+        show_evidence=link.show_evidence,
+    )
+
+
+def set_credential_public(
+    session: Session,
+    *,
+    participant: Participant,
+    credential_public_id: str,
+    public: bool,
+    now: datetime,
+) -> Credential:
+    """Make one of the participant's badges public at /credentials/{id}, or private again."""
+    credential = owned_credential(session, participant=participant, public_id=credential_public_id)
+    if public and credential.revoked_at is not None:
+        raise ValidationFailed("A revoked badge cannot be made public.")
+    if credential.is_public != public:
+        credential.is_public = public
+        session.add(credential)
+        session.flush()
+        audit.record(
+            session,
+            action="credential.public" if public else "credential.private",
+            organization_id=credential.organization_id,
+            object_type="credential",
+            object_id=credential.public_id,
+            now=now,
+        )
+    return credential
+
+
+def public_credential(session: Session, public_id: str) -> Credential:
+    """A credential its holder has made public.
+
+    Raises:
+        NotFound: When it does not exist, is not public, or its holder has been erased.
+    """
+    row = session.exec(
+        select(Credential, Participant)
+        .join(Award, col(Award.id) == col(Credential.award_id))
+        .join(Participant, col(Participant.id) == col(Award.participant_id))
+        .where(Credential.public_id == public_id)
+    ).first()
+    if row is None:
+        raise NotFound("No such badge.")
+    credential, participant = row
+    if not credential.is_public or participant.erased_at is not None:
+        raise NotFound("No such badge.")
+    return credential

@@ -1,0 +1,218 @@
+"""The data the public verification page shows for one credential.
+
+The badge's own words come from the signed credential (what the holder can show anyone);
+the ePerusteet units and skill requirements come from the recognition summary that the
+verification API also uses; the state comes from verifying the credential **now** with the
+service's own verifier, against the database's status lists and keys.
+
+No verification result is cached: a page must never say "valid" after a revocation or a key
+compromise, and verifying one of our credentials needs no network (keys, status lists and
+contexts are local). Building one view, verification included, took a median 25 ms
+(p95 38 ms) on the 2-core development machine (README, "Sharing").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session
+
+from app.config import Settings
+from app.errors import NotFound
+from app.models import Award, Credential, Participant
+from app.vc.dates import parse_datetime
+from app.vc.verify import VerificationResult
+from app.verification.schemas import RecognitionSummary
+from app.verification.service import verify
+from app.verification.summary import recognition_summary
+
+EXPIRY_WARNING = timedelta(days=30)
+
+
+class State(StrEnum):
+    green = "green"  # verified, nothing to note
+    amber = "amber"  # verified with warnings (expiring soon, a key not confirmed, ...)
+    red = "red"  # failed: revoked, suspended, expired, tampered, key withdrawn
+
+
+@dataclass(frozen=True)
+class CheckView:
+    id: str
+    status: str  # passed, failed, skipped, warning
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class VerificationView:
+    state: State
+    checks: list[CheckView]
+    checked_at: datetime
+
+    @property
+    def verified(self) -> bool:
+        return self.state is not State.red
+
+
+@dataclass(frozen=True)
+class IssuerView:
+    id: str | None
+    name: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    name: str | None
+    narrative: str | None
+
+
+@dataclass(frozen=True)
+class PublicCredentialView:
+    public_id: str
+    url: str | None
+    name: str | None
+    description: str | None
+    criteria: str | None
+    achievement_type: str | None
+    image_url: str | None
+    issuer: IssuerView
+    valid_from: str | None
+    valid_until: str | None
+    recognition: RecognitionSummary
+    verification: VerificationView
+    holder_name: str | None = None
+    evidence: list[EvidenceView] = field(default_factory=list)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def reduce_result(result: VerificationResult, *, now: datetime) -> VerificationView:
+    """Green, amber or red with the list of checks.
+
+    Red when any check failed; amber when a check warned or was skipped, or the credential
+    expires within :data:`EXPIRY_WARNING`; green otherwise.
+    """
+    checks = [CheckView(c.id, c.status, c.code, c.message) for c in result.checks]
+    credential = result.credential or {}
+    until = credential.get("validUntil") or credential.get("expirationDate")
+    if result.verified and until:
+        try:
+            end = parse_datetime(until)
+        except ValueError:
+            end = None
+        if end is not None and end - now <= EXPIRY_WARNING:
+            checks.append(
+                CheckView(
+                    "validity",
+                    "warning",
+                    "expiring_soon",
+                    f"The credential expires soon ({until}).",
+                )
+            )
+    if not result.verified:
+        state = State.red
+    elif any(c.status in ("warning", "skipped") for c in checks):
+        state = State.amber
+    else:
+        state = State.green
+    return VerificationView(state=state, checks=checks, checked_at=now)
+
+
+def _achievement(credential: Mapping[str, Any]) -> Mapping[str, Any]:
+    subject = next(iter(_as_list(credential.get("credentialSubject"))), None)
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    return achievement if isinstance(achievement, Mapping) else {}
+
+
+def build_public_view(
+    session: Session,
+    settings: Settings,
+    *,
+    credential: Credential,
+    now: datetime,
+    show_name: bool,
+    show_evidence: bool,
+) -> PublicCredentialView:
+    """The public page's data for one of our credentials, verified now.
+
+    ``show_name`` and ``show_evidence`` come from the share link (or, for a badge made
+    public without a link, the defaults: name shown, evidence hidden).
+
+    Raises:
+        NotFound: When the holder has been erased (the stored credential is gone).
+    """
+    award = session.get(Award, credential.award_id)
+    participant = session.get(Participant, award.participant_id) if award else None
+    if participant is None or participant.erased_at is not None or not credential.json_ld:
+        raise NotFound("No such badge.")
+    document = credential.json_ld
+    result = verify(session, settings, document, now=now)
+    achievement = _achievement(document)
+    issuer = document.get("issuer")
+    issuer_obj = issuer if isinstance(issuer, Mapping) else {}
+    image = achievement.get("image") or document.get("image")
+    criteria = achievement.get("criteria")
+    alignments = [a for a in _as_list(achievement.get("alignment")) if isinstance(a, Mapping)]
+    evidence = []
+    if show_evidence:
+        evidence = [
+            EvidenceView(name=_text(e.get("name")), narrative=_text(e.get("narrative")))
+            for e in _as_list(document.get("evidence"))
+            if isinstance(e, Mapping)
+        ]
+    return PublicCredentialView(
+        public_id=credential.public_id,
+        url=_text(document.get("id")),
+        name=_text(achievement.get("name")) or _text(document.get("name")),
+        description=_text(achievement.get("description")),
+        criteria=_text(criteria.get("narrative")) if isinstance(criteria, Mapping) else None,
+        achievement_type=_text(achievement.get("achievementType")),
+        image_url=_text(image.get("id")) if isinstance(image, Mapping) else _text(image),
+        issuer=IssuerView(
+            id=_text(issuer_obj.get("id")) or _text(issuer),
+            name=_text(issuer_obj.get("name")),
+            url=_text(issuer_obj.get("url")),
+        ),
+        valid_from=_text(document.get("validFrom")),
+        valid_until=_text(document.get("validUntil")),
+        recognition=recognition_summary(session, alignments),
+        verification=reduce_result(result, now=now),
+        holder_name=participant.display_name if show_name else None,
+        evidence=evidence,
+    )
+
+
+def shared_views(
+    session: Session,
+    settings: Settings,
+    *,
+    credentials: list[Credential],
+    now: datetime,
+    show_name: bool,
+    show_evidence: bool,
+) -> list[PublicCredentialView]:
+    """Views of every credential an opened share link shows."""
+    return [
+        build_public_view(
+            session,
+            settings,
+            credential=c,
+            now=now,
+            show_name=show_name,
+            show_evidence=show_evidence,
+        )
+        for c in credentials
+    ]
