@@ -23,7 +23,11 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit (or roll back) when the handler returns, before the response is
+# sent. With the default request scope the commit ran after the response had gone out, so a
+# browser following a redirect could read before the commit landed (and a failed commit
+# could follow a success page).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 

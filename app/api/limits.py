@@ -28,7 +28,7 @@ def rate_limit(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    limit_session: Annotated[Session, Depends(get_limit_session)],
+    limit_session: Annotated[Session, Depends(get_limit_session, scope="function")],
 ) -> None:
     """Count the request; 429 with Retry-After past the caller's limit per minute."""
     key = api_key_of(request)

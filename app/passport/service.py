@@ -217,6 +217,46 @@ def _aware(moment: datetime, now: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=now.tzinfo)
 
 
+def _new_sign_in_token(session: Session, participant: Participant, *, now: datetime) -> str:
+    assert participant.id is not None
+    token = new_token()
+    session.add(
+        SignInToken(
+            participant_id=participant.id,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + SIGN_IN_TTL,
+        )
+    )
+    return token
+
+
+def issue_sign_in_token(
+    session: Session,
+    *,
+    coach: User,
+    participant_id: int,
+    now: datetime,
+    ip_address: str | None = None,
+) -> str:
+    """A one-time sign-in link for the coach's screen (a QR code the participant scans right
+    after an award): single use, valid for :data:`SIGN_IN_TTL`."""
+    participant = _participant_of_coach(session, coach, participant_id)
+    token = _new_sign_in_token(session, participant, now=now)
+    audit.record(
+        session,
+        action="passport.sign_in_qr",
+        organization_id=participant.organization_id,
+        actor_user_id=coach.id,
+        object_type="participant",
+        object_id=participant.id,
+        ip_address=ip_address,
+        now=now,
+    )
+    session.flush()
+    return token
+
+
 def request_sign_in_link(session: Session, settings: Settings, *, email: str, now: datetime) -> int:
     """Send a one-time sign-in link to every participant with this e-mail address.
 
@@ -242,16 +282,8 @@ def request_sign_in_link(session: Session, settings: Settings, *, email: str, no
         ).one()
         if recent >= SIGN_IN_MAX_PER_WINDOW:
             continue
-        token = new_token()
+        token = _new_sign_in_token(session, participant, now=now)
         expires = now + SIGN_IN_TTL
-        session.add(
-            SignInToken(
-                participant_id=participant.id,
-                token_hash=hash_token(token),
-                created_at=now,
-                expires_at=expires,
-            )
-        )
         outbox.enqueue(
             session,
             kind="sign-in-link",

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from app.auth.sessions import add_flash
 from app.awards import queries
@@ -23,6 +24,8 @@ from app.models import Participant
 from app.models.base import utcnow
 from app.participants import repository as participants_repo
 from app.participants.service import create_participant, update_participant
+from app.passport.service import SIGN_IN_TTL, issue_sign_in_token, sign_in_url
+from app.sharing.qr import qr_svg
 from app.web.auth import StaffDep, client_ip
 from app.web.csrf import verify_csrf
 from app.web.forms import error_text, form_date
@@ -523,6 +526,42 @@ def credential_page(
         request,
         "coach/credential.html",
         {"earned": earned, "participant": participant, "errors": {}, "values": {}},
+    )
+
+
+@router.get("/coach/credentials/{public_id}/issued", response_class=HTMLResponse)
+def issued_page(
+    public_id: str,
+    request: Request,
+    staff: StaffDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """Step 5c: done. A big QR code opens the participant's passport on their phone."""
+    earned = queries.credential_detail(session, staff.org_id, public_id)
+    participant = participants_repo.get_for_org(session, staff.org_id, earned.award.participant_id)
+    assert participant.id is not None
+    # A fresh one-time link on every view: it works once, for a quarter of an hour, so a
+    # photo of the screen or a reload later gives nobody lasting access.
+    token = issue_sign_in_token(
+        session,
+        coach=staff.user,
+        participant_id=participant.id,
+        now=utcnow(),
+        ip_address=client_ip(request),
+    )
+    link = sign_in_url(settings, token)
+    return templates.TemplateResponse(
+        request,
+        "coach/issued.html",
+        {
+            "earned": earned,
+            "participant": participant,
+            # qr_svg builds the SVG itself and escapes the only text in it (the title).
+            "qr": Markup(qr_svg(link, title=_("QR code: open your passport"))),  # noqa: S704
+            "minutes": int(SIGN_IN_TTL.total_seconds() // 60),
+        },
+        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -30,6 +30,9 @@ KEY_RE = re.compile(r'name="idempotency_key" value="([^"]+)"')
 
 
 def csrf_of(html: str) -> str:
+    # Every form of the page must carry the token (a macro imported without context once
+    # rendered it empty, which only a real browser noticed).
+    assert 'name="csrf_token" value=""' not in html, "a form on the page has no CSRF token"
     match = CSRF_RE.search(html)
     assert match, "the page has no CSRF token"
     return match.group(1)

@@ -60,6 +60,7 @@ CASES = [
         {"narrative": "x", "idempotency_key": "k" * 20},
     ),
     Case("GET", "/coach/credentials/{cid}", OWN, OWN, 404),
+    Case("GET", "/coach/credentials/{cid}/issued", OWN, OWN, 404),
     Case("POST", "/coach/credentials/{cid}/revoke", 422, 422, 404, {"reason": ""}),
     Case("GET", "/coach/photos/{photo}", OWN, OWN, 404),
     Case("GET", "/coach/group-award", OWN, OWN, OWN),

@@ -7,6 +7,7 @@ import io
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import Session, col, select
@@ -313,3 +314,28 @@ def test_group_award_with_another_organizations_participant_issues_nothing(
         session.exec(select(Award).where(col(Award.idempotency_key).startswith("group:"))).first()
         is None
     )
+
+
+def test_issued_page_shows_a_qr_code_that_opens_the_passport_once(
+    coach_client: TestClient, world: World, session: Session
+) -> None:
+    import zxingcpp
+
+    from app.errors import NotFound
+    from app.models.base import utcnow
+    from app.passport.service import consume_sign_in_token
+    from tests.sharing.test_qr import rasterize
+
+    public_id = _issue(coach_client, world, session, "Teki hyllyn.")
+    page = coach_client.get(f"/coach/credentials/{public_id}/issued")
+    assert page.status_code == 200 and "no-store" in page.headers["cache-control"]
+    assert "Merkki myönnetty henkilölle" in page.text
+    svg = re.search(r"<svg.*?</svg>", page.text, re.S)
+    assert svg
+    decoded = [r.text for r in zxingcpp.read_barcodes(rasterize(svg.group(0)))]
+    assert len(decoded) == 1 and decoded[0].startswith("https://passi.test/passport/sign-in/")
+    token = decoded[0].rsplit("/", 1)[1]
+    assert consume_sign_in_token(session, token=token, now=utcnow()).id == world.participant.id
+    with pytest.raises(NotFound):
+        consume_sign_in_token(session, token=token, now=utcnow())
+    assert f'href="/coach/award/{world.participant.id}"' in page.text
