@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # Sign-in throttling: this many failures per account (or 4x per address) within the
     # lock-out window lock further attempts until the window has passed.
     login_max_failures: Annotated[int, Field(ge=1)] = 5
-    login_lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    login_lockout_minutes: Annotated[int, Field(ge=1, le=60)] = 15
     # Evidence photos from the tablet camera.
     photo_max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
 

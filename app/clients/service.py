@@ -21,6 +21,7 @@ from app.models import ApiClient, RateLimitCounter
 from app.models.base import utcnow
 
 KEY_PREFIX = "op"
+KEEP_WINDOWS_MINUTES = 60
 
 
 def _hash(secret: str) -> str:
@@ -99,9 +100,12 @@ def hit(session: Session, *, bucket: str, limit: int, now: datetime) -> LimitSta
     )
     count = int(session.execute(stmt).scalar_one())
     if count == 1 and secrets.randbelow(50) == 0:
-        # Now and then, forget windows older than ten minutes.
+        # Now and then, forget windows older than any limit looks back (sign-in lock-outs
+        # sum up to an hour of windows).
         session.execute(
-            delete(RateLimitCounter).where(col(RateLimitCounter.window_start) < minute - 10)
+            delete(RateLimitCounter).where(
+                col(RateLimitCounter.window_start) < minute - KEEP_WINDOWS_MINUTES
+            )
         )
     retry_after = 60 - int(now.timestamp()) % 60
     return LimitState(count <= limit, max(limit - count, 0), retry_after)
