@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,14 +10,11 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.models import User, WebSession
+from app.tokens import hash_token, new_token
 
 # Writing last_seen_at on every request would make every page view a write; a minute's
 # precision is plenty for an idle limit counted in minutes.
 TOUCH_INTERVAL = timedelta(seconds=60)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -37,10 +32,10 @@ def create_session(
     participant_id: int | None = None,
 ) -> str:
     """Start a session; returns the token for the cookie (only its hash is stored)."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     session.add(
         WebSession(
-            token_hash=token_hash(token),
+            token_hash=hash_token(token),
             user_id=user_id,
             participant_id=participant_id,
             created_at=now,
@@ -61,7 +56,7 @@ def resolve_session(
     """
     if not token:
         return None, False
-    row = session.exec(select(WebSession).where(WebSession.token_hash == token_hash(token))).first()
+    row = session.exec(select(WebSession).where(WebSession.token_hash == hash_token(token))).first()
     if row is None:
         return None, False
     if row.expires_at <= now or row.last_seen_at + idle <= now:
@@ -81,7 +76,7 @@ def resolve_session(
 
 def end_session(session: Session, token: str | None) -> None:
     if token:
-        session.execute(delete(WebSession).where(col(WebSession.token_hash) == token_hash(token)))
+        session.execute(delete(WebSession).where(col(WebSession.token_hash) == hash_token(token)))
 
 
 def end_user_sessions(session: Session, user_id: int) -> None:

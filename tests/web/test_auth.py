@@ -8,9 +8,9 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.auth.sessions import token_hash
 from app.models import AuditEvent, WebSession
 from app.models.base import utcnow
+from app.tokens import hash_token
 from tests.web.conftest import World, csrf_of, post_form, sign_in
 
 
@@ -125,7 +125,7 @@ def test_sign_out_deletes_the_session_so_the_old_cookie_is_worthless(
     response = post_form(coach_client, "/coach", "/logout", {}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/login"
     assert (
-        session.exec(select(WebSession).where(WebSession.token_hash == token_hash(cookie))).first()
+        session.exec(select(WebSession).where(WebSession.token_hash == hash_token(cookie))).first()
         is None
     )
     coach_client.cookies.set("osp_session", cookie, domain="passi.test")
