@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -201,6 +201,18 @@ def current_badge(session: Session, slug: str) -> tuple[BadgeDefinition, BadgeVe
     return badge, version, Badge.model_validate(version.definition)
 
 
+def badge_context(session: Session, slug: str) -> dict[str, Any]:
+    """What the award and group award pages show of a badge: the current version, its
+    definition and the criteria with their qualification requirements."""
+    badge, version, definition = current_badge(session, slug)
+    return {
+        "badge": badge,
+        "version": version,
+        "definition": definition,
+        "criteria": criteria_view(session, definition),
+    }
+
+
 def criteria_view(session: Session, definition: Badge) -> list[CriterionView]:
     """Each criterion with the qualification units and skill requirements it relates to."""
     keys = {key for c in definition.criteria for key in c.requirements}
@@ -228,14 +240,3 @@ def criteria_view(session: Session, definition: Badge) -> list[CriterionView]:
         )
         for c in definition.criteria
     ]
-
-
-def parse_date(value: str | None) -> date | None:
-    """A date from a form field (YYYY-MM-DD), or None when empty.
-
-    Raises:
-        ValueError: For text that is not a date.
-    """
-    if not value or not value.strip():
-        return None
-    return date.fromisoformat(value.strip())

@@ -14,6 +14,21 @@ from app.users.service import normalise_email
 MAX_NAME = 200
 
 
+def _checked_name_and_period(
+    display_name: str, period_start: date | None, period_end: date | None
+) -> str:
+    """The name with its spaces tidied; raises for a missing or too long name or a period
+    that ends before it starts."""
+    display_name = " ".join(display_name.split())
+    if not display_name:
+        raise ValidationFailed("Give the name as the person wants it on the badge.")
+    if len(display_name) > MAX_NAME:
+        raise ValidationFailed(f"The name can have at most {MAX_NAME} characters.")
+    if period_start and period_end and period_end < period_start:
+        raise ValidationFailed("The workshop period cannot end before it starts.")
+    return display_name
+
+
 def create_participant(
     session: Session,
     *,
@@ -25,13 +40,7 @@ def create_participant(
     created_by_id: int | None = None,
 ) -> Participant:
     """Create a participant of the organization."""
-    display_name = " ".join(display_name.split())
-    if not display_name:
-        raise ValidationFailed("Give the name as the person wants it on the badge.")
-    if len(display_name) > MAX_NAME:
-        raise ValidationFailed(f"The name can have at most {MAX_NAME} characters.")
-    if period_start and period_end and period_end < period_start:
-        raise ValidationFailed("The workshop period cannot end before it starts.")
+    display_name = _checked_name_and_period(display_name, period_start, period_end)
     assert organization.id is not None
     participant = Participant(
         organization_id=organization.id,
@@ -66,13 +75,7 @@ def update_participant(
     now: datetime,
 ) -> Participant:
     """Change a participant's details (the same rules as when creating)."""
-    display_name = " ".join(display_name.split())
-    if not display_name:
-        raise ValidationFailed("Give the name as the person wants it on the badge.")
-    if len(display_name) > MAX_NAME:
-        raise ValidationFailed(f"The name can have at most {MAX_NAME} characters.")
-    if period_start and period_end and period_end < period_start:
-        raise ValidationFailed("The workshop period cannot end before it starts.")
+    display_name = _checked_name_and_period(display_name, period_start, period_end)
     participant.display_name = display_name
     participant.email = normalise_email(email) if email and email.strip() else None
     participant.period_start = period_start

@@ -274,16 +274,12 @@ def _award_form(
     replaces: Any,
     status: int = 200,
 ) -> Response:
-    badge, version, definition = queries.current_badge(session, slug)
     return templates.TemplateResponse(
         request,
         "coach/award_form.html",
         {
+            **queries.badge_context(session, slug),
             "participant": participant,
-            "badge": badge,
-            "version": version,
-            "definition": definition,
-            "criteria": queries.criteria_view(session, definition),
             "values": values,
             "errors": errors,
             "replaces": replaces,
@@ -429,16 +425,12 @@ def award_review(
             replaces=replaces,
             status=422,
         )
-    badge, version, definition = queries.current_badge(session, slug)
     return templates.TemplateResponse(
         request,
         "coach/award_confirm.html",
         {
+            **queries.badge_context(session, slug),
             "participant": participant,
-            "badge": badge,
-            "version": version,
-            "definition": definition,
-            "criteria": queries.criteria_view(session, definition),
             "values": values,
             "replaces": replaces,
             # A new key per summary: tapping "issue" twice, or resending, issues once.

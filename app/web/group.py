@@ -55,15 +55,11 @@ def _form(
     errors: dict[str, str],
     status: int = 200,
 ) -> Response:
-    badge, version, definition = queries.current_badge(session, slug)
     return templates.TemplateResponse(
         request,
         "coach/group_form.html",
         {
-            "badge": badge,
-            "version": version,
-            "definition": definition,
-            "criteria": queries.criteria_view(session, definition),
+            **queries.badge_context(session, slug),
             "participants": participants_repo.search(session, staff.org_id, "", limit=200),
             "values": values,
             "errors": errors,
