@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
-from app.api import catalog, health, public, verifications
+from app.api import catalog, health, issuers, public, verifications
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import get_engine
 from app.handlers import install_error_handlers
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public.router)
     app.include_router(verifications.router)
     app.include_router(catalog.router)
+    app.include_router(issuers.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.add_middleware(RequestContextMiddleware, hsts=settings.public_origin.startswith("https://"))

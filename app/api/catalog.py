@@ -13,13 +13,10 @@ from app.deps import SessionDep, SettingsDep
 from app.errors import NotFound
 from app.models import (
     BadgeVersionRequirement,
-    Organization,
     Qualification,
     QualificationUnit,
     SkillRequirement,
 )
-from app.organizations.documents import issuer_profile_json
-from app.organizations.service import issuer_did
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
@@ -188,16 +185,3 @@ def get_qualification(slug: str, session: SessionDep) -> QualificationOut:
     if q is None:
         raise NotFound(f"No qualification {slug!r}.")
     return _qualification_out(session, q, with_units=True)
-
-
-@router.get(
-    "/issuers/{issuer_id:path}",
-    summary="An issuer of this service",
-    responses={404: {"content": {"application/problem+json": {}}}},
-)
-def get_issuer(issuer_id: str, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
-    """The issuer Profile, by its DID or by its short name."""
-    for org in session.exec(select(Organization)).all():
-        if issuer_id in (org.slug, issuer_did(settings, org)):
-            return issuer_profile_json(settings, org)
-    raise NotFound("No such issuer in this service.")

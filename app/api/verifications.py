@@ -16,11 +16,12 @@ from app.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaTy
 from app.models import Credential
 from app.models.base import utcnow
 from app.net.fetch import FetchError, SafeFetcher, UrlNotAllowed
+from app.trust.service import IssuerTrust, issuer_trust
 from app.vc.contexts import PINNED_CONTEXTS
 from app.vc.verify import VerificationResult, verify_credential
 from app.verification.schemas import BatchIn, BatchOut, CheckOut, VerificationIn, VerificationOut
 from app.verification.service import build_verifier, fetch_policy
-from app.verification.summary import known_issuers, to_api
+from app.verification.summary import to_api
 
 router = APIRouter(prefix="/api/v1", tags=["verification"], dependencies=[Depends(rate_limit)])
 
@@ -111,7 +112,7 @@ def _resolve_url(session: Session, settings: Settings, url: str) -> bytes | dict
 
 
 def _verify_item(
-    session: Session, settings: Settings, item: VerificationIn, trusted: set[str]
+    session: Session, settings: Settings, item: VerificationIn, trust: IssuerTrust
 ) -> VerificationOut:
     given = [v for v in (item.credential, item.jwt, item.url) if v is not None]
     if len(given) != 1:
@@ -127,9 +128,9 @@ def _verify_item(
         data = _resolve_url(session, settings, item.url)
         if isinstance(data, dict):
             _check_contexts(data)
-    verifier = build_verifier(session, settings, now=utcnow())
+    verifier = build_verifier(session, settings, now=utcnow(), trust=trust)
     result: VerificationResult = verify_credential(data, verifier, recipient_email=item.recipient)
-    return to_api(session, settings, result, trusted)
+    return to_api(session, settings, result, trust)
 
 
 def _item_error(exc: Exception) -> VerificationOut:
@@ -213,7 +214,7 @@ async def verify_one(
                 'Send {"credential": {...}}, {"jwt": "..."} or '
                 '{"url": "https://..."}: ' + exc.errors()[0]["msg"]
             ) from exc
-        return _verify_item(session, settings, item, known_issuers(session, settings))
+        return _verify_item(session, settings, item, issuer_trust(session, settings))
     if content_type == "multipart/form-data":
         await _body(request, MAX_BODY_BYTES)  # enforce the limit before parsing
         async with request.form(max_files=1, max_fields=5) as form:
@@ -222,10 +223,11 @@ async def verify_one(
                 raise BadRequest("Attach the credential as the form field 'file'.")
             data = await upload.read(MAX_BODY_BYTES + 1)
             recipient = form.get("recipient")
-        verifier = build_verifier(session, settings, now=utcnow())
+        trust = issuer_trust(session, settings)
+        verifier = build_verifier(session, settings, now=utcnow(), trust=trust)
         email = recipient if isinstance(recipient, str) and recipient else None
         result = verify_credential(data, verifier, recipient_email=email)
-        return to_api(session, settings, result)
+        return to_api(session, settings, result, trust)
     raise UnsupportedMediaType("Send application/json or multipart/form-data.")
 
 
@@ -247,11 +249,11 @@ async def verify_batch(request: Request, session: SessionDep, settings: Settings
         raise BadRequest(
             'Send {"items": [...]} with 1 to 100 items: ' + exc.errors()[0]["msg"]
         ) from exc
-    trusted = known_issuers(session, settings)
+    trust = issuer_trust(session, settings)
     results = []
     for item in batch.items:
         try:
-            results.append(_verify_item(session, settings, item, trusted))
+            results.append(_verify_item(session, settings, item, trust))
         except (BadRequest, NotFound, FetchError, UrlNotAllowed) as exc:
             results.append(_item_error(exc))
     return BatchOut(results=results)

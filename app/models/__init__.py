@@ -13,6 +13,7 @@ from app.models.catalog import (
 from app.models.clients import ApiClient, RateLimitCounter
 from app.models.organizations import Organization, SigningKey
 from app.models.participants import Participant, ShareLink
+from app.models.trust import TrustedIssuer
 from app.models.users import User
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "SigningKey",
     "SkillRequirement",
     "StatusList",
+    "TrustedIssuer",
     "User",
 ]

@@ -103,10 +103,28 @@ def _from_method(method: Mapping[str, Any]) -> PublicKey:
         raise KeyResolutionError(f"unusable verification method: {exc}") from exc
 
 
+def _from_jwks(
+    document: Mapping[str, Any], url: str, fragment: str, owner: str | None
+) -> ResolvedKey:
+    """A key of a JWKS, by its kid. A JWKS names no controller: the key belongs to the
+    issuer only when the trust registry attached this JWKS to that issuer."""
+    for jwk in document["keys"]:
+        if isinstance(jwk, Mapping) and jwk.get("kid") in (fragment, f"{url}#{fragment}"):
+            try:
+                return ResolvedKey(PublicKey.from_jwk(jwk), owner)
+            except ValueError as exc:
+                raise KeyResolutionError(f"unusable key {fragment} in {url}: {exc}") from exc
+    raise KeyResolutionError(f"the JWKS at {url} has no key {fragment!r}")
+
+
 def key_resolver(
-    session: Session, settings: Settings, source: DocumentSource
+    session: Session,
+    settings: Settings,
+    source: DocumentSource,
+    jwks_owners: Mapping[str, str] | None = None,
 ) -> Callable[[str], ResolvedKey]:
     """Resolve a verification method id to its key and controller."""
+    owners = dict(jwks_owners or {})
     ours = local_key_resolver(session, settings)
     prefix = our_did_prefix(settings)
 
@@ -146,6 +164,8 @@ def key_resolver(
                         raise KeyResolutionError(f"invalid key in {method_id}") from exc
                     return ResolvedKey(key, did, confirmed=False)
                 raise
+            if fragment and isinstance(document.get("keys"), list):
+                return _from_jwks(document, did, fragment, owners.get(did))
             if fragment:
                 try:
                     method = find_verification_method(document, method_id, relationship=None)

@@ -18,7 +18,13 @@ class IssuerOut(BaseModel):
     id: str | None = None
     name: str | None = None
     url: str | None = None
-    known: bool = Field(description="The issuer is in this service's trust registry")
+    known: bool = Field(
+        description="The issuer is one of this service's own organizations or is in its "
+        "trust registry"
+    )
+    trust: Literal["own", "registry"] | None = Field(
+        default=None, description="Why the issuer is known; null when it is not"
+    )
 
 
 class CredentialSummary(BaseModel):
