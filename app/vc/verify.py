@@ -18,7 +18,7 @@ from typing import Any, Literal
 from app.vc.baking import BakingError, detect_and_unbake
 from app.vc.dataintegrity import verify_proof
 from app.vc.dates import parse_datetime
-from app.vc.errors import KeyResolutionError, VCError
+from app.vc.errors import KeyDocumentRefused, KeyResolutionError, VCError
 from app.vc.jwt import verify_vc_jwt
 from app.vc.openbadges import identity_hash
 from app.vc.statuslist import decode_list, get_bit
@@ -314,9 +314,14 @@ class _RecordingResolver:
         self.resolver = resolver
         self.controllers: dict[str, str | None] = {}
         self.unconfirmed: set[str] = set()
+        self.refused: dict[str, str] = {}
 
     def __call__(self, method_id: str) -> PublicKey:
-        resolved = self.resolver(method_id)
+        try:
+            resolved = self.resolver(method_id)
+        except KeyDocumentRefused as exc:
+            self.refused[method_id] = str(exc)
+            raise
         self.controllers[method_id] = resolved.controller
         if not resolved.confirmed:
             self.unconfirmed.add(method_id)
@@ -381,6 +386,17 @@ def _check_controller(
     return True
 
 
+def _refused(resolver: _RecordingResolver, result: VerificationResult) -> None:
+    method_id, reason = next(iter(resolver.refused.items()))
+    result.add(
+        "proof",
+        "failed",
+        "key_document_refused",
+        f"The key {method_id} cannot be checked: {reason}",
+        verification_method=method_id,
+    )
+
+
 def _verify_data_integrity(
     credential: dict[str, Any], verifier: Verifier, result: VerificationResult
 ) -> bool:
@@ -389,6 +405,9 @@ def _verify_data_integrity(
         credential, public_key_resolver=resolver, document_loader=verifier.document_loader
     )
     result.proof_format = "data-integrity"
+    if not outcome.verified and resolver.refused:
+        _refused(resolver, result)
+        return False
     if not outcome.verified:
         result.add(
             "proof",
@@ -431,6 +450,9 @@ def _verify_jwt(
     )
     result.proof_format = "vc-jwt"
     result.jwt = token
+    if resolver.refused:
+        _refused(resolver, result)
+        return None
     if not outcome.verified or outcome.credential is None:
         result.add(
             "proof",

@@ -17,7 +17,7 @@ from app.credentials.keyresolver import local_key_resolver, our_did_prefix
 from app.keys import PublicKey, resolve_did_key
 from app.net.fetch import FetchError, UrlNotAllowed
 from app.vc.did import did_web_to_url, find_verification_method
-from app.vc.errors import DidError, KeyResolutionError
+from app.vc.errors import DidError, KeyDocumentRefused, KeyResolutionError
 from app.vc.verify import ResolvedKey
 
 DocumentFetcher = Callable[[str], bytes]
@@ -83,7 +83,9 @@ class DocumentSource:
             raise KeyResolutionError(f"{url} is not available offline and fetching is off")
         try:
             raw = self._fetch(url)
-        except (FetchError, UrlNotAllowed) as exc:
+        except UrlNotAllowed as exc:
+            raise KeyDocumentRefused(exc.detail) from exc
+        except FetchError as exc:
             raise KeyResolutionError(exc.detail) from exc
         try:
             document = json.loads(raw)
