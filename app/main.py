@@ -7,11 +7,13 @@ from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.api import catalog, health, issuers, public, verifications
+from app.api.problems import install_openapi
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import get_engine
 from app.handlers import install_error_handlers
 from app.logging import configure_logging
 from app.middleware import RequestContextMiddleware
+from app.verification.schemas import BatchIn, VerificationIn
 from app.web import pages
 
 
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(issuers.router)
     app.include_router(pages.router)
+    install_openapi(app, [VerificationIn, BatchIn])
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.add_middleware(RequestContextMiddleware, hsts=settings.public_origin.startswith("https://"))
     return app

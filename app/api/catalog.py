@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from app.api.problems import not_found
 from app.catalog import repository
 from app.deps import SessionDep, SettingsDep
 from app.errors import NotFound
@@ -115,7 +116,7 @@ def list_badges(session: SessionDep, settings: SettingsDep) -> list[BadgeOut]:
     "/badges/{slug}",
     response_model=BadgeOut,
     summary="One badge",
-    responses={404: {"content": {"application/problem+json": {}}}},
+    responses=not_found("No badge 'puutyo-9' in the catalog."),
 )
 def get_badge(slug: str, session: SessionDep, settings: SettingsDep) -> BadgeOut:
     """The current version of a badge."""
@@ -177,7 +178,7 @@ def list_qualifications(session: SessionDep) -> list[QualificationOut]:
     "/qualifications/{slug}",
     response_model=QualificationOut,
     summary="One qualification with units and skill requirements",
-    responses={404: {"content": {"application/problem+json": {}}}},
+    responses=not_found("No qualification 'kokin-perustutkinto'."),
 )
 def get_qualification(slug: str, session: SessionDep) -> QualificationOut:
     """A qualification's units and skill requirements, as the badges refer to them."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from fastapi import APIRouter
 from sqlmodel import select
 
+from app.api.problems import not_found
 from app.deps import SessionDep, SettingsDep
 from app.errors import NotFound
 from app.models import Organization
@@ -20,7 +23,10 @@ router = APIRouter(prefix="/api/v1", tags=["issuers"])
     "/issuers/{issuer_id:path}",
     response_model=IssuerStatusOut,
     summary="Whether an issuer is known",
-    responses={404: {"content": {"application/problem+json": {}}}},
+    responses=not_found(
+        "No organization of this service is called 'eduroo'; ask about other issuers by "
+        "their DID or https URL."
+    ),
 )
 def get_issuer(issuer_id: str, session: SessionDep, settings: SettingsDep) -> IssuerStatusOut:
     """An issuer by its DID or URL (or one of ours by short name): known or not, and why."""
@@ -66,7 +72,8 @@ def list_trusted_issuers(session: SessionDep) -> list[TrustedIssuerOut]:
             name=e.name,
             url=e.url,
             documents=sorted(e.documents),
-            updated_at=e.updated_at,
+            # SQLite hands back naive datetimes; every stored time is UTC.
+            updated_at=e.updated_at.replace(tzinfo=e.updated_at.tzinfo or UTC),
         )
         for e in repository.all_issuers(session)
     ]

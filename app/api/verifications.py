@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from app.api.limits import rate_limit
+from app.api.problems import COMMON_EXAMPLES, problem, problem_response
 from app.config import Settings
 from app.deps import SessionDep, SettingsDep
 from app.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -115,8 +116,8 @@ def _verify_item(
     session: Session, settings: Settings, item: VerificationIn, trust: IssuerTrust
 ) -> VerificationOut:
     given = [v for v in (item.credential, item.jwt, item.url) if v is not None]
-    if len(given) != 1:
-        raise BadRequest("Send exactly one of credential, jwt or url.")
+    if len(given) != 1 or len(item.model_fields_set - {"recipient"}) != 1:
+        raise BadRequest("Send exactly one of credential, jwt or url (not null).")
     data: Any
     if item.credential is not None:
         _check_contexts(item.credential)
@@ -150,44 +151,94 @@ REQUEST_BODY = {
             "schema": {
                 "type": "object",
                 "required": ["file"],
+                "additionalProperties": False,
                 "properties": {
                     "file": {
                         "type": "string",
                         "format": "binary",
                         "description": "A baked PNG or SVG, a JSON credential or a JWT file",
                     },
-                    "recipient": {"type": "string"},
+                    "recipient": {"type": "string", "maxLength": 320},
                 },
             }
         },
     },
 }
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {
-        "description": "Malformed JSON, bad input or a URL that is not allowed",
-        "content": {"application/problem+json": {}},
-    },
-    404: {
-        "description": "No public credential at the URL",
-        "content": {"application/problem+json": {}},
-    },
-    413: {
-        "description": "Payload too large (2 MiB; 20 MiB for a batch)",
-        "content": {"application/problem+json": {}},
-    },
-    415: {"description": "Unsupported media type", "content": {"application/problem+json": {}}},
-    422: {
-        "description": "Unknown JSON-LD context or invalid fields",
-        "content": {"application/problem+json": {}},
-    },
-    429: {
-        "description": "Rate limit exceeded (see Retry-After)",
-        "content": {"application/problem+json": {}},
-    },
-    502: {
-        "description": "A document could not be fetched",
-        "content": {"application/problem+json": {}},
-    },
+    400: problem_response(
+        "Malformed JSON, bad input or a URL that is not allowed",
+        {
+            "malformed-json": problem(
+                400,
+                "malformed-json",
+                "The body is not valid JSON",
+                "The body is not valid JSON: Expecting value: line 1 column 1 (char 0)",
+            ),
+            "bad-request": problem(
+                400, "bad-request", "Bad request", "Send exactly one of credential, jwt or url."
+            ),
+            "url-not-allowed": problem(
+                400,
+                "url-not-allowed",
+                "The URL is not allowed",
+                "The host intranet.example resolves to a private or local address; such "
+                "addresses are not fetched.",
+            ),
+        },
+    ),
+    404: problem_response(
+        "No public credential at the URL",
+        {"not-found": problem(404, "not-found", "Not found", "No public credential at that URL.")},
+    ),
+    413: problem_response(
+        "Payload too large (2 MiB; 20 MiB for a batch)",
+        {
+            "payload-too-large": problem(
+                413,
+                "payload-too-large",
+                "Payload too large",
+                "The request body may be at most 2048 KiB.",
+            )
+        },
+    ),
+    415: problem_response(
+        "Unsupported media type",
+        {
+            "unsupported-media-type": problem(
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "Send application/json or multipart/form-data.",
+            )
+        },
+    ),
+    422: problem_response(
+        "Unknown JSON-LD context or invalid fields",
+        {
+            "unknown-context": problem(
+                422,
+                "unknown-context",
+                "The credential uses an unknown JSON-LD context",
+                "The JSON-LD context https://example.org/ctx.json is not one this service "
+                "knows; it cannot be checked safely.",
+                context="https://example.org/ctx.json",
+            )
+        },
+    ),
+    429: problem_response(
+        "Rate limit exceeded (see Retry-After)", {"rate-limited": COMMON_EXAMPLES[429]}
+    ),
+    502: problem_response(
+        "A document could not be fetched",
+        {
+            "unreachable-document": problem(
+                502,
+                "unreachable-document",
+                "A document could not be fetched",
+                "https://school.example/credentials/1 did not answer in time.",
+            )
+        },
+    ),
 }
 
 
@@ -231,10 +282,17 @@ async def verify_one(
     raise UnsupportedMediaType("Send application/json or multipart/form-data.")
 
 
+BATCH_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}}},
+}
+
+
 @router.post(
     "/verifications/batch",
     response_model=BatchOut,
     summary="Verify up to 100 credentials",
+    openapi_extra={"requestBody": BATCH_BODY},
     responses=ERRORS,
 )
 async def verify_batch(request: Request, session: SessionDep, settings: SettingsDep) -> BatchOut:

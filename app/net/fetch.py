@@ -63,7 +63,11 @@ def check_url(url: str, policy: FetchPolicy) -> list[str]:
         UrlNotAllowed: For a scheme other than https, a missing host, or a host that
             resolves to a private, loopback or link-local address.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # e.g. a bad IPv6 literal or a port out of range
+        raise UrlNotAllowed(f"The URL is not valid: {url}") from exc
     allowed_schemes = {"https", "http"} if policy.allow_http else {"https"}
     if parts.scheme not in allowed_schemes:
         raise UrlNotAllowed(f"Only https URLs can be fetched: {url}")
@@ -72,7 +76,7 @@ def check_url(url: str, policy: FetchPolicy) -> list[str]:
     if parts.username or parts.password:
         raise UrlNotAllowed("URLs with user names or passwords are not allowed.")
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(parts.hostname, port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchError(f"The host {parts.hostname} cannot be found.") from exc
     addresses = sorted({str(info[4][0]) for info in infos})
