@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -89,6 +91,12 @@ def check_url(url: str, policy: FetchPolicy) -> list[str]:
     return addresses
 
 
+@lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context per process (the system's CA certificates)."""
+    return ssl.create_default_context()
+
+
 class SafeFetcher:
     """Fetch documents under a `FetchPolicy`."""
 
@@ -96,12 +104,22 @@ class SafeFetcher:
         self, policy: FetchPolicy | None = None, transport: httpx.BaseTransport | None = None
     ) -> None:
         self.policy = policy or FetchPolicy()
-        self._client = httpx.Client(
-            timeout=self.policy.timeout_seconds,
-            follow_redirects=False,
-            transport=transport,
-            headers={"User-Agent": "Osaamispassi-verifier/0.1"},
-        )
+        self._transport = transport
+        self._http: httpx.Client | None = None
+
+    @property
+    def _client(self) -> httpx.Client:
+        # Made on first use: most verifications (our own credentials, registered issuers)
+        # fetch nothing, and building a client cost ~20 ms (loading the CA bundle) per request.
+        if self._http is None:
+            self._http = httpx.Client(
+                timeout=self.policy.timeout_seconds,
+                follow_redirects=False,
+                transport=self._transport,
+                verify=_ssl_context(),
+                headers={"User-Agent": "Osaamispassi-verifier/0.1"},
+            )
+        return self._http
 
     def get(self, url: str, *, accept: str = "application/json") -> bytes:
         """GET a URL, following at most `max_redirects` checked redirects.

@@ -69,7 +69,7 @@ def build_verifier(
             ).first()
             if row is None:
                 raise ValueError(f"no status list at {url}")
-            return status_service.status_list_credential(session, settings, row, now)
+            return status_service.current_status_list(session, settings, row, now)
         return source.get_json(url)
 
     return Verifier(
@@ -79,6 +79,7 @@ def build_verifier(
         status_fetcher=fetch_status,
         now=now,
         jwk_loader=PublicKey.from_jwk,
+        authoritative_status=lambda url: url.startswith(status_prefix),
     )
 
 
