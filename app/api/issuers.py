@@ -7,6 +7,7 @@ from datetime import UTC
 from fastapi import APIRouter
 from sqlmodel import select
 
+from app.api.examples import json_example
 from app.api.problems import not_found
 from app.deps import SessionDep, SettingsDep
 from app.errors import NotFound
@@ -14,7 +15,14 @@ from app.models import Organization
 from app.organizations.documents import issuer_profile_json
 from app.organizations.service import issuer_did
 from app.trust import repository
-from app.trust.schemas import IssuerStatusOut, TrustedIssuerOut
+from app.trust.schemas import (
+    ISSUER_EXAMPLE,
+    OWN_EXAMPLE,
+    TRUSTED_EXAMPLE,
+    UNKNOWN_EXAMPLE,
+    IssuerStatusOut,
+    TrustedIssuerOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["issuers"])
 
@@ -23,10 +31,24 @@ router = APIRouter(prefix="/api/v1", tags=["issuers"])
     "/issuers/{issuer_id:path}",
     response_model=IssuerStatusOut,
     summary="Whether an issuer is known",
-    responses=not_found(
-        "No organization of this service is called 'eduroo'; ask about other issuers by "
-        "their DID or https URL."
-    ),
+    responses={
+        200: {
+            "description": "Known (ours or registered) or not",
+            "content": {
+                "application/json": {
+                    "examples": {
+                        "own": {"value": OWN_EXAMPLE},
+                        "registry": {"value": ISSUER_EXAMPLE},
+                        "unknown": {"value": UNKNOWN_EXAMPLE},
+                    }
+                }
+            },
+        },
+        **not_found(
+            "No organization of this service is called 'eduroo'; ask about other issuers by "
+            "their DID or https URL."
+        ),
+    },
 )
 def get_issuer(issuer_id: str, session: SessionDep, settings: SettingsDep) -> IssuerStatusOut:
     """An issuer by its DID or URL (or one of ours by short name): known or not, and why."""
@@ -63,6 +85,7 @@ def get_issuer(issuer_id: str, session: SessionDep, settings: SettingsDep) -> Is
     "/trusted-issuers",
     response_model=list[TrustedIssuerOut],
     summary="The trust registry",
+    responses={200: json_example("application/json", [TRUSTED_EXAMPLE])},
 )
 def list_trusted_issuers(session: SessionDep) -> list[TrustedIssuerOut]:
     """Issuers other than our own organizations that this service's admins vouch for."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from sqlmodel import select
 
+from app.api import examples
 from app.api.problems import problem, problem_response
 from app.catalog.schemas import Badge as BadgeFile
 from app.credentials import status as status_service
@@ -29,7 +30,10 @@ NOT_FOUND: dict[str, Any] = {
         {"not-found": problem(404, "not-found", "Not found", "No organization 'eduroo'.")},
     ),
 }
-NOT_FOUND["content"] = {**NOT_FOUND["content"], "text/html": {"schema": {"type": "string"}}}
+NOT_FOUND["content"] = {
+    **NOT_FOUND["content"],
+    "text/html": {"schema": {"type": "string"}, "example": examples.HTML},
+}
 
 JSON_LD = "application/ld+json"
 DID_JSON = "application/did+json"
@@ -52,8 +56,18 @@ def _json(body: dict[str, Any], media_type: str, max_age: int) -> JSONResponse:
 
 @router.get(
     "/orgs/{slug}",
+    response_class=Response,
     summary="Issuer profile (JSON-LD for machines, a page for people)",
-    responses={200: {"content": {JSON_LD: {}, "text/html": {}}}, 404: NOT_FOUND},
+    responses={
+        200: {
+            "description": "The Profile (JSON-LD), or a page when the client asks for HTML",
+            "content": {
+                JSON_LD: {"example": examples.PROFILE},
+                "text/html": {"example": examples.HTML},
+            },
+        },
+        404: NOT_FOUND,
+    },
 )
 def issuer_profile(
     slug: str, request: Request, session: SessionDep, settings: SettingsDep
@@ -74,8 +88,9 @@ def issuer_profile(
 
 @router.get(
     "/orgs/{slug}/did.json",
+    response_class=Response,
     summary="did:web DID document of the issuer",
-    responses={200: {"content": {DID_JSON: {}}}, 404: NOT_FOUND},
+    responses={200: examples.json_example(DID_JSON, examples.DID_DOCUMENT), 404: NOT_FOUND},
 )
 def did_document(slug: str, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     """Active and retired keys; keys withdrawn as compromised are not listed."""
@@ -84,7 +99,10 @@ def did_document(slug: str, session: SessionDep, settings: SettingsDep) -> JSONR
 
 
 @router.get(
-    "/orgs/{slug}/jwks.json", summary="JSON Web Key Set of the issuer", responses={404: NOT_FOUND}
+    "/orgs/{slug}/jwks.json",
+    response_class=Response,
+    summary="JSON Web Key Set of the issuer",
+    responses={200: examples.json_example("application/json", examples.JWKS), 404: NOT_FOUND},
 )
 def jwks(slug: str, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     """The issuer's public keys as JWKs, `kid` = verification method id."""
@@ -96,8 +114,13 @@ def jwks(slug: str, session: SessionDep, settings: SettingsDep) -> JSONResponse:
 
 @router.get(
     "/status/{list_id}",
+    response_class=Response,
     summary="Bitstring status list credential",
-    responses={200: {"content": {"application/vc+ld+json": {}}}, 404: NOT_FOUND},
+    responses={
+        200: examples.json_example("application/vc+ld+json", examples.STATUS_LIST),
+        304: {"description": "Not modified (If-None-Match matched the ETag)"},
+        404: NOT_FOUND,
+    },
 )
 def status_list(
     list_id: str, request: Request, session: SessionDep, settings: SettingsDep
@@ -138,8 +161,9 @@ def _badge_version(session: SessionDep, slug: str, revision: int) -> BadgeVersio
 
 @router.get(
     "/badges/{slug}/v{revision}/image.svg",
+    response_class=Response,
     summary="Badge image",
-    responses={200: {"content": {"image/svg+xml": {}}}, 404: NOT_FOUND},
+    responses={200: examples.json_example("image/svg+xml", examples.SVG), 404: NOT_FOUND},
 )
 def badge_image(slug: str, revision: Revision, session: SessionDep) -> Response:
     """The SVG image of one badge version (immutable)."""
@@ -156,8 +180,18 @@ def badge_image(slug: str, revision: Revision, session: SessionDep) -> Response:
 
 @router.get(
     "/badges/{slug}/v{revision}",
+    response_class=Response,
     summary="Badge definition version",
-    responses={200: {"content": {"text/html": {}}}, 404: NOT_FOUND},
+    responses={
+        200: {
+            "description": "A page for people; the definition as JSON for other clients",
+            "content": {
+                "text/html": {"example": examples.HTML},
+                "application/json": {"example": {"slug": "puutyo-1", "version": "1.0"}},
+            },
+        },
+        404: NOT_FOUND,
+    },
 )
 def badge_version_page(
     slug: str, revision: Revision, request: Request, session: SessionDep

@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
+from app.api import examples
 from app.api.limits import rate_limit
 from app.api.problems import COMMON_EXAMPLES, problem, problem_response
 from app.config import Settings
@@ -134,6 +136,36 @@ def _verify_item(
     return to_api(session, settings, result, trust)
 
 
+# The verification itself is blocking work (database queries, fetches of other issuers'
+# documents with a time-out of seconds, signature checks): it runs in the threadpool, so that
+# one request waiting on the database or the network never stalls the event loop and every
+# other request with it.
+
+
+def _verify_one_item(session: Session, settings: Settings, item: VerificationIn) -> VerificationOut:
+    return _verify_item(session, settings, item, issuer_trust(session, settings))
+
+
+def _verify_upload(
+    session: Session, settings: Settings, data: bytes, email: str | None
+) -> VerificationOut:
+    trust = issuer_trust(session, settings)
+    verifier = build_verifier(session, settings, now=utcnow(), trust=trust)
+    result = verify_credential(data, verifier, recipient_email=email)
+    return to_api(session, settings, result, trust)
+
+
+def _verify_items(session: Session, settings: Settings, items: list[VerificationIn]) -> BatchOut:
+    trust = issuer_trust(session, settings)
+    results = []
+    for item in items:
+        try:
+            results.append(_verify_item(session, settings, item, trust))
+        except (BadRequest, NotFound, FetchError, UrlNotAllowed) as exc:
+            results.append(_item_error(exc))
+    return BatchOut(results=results)
+
+
 def _item_error(exc: Exception) -> VerificationOut:
     code = getattr(exc, "problem", "bad-request").replace("-", "_")
     message = getattr(exc, "detail", str(exc))
@@ -146,7 +178,23 @@ def _item_error(exc: Exception) -> VerificationOut:
 REQUEST_BODY = {
     "required": True,
     "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/VerificationIn"}},
+        "application/json": {
+            "schema": {"$ref": "#/components/schemas/VerificationIn"},
+            "examples": {
+                "credential": {
+                    "summary": "A JSON-LD credential (Data Integrity proof)",
+                    "value": {"credential": examples.CREDENTIAL},
+                },
+                "jwt": {"summary": "A VC-JWT", "value": {"jwt": examples.JWT}},
+                "url": {
+                    "summary": "A credential URL, with the recipient's e-mail to match",
+                    "value": {
+                        "url": examples.CREDENTIAL["id"],
+                        "recipient": "aino@example.fi",
+                    },
+                },
+            },
+        },
         "multipart/form-data": {
             "schema": {
                 "type": "object",
@@ -160,8 +208,50 @@ REQUEST_BODY = {
                     },
                     "recipient": {"type": "string", "maxLength": 320},
                 },
-            }
+            },
+            "example": {"file": "(the bytes of badge.png)", "recipient": "aino@example.fi"},
         },
+    },
+}
+ONE_RESULT = {
+    "description": "The checks and the recognition summary (also for a credential that "
+    "does not verify)",
+    "content": {
+        "application/json": {
+            "examples": {
+                "verified": {"value": examples.VERIFIED},
+                "revoked": {"value": examples.REVOKED},
+            }
+        }
+    },
+}
+BATCH_RESULT = {
+    "description": "One result per item, in order",
+    "content": {
+        "application/json": {
+            "example": {
+                "results": [
+                    examples.VERIFIED,
+                    examples.REVOKED,
+                    {
+                        "verified": False,
+                        "input_format": None,
+                        "proof_format": None,
+                        "checks": [
+                            {
+                                "id": "input",
+                                "status": "failed",
+                                "code": "url_not_allowed",
+                                "message": "The host school.example resolves to a private or "
+                                "local address; such addresses are not fetched.",
+                            }
+                        ],
+                        "credential": None,
+                        "recognition": {"units": [], "other_alignments": []},
+                    },
+                ]
+            }
+        }
     },
 }
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -247,7 +337,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     response_model=VerificationOut,
     summary="Verify one credential",
     openapi_extra={"requestBody": REQUEST_BODY},
-    responses=ERRORS,
+    responses={200: ONE_RESULT, **ERRORS},
 )
 async def verify_one(
     request: Request, session: SessionDep, settings: SettingsDep
@@ -265,7 +355,7 @@ async def verify_one(
                 'Send {"credential": {...}}, {"jwt": "..."} or '
                 '{"url": "https://..."}: ' + exc.errors()[0]["msg"]
             ) from exc
-        return _verify_item(session, settings, item, issuer_trust(session, settings))
+        return await run_in_threadpool(_verify_one_item, session, settings, item)
     if content_type == "multipart/form-data":
         await _body(request, MAX_BODY_BYTES)  # enforce the limit before parsing
         async with request.form(max_files=1, max_fields=5) as form:
@@ -274,17 +364,25 @@ async def verify_one(
                 raise BadRequest("Attach the credential as the form field 'file'.")
             data = await upload.read(MAX_BODY_BYTES + 1)
             recipient = form.get("recipient")
-        trust = issuer_trust(session, settings)
-        verifier = build_verifier(session, settings, now=utcnow(), trust=trust)
         email = recipient if isinstance(recipient, str) and recipient else None
-        result = verify_credential(data, verifier, recipient_email=email)
-        return to_api(session, settings, result, trust)
+        return await run_in_threadpool(_verify_upload, session, settings, data, email)
     raise UnsupportedMediaType("Send application/json or multipart/form-data.")
 
 
 BATCH_BODY = {
     "required": True,
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}}},
+    "content": {
+        "application/json": {
+            "schema": {"$ref": "#/components/schemas/BatchIn"},
+            "example": {
+                "items": [
+                    {"credential": examples.CREDENTIAL},
+                    {"jwt": examples.JWT},
+                    {"url": "https://school.example/credentials/77"},
+                ]
+            },
+        }
+    },
 }
 
 
@@ -293,7 +391,7 @@ BATCH_BODY = {
     response_model=BatchOut,
     summary="Verify up to 100 credentials",
     openapi_extra={"requestBody": BATCH_BODY},
-    responses=ERRORS,
+    responses={200: BATCH_RESULT, **ERRORS},
 )
 async def verify_batch(request: Request, session: SessionDep, settings: SettingsDep) -> BatchOut:
     """Each item is verified on its own; one bad item does not fail the batch."""
@@ -307,11 +405,4 @@ async def verify_batch(request: Request, session: SessionDep, settings: Settings
         raise BadRequest(
             'Send {"items": [...]} with 1 to 100 items: ' + exc.errors()[0]["msg"]
         ) from exc
-    trust = issuer_trust(session, settings)
-    results = []
-    for item in batch.items:
-        try:
-            results.append(_verify_item(session, settings, item, trust))
-        except (BadRequest, NotFound, FetchError, UrlNotAllowed) as exc:
-            results.append(_item_error(exc))
-    return BatchOut(results=results)
+    return await run_in_threadpool(_verify_items, session, settings, batch.items)

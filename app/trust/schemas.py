@@ -18,6 +18,42 @@ ISSUER_EXAMPLE: dict[str, JsonValue] = {
 }
 
 
+OWN_EXAMPLE: dict[str, JsonValue] = {
+    "id": "did:web:passi.example.fi:orgs:eduro",
+    "known": True,
+    "trust": "own",
+    "name": "Eduro-säätiö",
+    "url": "https://eduro.example.fi",
+    "documents": [],
+    "profile": {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": "did:web:passi.example.fi:orgs:eduro",
+        "type": ["Profile"],
+        "name": "Eduro-säätiö",
+        "url": "https://eduro.example.fi",
+    },
+}
+UNKNOWN_EXAMPLE: dict[str, JsonValue] = {
+    "id": "did:web:badges.unknown.example",
+    "known": False,
+    "trust": None,
+    "name": None,
+    "url": None,
+    "documents": [],
+    "profile": None,
+}
+TRUSTED_EXAMPLE: dict[str, JsonValue] = {
+    "id": "did:web:badges.school.example:issuers:7",
+    "name": "Esimerkin ammattiopisto",
+    "url": "https://school.example",
+    "documents": ["https://badges.school.example/issuers/7/did.json"],
+    "updated_at": "2026-12-01T10:00:00Z",
+}
+
+
 class IssuerStatusOut(BaseModel):
     """Whether this service knows an issuer, and why."""
 
