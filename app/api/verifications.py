@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
@@ -25,6 +29,8 @@ from app.vc.verify import VerificationResult, verify_credential
 from app.verification.schemas import BatchIn, BatchOut, CheckOut, VerificationIn, VerificationOut
 from app.verification.service import build_verifier, fetch_policy
 from app.verification.summary import to_api
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/api/v1", tags=["verification"], dependencies=[Depends(rate_limit)])
 
@@ -137,9 +143,25 @@ def _verify_item(
 
 
 # The verification itself is blocking work (database queries, fetches of other issuers'
-# documents with a time-out of seconds, signature checks): it runs in the threadpool, so that
+# documents with a time-out of seconds, signature checks): it runs in worker threads, so that
 # one request waiting on the database or the network never stalls the event loop and every
-# other request with it.
+# other request with it. At most VERIFY_THREADS run at once per process: the work is mostly
+# CPU under the GIL, and 20 or 40 threads contending for it cost more CPU per verification
+# (bench/api_throughput.py, 1 worker, alternating runs: 4 or 8 threads gave 5-20 % more
+# verifications/s and a 25-40 % lower p95 than the default 40). Not fewer than 8, since a
+# verification may also wait seconds for another issuer's document.
+VERIFY_THREADS = 8
+# One limiter per event loop (anyio primitives belong to the loop they are used in; tests
+# run several loops in one process).
+_limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = WeakKeyDictionary()
+
+
+async def _in_thread(fn: Callable[..., T], *args: Any) -> T:
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(VERIFY_THREADS)
+    return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
 
 
 def _verify_one_item(session: Session, settings: Settings, item: VerificationIn) -> VerificationOut:
@@ -355,7 +377,7 @@ async def verify_one(
                 'Send {"credential": {...}}, {"jwt": "..."} or '
                 '{"url": "https://..."}: ' + exc.errors()[0]["msg"]
             ) from exc
-        return await run_in_threadpool(_verify_one_item, session, settings, item)
+        return await _in_thread(_verify_one_item, session, settings, item)
     if content_type == "multipart/form-data":
         await _body(request, MAX_BODY_BYTES)  # enforce the limit before parsing
         async with request.form(max_files=1, max_fields=5) as form:
@@ -365,7 +387,7 @@ async def verify_one(
             data = await upload.read(MAX_BODY_BYTES + 1)
             recipient = form.get("recipient")
         email = recipient if isinstance(recipient, str) and recipient else None
-        return await run_in_threadpool(_verify_upload, session, settings, data, email)
+        return await _in_thread(_verify_upload, session, settings, data, email)
     raise UnsupportedMediaType("Send application/json or multipart/form-data.")
 
 
@@ -405,4 +427,4 @@ async def verify_batch(request: Request, session: SessionDep, settings: Settings
         raise BadRequest(
             'Send {"items": [...]} with 1 to 100 items: ' + exc.errors()[0]["msg"]
         ) from exc
-    return await run_in_threadpool(_verify_items, session, settings, batch.items)
+    return await _in_thread(_verify_items, session, settings, batch.items)
