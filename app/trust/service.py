@@ -76,6 +76,17 @@ def _check_issuer_id(issuer_id: str) -> str:
     )
 
 
+def _check_details(name: str | None, url: str | None, note: str | None) -> None:
+    if name is not None and not 0 < len(name.strip()) <= 200:
+        raise ValidationFailed("Give the issuer's name (at most 200 characters).")
+    if url and (not url.startswith(("https://", "http://")) or len(url) > 500):
+        raise ValidationFailed(
+            "The issuer's web site must be an http(s) URL of at most 500 characters."
+        )
+    if note and len(note) > 1000:
+        raise ValidationFailed("The note may be at most 1000 characters.")
+
+
 def _issuer_host(issuer_id: str) -> str | None:
     if issuer_id.startswith("did:web:"):
         return urlsplit(did_web_to_url(issuer_id)).netloc
@@ -208,9 +219,10 @@ def add_trusted_issuer(
         Conflict: The issuer is already known (in the registry, or one of ours).
     """
     issuer_id = _check_issuer_id(issuer_id)
+    if len(issuer_id) > 500:
+        raise ValidationFailed("The issuer id may be at most 500 characters.")
+    _check_details(name, url, note)
     name = name.strip()
-    if not name:
-        raise ValidationFailed("Give the issuer's name.")
     if issuer_id.startswith(our_did_prefix(settings)) or issuer_id in _own_issuer_ids(
         session, settings
     ):
@@ -220,9 +232,9 @@ def add_trusted_issuer(
     moment = now or utcnow()
     entry = TrustedIssuer(
         issuer_id=issuer_id,
-        name=name[:200],
-        url=url,
-        note=note,
+        name=name,
+        url=url or None,
+        note=note or None,
         documents=_checked_documents(issuer_id, documents or {}),
         created_at=moment,
         updated_at=moment,
@@ -261,11 +273,10 @@ def update_trusted_issuer(
         ValidationFailed: A bad name or document.
     """
     entry = get_trusted_issuer(session, issuer_id=issuer_id)
+    _check_details(name, url, note)
     changed: list[str] = []
     if name is not None:
-        if not name.strip():
-            raise ValidationFailed("Give the issuer's name.")
-        entry.name = name.strip()[:200]
+        entry.name = name.strip()
         changed.append("name")
     if url is not None:
         entry.url = url or None

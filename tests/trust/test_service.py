@@ -209,6 +209,10 @@ def test_update_and_remove(session: Session, settings: Settings) -> None:
         update_trusted_issuer(session, issuer_id=DID, remove_documents=[DID_URL])
     with pytest.raises(ValidationFailed):
         update_trusted_issuer(session, issuer_id=DID, name="  ")
+    with pytest.raises(ValidationFailed, match="at most 200"):
+        update_trusted_issuer(session, issuer_id=DID, name="x" * 201)
+    with pytest.raises(ValidationFailed, match="web site"):
+        update_trusted_issuer(session, issuer_id=DID, url="ftp://school.example")
     remove_trusted_issuer(session, issuer_id=DID)
     with pytest.raises(NotFound):
         get_trusted_issuer(session, issuer_id=DID)
