@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import select
 
 from app.api import examples
-from app.api.problems import problem, problem_response
+from app.api.problems import COMMON_EXAMPLES, problem, problem_response
 from app.catalog.schemas import Badge as BadgeFile
 from app.credentials import status as status_service
 from app.deps import SessionDep, SettingsDep
@@ -29,6 +29,16 @@ NOT_FOUND: dict[str, Any] = {
         "No such document",
         {"not-found": problem(404, "not-found", "Not found", "No organization 'eduroo'.")},
     ),
+}
+# Invalid path parameters: likewise problem details or the HTML error page.
+INVALID: dict[str, Any] = {
+    **problem_response(
+        "A path parameter is not valid", {"validation-failed": COMMON_EXAMPLES[422]}
+    ),
+}
+INVALID["content"] = {
+    **INVALID["content"],
+    "text/html": {"schema": {"type": "string"}, "example": examples.HTML},
 }
 NOT_FOUND["content"] = {
     **NOT_FOUND["content"],
@@ -163,7 +173,11 @@ def _badge_version(session: SessionDep, slug: str, revision: int) -> BadgeVersio
     "/badges/{slug}/v{revision}/image.svg",
     response_class=Response,
     summary="Badge image",
-    responses={200: examples.json_example("image/svg+xml", examples.SVG), 404: NOT_FOUND},
+    responses={
+        200: examples.json_example("image/svg+xml", examples.SVG),
+        404: NOT_FOUND,
+        422: INVALID,
+    },
 )
 def badge_image(slug: str, revision: Revision, session: SessionDep) -> Response:
     """The SVG image of one badge version (immutable)."""
@@ -191,6 +205,7 @@ def badge_image(slug: str, revision: Revision, session: SessionDep) -> Response:
             },
         },
         404: NOT_FOUND,
+        422: INVALID,
     },
 )
 def badge_version_page(
