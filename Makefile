@@ -11,7 +11,7 @@ CONTEXTS_DIR ?= $(wildcard $(CURDIR)/../shared/standards/contexts)
 SCHEMAS_DIR ?= $(wildcard $(CURDIR)/../shared/standards/schemas)
 export CONTEXTS_DIR SCHEMAS_DIR
 
-.PHONY: run test install lint typecheck pytest openapi catalog-validate bench clean messages
+.PHONY: run test install lint typecheck pytest openapi catalog-validate bench bench-api clean messages
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ messages: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+## make bench-api: verifications/s and latency of the API under uvicorn on 127.0.0.1.
+bench-api: $(STAMP)
+	$(BIN)/python bench/api_throughput.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

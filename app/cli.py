@@ -23,6 +23,10 @@ participant_app = typer.Typer(help="Participants.", no_args_is_help=True)
 keys_app = typer.Typer(help="Signing keys of an organization.", no_args_is_help=True)
 credential_app = typer.Typer(help="Issued credentials.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys of schools' systems.", no_args_is_help=True)
+trust_app = typer.Typer(
+    help="The trust registry: other issuers this service knows, with their key documents.",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(org_app, name="org")
@@ -31,6 +35,7 @@ app.add_typer(participant_app, name="participant")
 app.add_typer(keys_app, name="keys")
 app.add_typer(credential_app, name="credential")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(trust_app, name="trust")
 
 
 def load_settings() -> Settings:
@@ -437,6 +442,153 @@ def apikey_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix")
         with transaction(get_engine(settings)) as session:
             client = revoke_client(session, prefix)
             typer.echo(f"revoked the key of {client.name}")
+    except AppError as exc:
+        fail(exc.detail)
+
+
+DocumentOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--document",
+        help="A DID document, JWKS or key document (JSON) to use instead of fetching it: "
+        "FILE (its URL follows from the issuer and the document) or URL=FILE; repeatable",
+    ),
+]
+
+
+def read_documents(items: list[str] | None) -> dict[str, dict[str, object]]:
+    """`--document` values as URL ("" when implied) -> JSON object; exit 2 on bad files."""
+    import json
+
+    documents: dict[str, dict[str, object]] = {}
+    for item in items or []:
+        url, sep, file_name = item.partition("=")
+        if not sep or not url.startswith(("https://", "http://")):
+            url, file_name = "", item
+        try:
+            loaded = json.loads(Path(file_name).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            fail(f"cannot read {file_name}: {exc}", 2)
+        if not isinstance(loaded, dict):
+            fail(f"{file_name} must hold a JSON object", 2)
+        if url in documents:
+            fail("give the URL (URL=FILE) of each document whose URL is not implied", 2)
+        documents[url] = loaded
+    return documents
+
+
+@trust_app.command("add")
+def trust_add(
+    issuer: Annotated[str, typer.Argument(help="The issuer id: a did:web, did:key or https URL")],
+    name: Annotated[str, typer.Option(help="The issuer's name")],
+    url: Annotated[str | None, typer.Option(help="The issuer's web site")] = None,
+    note: Annotated[str | None, typer.Option(help="Why the issuer is trusted")] = None,
+    document: DocumentOption = None,
+) -> None:
+    """Add an issuer to the trust registry."""
+    from app.db import get_engine, transaction
+    from app.errors import AppError
+    from app.trust.service import add_trusted_issuer
+
+    settings = load_settings()
+    documents = read_documents(document)
+    try:
+        with transaction(get_engine(settings)) as session:
+            entry = add_trusted_issuer(
+                session,
+                settings=settings,
+                issuer_id=issuer,
+                name=name,
+                url=url,
+                note=note,
+                documents=documents,
+            )
+            typer.echo(f"{entry.issuer_id} added to the trust registry")
+            for doc_url in sorted(entry.documents):
+                typer.echo(f"  document for {doc_url}")
+    except AppError as exc:
+        fail(exc.detail)
+
+
+@trust_app.command("update")
+def trust_update(
+    issuer: Annotated[str, typer.Argument(help="The issuer id")],
+    name: Annotated[str | None, typer.Option(help="A new name")] = None,
+    url: Annotated[str | None, typer.Option(help="A new web site ('' to clear)")] = None,
+    note: Annotated[str | None, typer.Option(help="A new note ('' to clear)")] = None,
+    document: DocumentOption = None,
+    remove_document: Annotated[
+        list[str] | None, typer.Option(help="URL of a document to forget; repeatable")
+    ] = None,
+) -> None:
+    """Change an entry of the trust registry: name, site, note, documents."""
+    from app.db import get_engine, transaction
+    from app.errors import AppError
+    from app.trust.service import update_trusted_issuer
+
+    settings = load_settings()
+    documents = read_documents(document)
+    try:
+        with transaction(get_engine(settings)) as session:
+            entry = update_trusted_issuer(
+                session,
+                issuer_id=issuer,
+                name=name,
+                url=url,
+                note=note,
+                documents=documents,
+                remove_documents=remove_document or [],
+            )
+            typer.echo(f"{entry.issuer_id} updated ({len(entry.documents)} document(s))")
+    except AppError as exc:
+        fail(exc.detail)
+
+
+@trust_app.command("list")
+def trust_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the entries as JSON")] = False,
+) -> None:
+    """List the trust registry."""
+    import json
+
+    from app.db import get_engine, transaction
+    from app.trust.service import list_trusted_issuers
+
+    settings = load_settings()
+    with transaction(get_engine(settings)) as session:
+        entries = [
+            {
+                "id": e.issuer_id,
+                "name": e.name,
+                "url": e.url,
+                "note": e.note,
+                "documents": sorted(e.documents),
+            }
+            for e in list_trusted_issuers(session)
+        ]
+    if as_json:
+        typer.echo(json.dumps(entries, ensure_ascii=False, indent=2))
+        return
+    if not entries:
+        typer.echo("the trust registry is empty")
+    for entry in entries:
+        typer.echo(f"{entry['id']}  {entry['name']}")
+        for doc_url in entry["documents"] or []:
+            typer.echo(f"  document for {doc_url}")
+
+
+@trust_app.command("remove")
+def trust_remove(issuer: Annotated[str, typer.Argument(help="The issuer id")]) -> None:
+    """Remove an issuer from the trust registry."""
+    from app.db import get_engine, transaction
+    from app.errors import AppError
+    from app.trust.service import remove_trusted_issuer
+
+    settings = load_settings()
+    try:
+        with transaction(get_engine(settings)) as session:
+            remove_trusted_issuer(session, issuer_id=issuer)
+            typer.echo(f"{issuer} removed from the trust registry")
     except AppError as exc:
         fail(exc.detail)
 

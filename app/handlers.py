@@ -19,6 +19,7 @@ PROBLEM_JSON = "application/problem+json"
 MACHINE_PATHS = frozenset({"/healthz", "/readyz"})
 
 _HTTP_PROBLEMS = {
+    400: ("bad-request", "Bad request"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
     413: ("payload-too-large", "Payload too large"),

@@ -6,12 +6,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
-from app.api import catalog, health, public, verifications
+from app.api import catalog, health, issuers, public, verifications
+from app.api.problems import install_openapi
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import get_engine
 from app.handlers import install_error_handlers
 from app.logging import configure_logging
 from app.middleware import RequestContextMiddleware
+from app.verification.schemas import BatchIn, VerificationIn
 from app.web import admin, coach, group, pages, signin
 from app.web.middleware import WebStateMiddleware
 
@@ -39,11 +41,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public.router)
     app.include_router(verifications.router)
     app.include_router(catalog.router)
+    app.include_router(issuers.router)
     app.include_router(pages.router)
     app.include_router(signin.router)
     app.include_router(coach.router)
     app.include_router(group.router)
     app.include_router(admin.router)
+    install_openapi(app, [VerificationIn, BatchIn])
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.add_middleware(WebStateMiddleware, secure_cookies=settings.secure_cookies)
     app.add_middleware(RequestContextMiddleware, hsts=settings.public_origin.startswith("https://"))

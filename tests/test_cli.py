@@ -43,6 +43,7 @@ def test_every_command_has_help() -> None:
         ["award", "--help"],
         ["demo", "--help"],
         ["serve", "--help"],
+        ["trust", "add", "--help"],
     ):
         code, out = run(*args)
         assert code == 0 and "Usage" in out, args
@@ -117,3 +118,35 @@ def test_verify_usage_errors(env: Path) -> None:
     some.write_text("{}")
     assert run("verify", "--now", "yesterday", str(some))[0] == 2
     assert run("verify", "--document", "no-equals-sign", str(some))[0] == 2
+
+
+def test_trust_registry_commands(env: Path) -> None:
+    from tests.verification.test_foreign_issuers import DID, DID_URL, _issuer_keys
+
+    assert run("db", "upgrade")[0] == 0
+    _, did_doc = _issuer_keys()
+    doc_file = env / "did.json"
+    doc_file.write_text(json.dumps(did_doc), encoding="utf-8")
+    code, out = run("trust", "add", DID, "--name", "Koulu", "--document", str(doc_file))
+    assert code == 0, out
+    assert f"document for {DID_URL}" in out
+    code, out = run("trust", "add", DID, "--name", "Koulu")
+    assert code == 1 and "already" in out
+    code, out = run("trust", "list", "--json")
+    assert code == 0
+    assert json.loads(out) == [
+        {"id": DID, "name": "Koulu", "url": None, "note": None, "documents": [DID_URL]}
+    ]
+    code, out = run("trust", "update", DID, "--remove-document", DID_URL, "--note", "x")
+    assert code == 0 and "0 document(s)" in out, out
+    # A document that is not the issuer's is refused with the reason.
+    wrong = env / "wrong.json"
+    wrong.write_text(json.dumps({**did_doc, "id": "did:web:evil.example"}), encoding="utf-8")
+    code, out = run("trust", "update", DID, "--document", f"{DID_URL}={wrong}")
+    assert code == 1 and "not the issuer" in out
+    code, out = run("trust", "add", "did:web:x.example", "--name", "X", "--document", "nope.json")
+    assert code == 2 and "cannot read" in out
+    assert run("trust", "remove", DID)[0] == 0
+    code, out = run("trust", "remove", DID)
+    assert code == 1 and "not in the trust registry" in out
+    assert run("trust", "list")[1].strip() == "the trust registry is empty"

@@ -24,3 +24,29 @@ def test_html_pages_are_not_in_the_api_document() -> None:
         )
         for p in paths
     ), sorted(paths)
+
+
+def test_every_request_and_response_has_an_example() -> None:
+    missing = []
+    for path, item in openapi_document()["paths"].items():
+        for method, operation in item.items():
+            bodies = {"request": operation.get("requestBody", {"content": {}})}
+            bodies.update(operation["responses"])
+            for status, described in bodies.items():
+                for media, content in described.get("content", {}).items():
+                    if "example" not in content and not content.get("examples"):
+                        missing.append(f"{method.upper()} {path} {status} {media}")
+    assert missing == [], missing
+
+
+def test_every_error_response_is_a_problem() -> None:
+    for path, item in openapi_document()["paths"].items():
+        for method, operation in item.items():
+            for status, described in operation["responses"].items():
+                if int(status) >= 400:
+                    content = described["content"]["application/problem+json"]
+                    assert content["schema"] == {"$ref": "#/components/schemas/Problem"}, (
+                        method,
+                        path,
+                        status,
+                    )

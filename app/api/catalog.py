@@ -8,18 +8,18 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from app.api import examples
+from app.api.examples import json_example
+from app.api.problems import not_found
 from app.catalog import repository
 from app.deps import SessionDep, SettingsDep
 from app.errors import NotFound
 from app.models import (
     BadgeVersionRequirement,
-    Organization,
     Qualification,
     QualificationUnit,
     SkillRequirement,
 )
-from app.organizations.documents import issuer_profile_json
-from app.organizations.service import issuer_did
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
@@ -105,7 +105,12 @@ def _badge_out(session: SessionDep, origin: str, badge: Any, version: Any) -> Ba
     )
 
 
-@router.get("/badges", response_model=list[BadgeOut], summary="The badge catalog")
+@router.get(
+    "/badges",
+    response_model=list[BadgeOut],
+    summary="The badge catalog",
+    responses={200: json_example("application/json", [examples.BADGE])},
+)
 def list_badges(session: SessionDep, settings: SettingsDep) -> list[BadgeOut]:
     """Current version of every badge, with the qualification units it maps to."""
     return [
@@ -118,7 +123,10 @@ def list_badges(session: SessionDep, settings: SettingsDep) -> list[BadgeOut]:
     "/badges/{slug}",
     response_model=BadgeOut,
     summary="One badge",
-    responses={404: {"content": {"application/problem+json": {}}}},
+    responses={
+        200: json_example("application/json", examples.BADGE),
+        **not_found("No badge 'puutyo-9' in the catalog."),
+    },
 )
 def get_badge(slug: str, session: SessionDep, settings: SettingsDep) -> BadgeOut:
     """The current version of a badge."""
@@ -169,6 +177,7 @@ def _qualification_out(session: SessionDep, q: Qualification, with_units: bool) 
     "/qualifications",
     response_model=list[QualificationOut],
     summary="Qualifications the badges map to",
+    responses={200: json_example("application/json", [examples.QUALIFICATION | {"units": None}])},
 )
 def list_qualifications(session: SessionDep) -> list[QualificationOut]:
     """Qualifications (ePerusteet) in the catalog, without their units."""
@@ -180,7 +189,10 @@ def list_qualifications(session: SessionDep) -> list[QualificationOut]:
     "/qualifications/{slug}",
     response_model=QualificationOut,
     summary="One qualification with units and skill requirements",
-    responses={404: {"content": {"application/problem+json": {}}}},
+    responses={
+        200: json_example("application/json", examples.QUALIFICATION),
+        **not_found("No qualification 'kokin-perustutkinto'."),
+    },
 )
 def get_qualification(slug: str, session: SessionDep) -> QualificationOut:
     """A qualification's units and skill requirements, as the badges refer to them."""
@@ -188,16 +200,3 @@ def get_qualification(slug: str, session: SessionDep) -> QualificationOut:
     if q is None:
         raise NotFound(f"No qualification {slug!r}.")
     return _qualification_out(session, q, with_units=True)
-
-
-@router.get(
-    "/issuers/{issuer_id:path}",
-    summary="An issuer of this service",
-    responses={404: {"content": {"application/problem+json": {}}}},
-)
-def get_issuer(issuer_id: str, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
-    """The issuer Profile, by its DID or by its short name."""
-    for org in session.exec(select(Organization)).all():
-        if issuer_id in (org.slug, issuer_did(settings, org)):
-            return issuer_profile_json(settings, org)
-    raise NotFound("No such issuer in this service.")

@@ -42,6 +42,9 @@ def rate_limit(
     # Commit at once: the count stands even if the request fails, and the write lock (on
     # SQLite, the whole database) is not held while the request does its own work.
     limit_session.commit()
+    # Hand the connection back to the pool now rather than when the response is sent: a
+    # request would otherwise hold two connections while it verifies.
+    limit_session.close()
     response.headers["X-RateLimit-Limit"] = str(limit)
     response.headers["X-RateLimit-Remaining"] = str(state.remaining)
     if not state.allowed:

@@ -3,12 +3,14 @@ lists and badge images. No sign-in; nothing personal."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from sqlmodel import select
 
+from app.api import examples
+from app.api.problems import COMMON_EXAMPLES, problem, problem_response
 from app.catalog.schemas import Badge as BadgeFile
 from app.credentials import status as status_service
 from app.deps import SessionDep, SettingsDep
@@ -20,6 +22,28 @@ from app.organizations.service import get_organization, published_keys
 from app.web.templating import templates
 
 router = APIRouter(tags=["public documents"])
+
+# Verifiers asking for JSON get problem details; browsers get the HTML error page.
+NOT_FOUND: dict[str, Any] = {
+    **problem_response(
+        "No such document",
+        {"not-found": problem(404, "not-found", "Not found", "No organization 'eduroo'.")},
+    ),
+}
+# Invalid path parameters: likewise problem details or the HTML error page.
+INVALID: dict[str, Any] = {
+    **problem_response(
+        "A path parameter is not valid", {"validation-failed": COMMON_EXAMPLES[422]}
+    ),
+}
+INVALID["content"] = {
+    **INVALID["content"],
+    "text/html": {"schema": {"type": "string"}, "example": examples.HTML},
+}
+NOT_FOUND["content"] = {
+    **NOT_FOUND["content"],
+    "text/html": {"schema": {"type": "string"}, "example": examples.HTML},
+}
 
 JSON_LD = "application/ld+json"
 DID_JSON = "application/did+json"
@@ -42,8 +66,18 @@ def _json(body: dict[str, Any], media_type: str, max_age: int) -> JSONResponse:
 
 @router.get(
     "/orgs/{slug}",
+    response_class=Response,
     summary="Issuer profile (JSON-LD for machines, a page for people)",
-    responses={200: {"content": {JSON_LD: {}, "text/html": {}}}, 404: {}},
+    responses={
+        200: {
+            "description": "The Profile (JSON-LD), or a page when the client asks for HTML",
+            "content": {
+                JSON_LD: {"example": examples.PROFILE},
+                "text/html": {"example": examples.HTML},
+            },
+        },
+        404: NOT_FOUND,
+    },
 )
 def issuer_profile(
     slug: str, request: Request, session: SessionDep, settings: SettingsDep
@@ -64,8 +98,9 @@ def issuer_profile(
 
 @router.get(
     "/orgs/{slug}/did.json",
+    response_class=Response,
     summary="did:web DID document of the issuer",
-    responses={200: {"content": {DID_JSON: {}}}, 404: {}},
+    responses={200: examples.json_example(DID_JSON, examples.DID_DOCUMENT), 404: NOT_FOUND},
 )
 def did_document(slug: str, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     """Active and retired keys; keys withdrawn as compromised are not listed."""
@@ -73,7 +108,12 @@ def did_document(slug: str, session: SessionDep, settings: SettingsDep) -> JSONR
     return _json(documents.did_document(settings, org, published_keys(session, org)), DID_JSON, 300)
 
 
-@router.get("/orgs/{slug}/jwks.json", summary="JSON Web Key Set of the issuer", responses={404: {}})
+@router.get(
+    "/orgs/{slug}/jwks.json",
+    response_class=Response,
+    summary="JSON Web Key Set of the issuer",
+    responses={200: examples.json_example("application/json", examples.JWKS), 404: NOT_FOUND},
+)
 def jwks(slug: str, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     """The issuer's public keys as JWKs, `kid` = verification method id."""
     org = get_organization(session, slug)
@@ -84,8 +124,13 @@ def jwks(slug: str, session: SessionDep, settings: SettingsDep) -> JSONResponse:
 
 @router.get(
     "/status/{list_id}",
+    response_class=Response,
     summary="Bitstring status list credential",
-    responses={200: {"content": {"application/vc+ld+json": {}}}, 404: {}},
+    responses={
+        200: examples.json_example("application/vc+ld+json", examples.STATUS_LIST),
+        304: {"description": "Not modified (If-None-Match matched the ETag)"},
+        404: NOT_FOUND,
+    },
 )
 def status_list(
     list_id: str, request: Request, session: SessionDep, settings: SettingsDep
@@ -107,6 +152,11 @@ def status_list(
     return JSONResponse(body, media_type="application/vc+ld+json", headers=headers)
 
 
+# Revisions are small positive numbers; bounding them keeps absurd values (beyond a 64-bit
+# integer) out of the query, where they failed with a 500.
+Revision = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
 def _badge_version(session: SessionDep, slug: str, revision: int) -> BadgeVersion:
     row = session.exec(
         select(BadgeVersion)
@@ -121,10 +171,15 @@ def _badge_version(session: SessionDep, slug: str, revision: int) -> BadgeVersio
 
 @router.get(
     "/badges/{slug}/v{revision}/image.svg",
+    response_class=Response,
     summary="Badge image",
-    responses={200: {"content": {"image/svg+xml": {}}}, 404: {}},
+    responses={
+        200: examples.json_example("image/svg+xml", examples.SVG),
+        404: NOT_FOUND,
+        422: INVALID,
+    },
 )
-def badge_image(slug: str, revision: int, session: SessionDep) -> Response:
+def badge_image(slug: str, revision: Revision, session: SessionDep) -> Response:
     """The SVG image of one badge version (immutable)."""
     version = _badge_version(session, slug, revision)
     return Response(
@@ -139,10 +194,23 @@ def badge_image(slug: str, revision: int, session: SessionDep) -> Response:
 
 @router.get(
     "/badges/{slug}/v{revision}",
+    response_class=Response,
     summary="Badge definition version",
-    responses={200: {"content": {"text/html": {}}}, 404: {}},
+    responses={
+        200: {
+            "description": "A page for people; the definition as JSON for other clients",
+            "content": {
+                "text/html": {"example": examples.HTML},
+                "application/json": {"example": {"slug": "puutyo-1", "version": "1.0"}},
+            },
+        },
+        404: NOT_FOUND,
+        422: INVALID,
+    },
 )
-def badge_version_page(slug: str, revision: int, request: Request, session: SessionDep) -> Response:
+def badge_version_page(
+    slug: str, revision: Revision, request: Request, session: SessionDep
+) -> Response:
     """What the badge means: its criteria and the qualification requirements they map to."""
     version = _badge_version(session, slug, revision)
     badge = BadgeFile.model_validate(version.definition)

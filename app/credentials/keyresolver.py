@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlmodel import Session, col, select
 
 from app.config import Settings
@@ -14,7 +16,14 @@ from app.vc.types import PublicKeyResolver
 
 
 def our_did_prefix(settings: Settings) -> str:
+    return _did_prefix(settings.public_origin)
+
+
+@lru_cache(maxsize=8)
+def _did_prefix(public_origin: str) -> str:
+    # Building a model instance costs more than the rest of a key look-up: done once.
     probe = Organization(slug="x", name="", url="", email="")
+    settings = Settings(_env_file=None, base_url=public_origin)
     return issuer_did(settings, probe).removesuffix(":x") + ":"
 
 

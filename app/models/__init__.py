@@ -15,6 +15,7 @@ from app.models.evidence import EvidencePhoto
 from app.models.organizations import Organization, SigningKey
 from app.models.participants import OutboxMessage, Participant, ShareLink, SignInToken
 from app.models.sessions import WebSession
+from app.models.trust import TrustedIssuer
 from app.models.users import User
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "SigningKey",
     "SkillRequirement",
     "StatusList",
+    "TrustedIssuer",
     "User",
     "WebSession",
 ]

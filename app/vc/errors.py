@@ -94,6 +94,11 @@ class KeyResolutionError(VCError):
     """A verification method or key id could not be resolved to a public key."""
 
 
+class KeyDocumentRefused(KeyResolutionError):
+    """The document holding the key is at an address that is never fetched (not https, or a
+    host resolving to a private, loopback or link-local address)."""
+
+
 class MultibaseError(VCError, ValueError):
     """A multibase / multicodec value is malformed or unsupported."""
 

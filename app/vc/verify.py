@@ -19,7 +19,7 @@ from app.vc.baking import BakingError, detect_and_unbake
 from app.vc.clr import CLR_CONTEXT_PREFIX, MAX_WRAPPED
 from app.vc.dataintegrity import verify_proof
 from app.vc.dates import parse_datetime
-from app.vc.errors import KeyResolutionError, VCError
+from app.vc.errors import KeyDocumentRefused, KeyResolutionError, VCError
 from app.vc.jwt import verify_vc_jwt
 from app.vc.openbadges import identity_hash
 from app.vc.statuslist import decode_list, get_bit
@@ -115,6 +115,9 @@ class Verifier:
         skew: Allowed clock skew for the validity window.
         jwk_loader: Turns a JWK into a key, for JWTs that carry their key in the header
             (such a key proves integrity only; the issuer check then warns).
+        authoritative_status: True for status list URLs that ``status_fetcher`` reads
+            from the issuer's own store (the verifier is the issuer): such lists may come
+            unsigned, since a signature would only vouch for the same data.
     """
 
     document_loader: DocumentLoaderFn
@@ -124,6 +127,7 @@ class Verifier:
     status_fetcher: StatusListFetcher | None = None
     skew: timedelta = DEFAULT_SKEW
     jwk_loader: Callable[[Mapping[str, Any]], PublicKey] | None = None
+    authoritative_status: Callable[[str], bool] | None = None
 
 
 def _parse_input(
@@ -317,9 +321,14 @@ class _RecordingResolver:
         self.resolver = resolver
         self.controllers: dict[str, str | None] = {}
         self.unconfirmed: set[str] = set()
+        self.refused: dict[str, str] = {}
 
     def __call__(self, method_id: str) -> PublicKey:
-        resolved = self.resolver(method_id)
+        try:
+            resolved = self.resolver(method_id)
+        except KeyDocumentRefused as exc:
+            self.refused[method_id] = str(exc)
+            raise
         self.controllers[method_id] = resolved.controller
         if not resolved.confirmed:
             self.unconfirmed.add(method_id)
@@ -384,6 +393,17 @@ def _check_controller(
     return True
 
 
+def _refused(resolver: _RecordingResolver, result: VerificationResult) -> None:
+    method_id, reason = next(iter(resolver.refused.items()))
+    result.add(
+        "proof",
+        "failed",
+        "key_document_refused",
+        f"The key {method_id} cannot be checked: {reason}",
+        verification_method=method_id,
+    )
+
+
 def _verify_data_integrity(
     credential: dict[str, Any], verifier: Verifier, result: VerificationResult
 ) -> bool:
@@ -392,6 +412,9 @@ def _verify_data_integrity(
         credential, public_key_resolver=resolver, document_loader=verifier.document_loader
     )
     result.proof_format = "data-integrity"
+    if not outcome.verified and resolver.refused:
+        _refused(resolver, result)
+        return False
     if not outcome.verified:
         result.add(
             "proof",
@@ -434,6 +457,9 @@ def _verify_jwt(
     )
     result.proof_format = "vc-jwt"
     result.jwt = token
+    if resolver.refused:
+        _refused(resolver, result)
+        return None
     if not outcome.verified or outcome.credential is None:
         result.add(
             "proof",
@@ -531,7 +557,7 @@ def _bitstring_status(
             raise ValueError("the status list's signature does not verify")
         if any(c != list_issuer for c in resolver.controllers.values()):
             raise ValueError("the status list was signed with another party's key")
-    else:
+    elif verifier.authoritative_status is None or not verifier.authoritative_status(url):
         raise ValueError("the status list is not signed")
     subject = list_credential["credentialSubject"]
     if subject.get("statusPurpose", purpose) != purpose:

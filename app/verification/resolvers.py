@@ -17,7 +17,7 @@ from app.credentials.keyresolver import local_key_resolver, our_did_prefix
 from app.keys import PublicKey, resolve_did_key
 from app.net.fetch import FetchError, UrlNotAllowed
 from app.vc.did import did_web_to_url, find_verification_method
-from app.vc.errors import DidError, KeyResolutionError
+from app.vc.errors import DidError, KeyDocumentRefused, KeyResolutionError
 from app.vc.verify import ResolvedKey
 
 DocumentFetcher = Callable[[str], bytes]
@@ -83,7 +83,9 @@ class DocumentSource:
             raise KeyResolutionError(f"{url} is not available offline and fetching is off")
         try:
             raw = self._fetch(url)
-        except (FetchError, UrlNotAllowed) as exc:
+        except UrlNotAllowed as exc:
+            raise KeyDocumentRefused(exc.detail) from exc
+        except FetchError as exc:
             raise KeyResolutionError(exc.detail) from exc
         try:
             document = json.loads(raw)
@@ -103,10 +105,28 @@ def _from_method(method: Mapping[str, Any]) -> PublicKey:
         raise KeyResolutionError(f"unusable verification method: {exc}") from exc
 
 
+def _from_jwks(
+    document: Mapping[str, Any], url: str, fragment: str, owner: str | None
+) -> ResolvedKey:
+    """A key of a JWKS, by its kid. A JWKS names no controller: the key belongs to the
+    issuer only when the trust registry attached this JWKS to that issuer."""
+    for jwk in document["keys"]:
+        if isinstance(jwk, Mapping) and jwk.get("kid") in (fragment, f"{url}#{fragment}"):
+            try:
+                return ResolvedKey(PublicKey.from_jwk(jwk), owner)
+            except ValueError as exc:
+                raise KeyResolutionError(f"unusable key {fragment} in {url}: {exc}") from exc
+    raise KeyResolutionError(f"the JWKS at {url} has no key {fragment!r}")
+
+
 def key_resolver(
-    session: Session, settings: Settings, source: DocumentSource
+    session: Session,
+    settings: Settings,
+    source: DocumentSource,
+    jwks_owners: Mapping[str, str] | None = None,
 ) -> Callable[[str], ResolvedKey]:
     """Resolve a verification method id to its key and controller."""
+    owners = dict(jwks_owners or {})
     ours = local_key_resolver(session, settings)
     prefix = our_did_prefix(settings)
 
@@ -146,6 +166,8 @@ def key_resolver(
                         raise KeyResolutionError(f"invalid key in {method_id}") from exc
                     return ResolvedKey(key, did, confirmed=False)
                 raise
+            if fragment and isinstance(document.get("keys"), list):
+                return _from_jwks(document, did, fragment, owners.get(did))
             if fragment:
                 try:
                     method = find_verification_method(document, method_id, relationship=None)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic.json_schema import SkipJsonSchema
+
+from app.vc.contexts import PINNED_CONTEXTS
+
+KNOWN_CONTEXTS: list[JsonValue] = [*sorted(PINNED_CONTEXTS)]
 
 
 class CheckOut(BaseModel):
@@ -18,7 +23,13 @@ class IssuerOut(BaseModel):
     id: str | None = None
     name: str | None = None
     url: str | None = None
-    known: bool = Field(description="The issuer is in this service's trust registry")
+    known: bool = Field(
+        description="The issuer is one of this service's own organizations or is in its "
+        "trust registry"
+    )
+    trust: Literal["own", "registry"] | None = Field(
+        default=None, description="Why the issuer is known; null when it is not"
+    )
 
 
 class CredentialSummary(BaseModel):
@@ -113,16 +124,54 @@ class VerificationIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
+            "oneOf": [
+                {"required": ["credential"]},
+                {"required": ["jwt"]},
+                {"required": ["url"]},
+            ],
             "examples": [
                 {"jwt": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImRpZDp3ZWI6…"},
                 {"url": "https://passi.example.fi/credentials/0b6f…"},
-            ]
+            ],
         },
     )
 
-    credential: dict[str, Any] | None = None
-    jwt: str | None = Field(default=None, max_length=1_000_000)
-    url: str | None = Field(default=None, max_length=2000)
+    credential: dict[str, Any] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="The credential as JSON-LD; string contexts must be ones this service "
+        "has pinned",
+        json_schema_extra={
+            "properties": {
+                "@context": {
+                    "anyOf": [
+                        {"type": "string", "enum": KNOWN_CONTEXTS},
+                        {"type": "object"},
+                        {
+                            "type": "array",
+                            "items": {
+                                "anyOf": [
+                                    {"type": "string", "enum": KNOWN_CONTEXTS},
+                                    {"type": "object"},
+                                ]
+                            },
+                        },
+                    ]
+                }
+            }
+        },
+    )
+    jwt: Annotated[str, Field(max_length=1_000_000)] | SkipJsonSchema[None] = Field(
+        default=None, description="A VC-JWT (compact JWS)"
+    )
+    url: Annotated[str, Field(max_length=2000)] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="An https URL of a credential: ours are read from the database (public "
+        "ones only), others fetched (never from private or local addresses)",
+        json_schema_extra={
+            "format": "uri",
+            "pattern": r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\S*)?$",
+        },
+    )
     recipient: str | None = Field(
         default=None, max_length=320, description="E-mail to match against the recipient"
     )

@@ -17,6 +17,7 @@ from app.errors import ValidationFailed
 from app.keys import PublicKey
 from app.models import StatusList
 from app.net.fetch import FetchPolicy, SafeFetcher
+from app.trust.service import IssuerTrust, issuer_trust
 from app.vc.verify import VerificationResult, Verifier, verify_credential
 from app.verification.resolvers import DocumentSource, key_resolver
 from app.verification.schema import schema_validator
@@ -47,9 +48,16 @@ def build_verifier(
     now: datetime,
     offline: Mapping[str, Mapping[str, Any]] | None = None,
     fetcher: SafeFetcher | None = None,
+    trust: IssuerTrust | None = None,
 ) -> Verifier:
     """A Verifier wired to this service: our issuers from the database, others fetched."""
-    documents = {**load_offline_documents(settings.documents_dir), **(offline or {})}
+    registry = trust if trust is not None else issuer_trust(session, settings)
+    # Documents given for this call win over the trust registry, which wins over DOCUMENTS_DIR.
+    documents = {
+        **load_offline_documents(settings.documents_dir),
+        **registry.documents,
+        **(offline or {}),
+    }
     fetch = fetcher or SafeFetcher(fetch_policy(settings))
     source = DocumentSource(fetch.get, documents)
     status_prefix = f"{settings.public_origin}/status/"
@@ -61,16 +69,17 @@ def build_verifier(
             ).first()
             if row is None:
                 raise ValueError(f"no status list at {url}")
-            return status_service.status_list_credential(session, settings, row, now)
+            return status_service.current_status_list(session, settings, row, now)
         return source.get_json(url)
 
     return Verifier(
         document_loader=document_loader(settings),
-        key_resolver=key_resolver(session, settings, source),
+        key_resolver=key_resolver(session, settings, source, registry.jwks_owners),
         schema_validator=schema_validator(settings.schemas_dir, settings.context_cache_dir),
         status_fetcher=fetch_status,
         now=now,
         jwk_loader=PublicKey.from_jwk,
+        authoritative_status=lambda url: url.startswith(status_prefix),
     )
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.models import Organization, Qualification, QualificationUnit, SkillRequirement
-from app.organizations.service import issuer_did
+from app.models import Qualification, QualificationUnit, SkillRequirement
+from app.trust.service import IssuerTrust, issuer_trust
 from app.vc.verify import VerificationResult, issuer_id
 from app.verification.schemas import (
     AlignmentOut,
@@ -43,11 +43,6 @@ def _achievement(credential: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def known_issuers(session: Session, settings: Settings) -> set[str]:
-    """Issuer ids this service trusts: its own organizations."""
-    return {issuer_did(settings, org) for org in session.exec(select(Organization)).all()}
 
 
 def recognition_summary(
@@ -131,7 +126,7 @@ def to_api(
     session: Session,
     settings: Settings,
     result: VerificationResult,
-    trusted: set[str] | None = None,
+    trust: IssuerTrust | None = None,
 ) -> VerificationOut:
     """The API answer for one verification."""
     checks = [
@@ -145,7 +140,8 @@ def to_api(
             proof_format=result.proof_format,
             checks=checks,
         )
-    trusted = trusted if trusted is not None else known_issuers(session, settings)
+    trust = trust if trust is not None else issuer_trust(session, settings)
+    known_as = trust.trust_of(issuer_id(credential))
     achievement = _achievement(credential)
     issuer = credential.get("issuer")
     issuer_obj = issuer if isinstance(issuer, Mapping) else {}
@@ -163,7 +159,8 @@ def to_api(
             id=issuer_id(credential),
             name=_text(issuer_obj.get("name")),
             url=_text(issuer_obj.get("url")),
-            known=issuer_id(credential) in trusted,
+            known=known_as is not None,
+            trust=known_as,
         ),
         valid_from=_text(credential.get("validFrom") or credential.get("issuanceDate")),
         valid_until=_text(credential.get("validUntil") or credential.get("expirationDate")),

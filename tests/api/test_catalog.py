@@ -37,11 +37,3 @@ def test_qualifications(client: TestClient, loaded: None) -> None:
     unit = next(u for u in puu["units"] if u["code"] == "tutkinnonosat_105444")
     assert unit["osp"] == 45 and len(unit["requirements"]) >= 4
     assert client.get("/api/v1/qualifications/none").status_code == 404
-
-
-def test_issuers(client: TestClient, loaded: None) -> None:
-    by_slug = client.get("/api/v1/issuers/eduro").json()
-    assert by_slug["id"] == "did:web:passi.test:orgs:eduro"
-    by_did = client.get("/api/v1/issuers/did:web:passi.test:orgs:eduro").json()
-    assert by_did == by_slug
-    assert client.get("/api/v1/issuers/did:web:other").status_code == 404

@@ -1,0 +1,305 @@
+"""API throughput: verifications per second and latency of POST /api/v1/verifications.
+
+    .venv/bin/python bench/api_throughput.py [--seconds 10] [--clients 20] [--workers 1 2]
+
+1. makes a throw-away SQLite database in a temporary folder: migrated, catalog synced,
+   the demo organization (with its keys) and its awarded badges, and an API key whose
+   limit is far above what the bench can send (so nothing is throttled);
+2. exports one demo badge as Data Integrity JSON-LD and as a VC-JWT;
+3. for each worker count, starts uvicorn (uvloop + httptools, access log off) on
+   127.0.0.1 and drives it with ``--clients`` concurrent keep-alive connections from a
+   small asyncio HTTP/1.1 client for ``--seconds`` per scenario: GET /healthz (a trivial
+   endpoint, for reference), then the JWT and the Data Integrity badge;
+4. prints requests/s and p50/p95 latency per scenario; every answer is checked (status 200
+   and, for verifications, ``"verified":true``), and any other answer fails the run.
+
+Traffic goes to 127.0.0.1 only. The client runs on the same machine and takes CPU from the
+server; the figures are therefore a lower bound of what the server can do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Scenario:
+    name: str
+    request: bytes
+    expect: bytes | None  # a byte string every answer body must contain
+
+
+@dataclass
+class Outcome:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def postgres_schema(server_url: str | None) -> Iterator[str | None]:
+    """A fresh schema in the given PostgreSQL database (None: use SQLite)."""
+    if server_url is None:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{secrets.token_hex(4)}"
+    admin = create_engine(server_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        sep = "&" if "?" in server_url else "?"
+        yield f"{server_url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [str(BIN / "osaamispassi"), *args], env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"osaamispassi {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout + result.stderr
+
+
+def prepare(
+    folder: Path, port: int, database_url: str | None = None
+) -> tuple[dict[str, str], str, dict[str, Any], str]:
+    """Database with demo data and an API key; returns env, key, JSON badge, JWT badge."""
+    standards = REPO_ROOT.parent / "shared" / "standards"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url or f"sqlite:///{folder / 'bench.db'}",
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+        "ENVIRONMENT": "development",
+    }
+    for name, sub in (("CONTEXTS_DIR", "contexts"), ("SCHEMAS_DIR", "schemas")):
+        if name not in env and (standards / sub).is_dir():
+            env[name] = str(standards / sub)
+    cli(env, "db", "upgrade")
+    cli(env, "catalog", "sync")
+    demo = cli(env, "demo")
+    credential_id = next(
+        line.split(":", 1)[1].strip()
+        for line in demo.splitlines()
+        if line.startswith("Example credential id:")
+    )
+    key_line = cli(env, "apikey", "create", "--name", "bench", "--per-minute", "100000000")
+    key = key_line.strip().rsplit(" ", 1)[1]
+    credential = json.loads(cli(env, "credential", "export", credential_id, "--format", "json"))
+    jwt = cli(env, "credential", "export", credential_id, "--format", "jwt").strip()
+    return env, key, credential, jwt
+
+
+def post(path: str, body: dict[str, Any], key: str) -> bytes:
+    payload = json.dumps(body).encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"X-API-Key: {key}\r\nContent-Length: {len(payload)}\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
+async def client(
+    port: int, scenario: Scenario, deadline: float, outcome: Outcome, warmup_until: float
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while (start := time.perf_counter()) < deadline:
+            writer.write(scenario.request)
+            status_line = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            body = await reader.readexactly(length)
+            elapsed = time.perf_counter() - start
+            if b" 200 " not in status_line or (
+                scenario.expect is not None and scenario.expect not in body
+            ):
+                outcome.errors.append(f"{status_line.decode().strip()}: {body[:300]!r}")
+                return
+            if start >= warmup_until:
+                outcome.latencies.append(elapsed)
+    finally:
+        writer.close()
+
+
+async def drive(port: int, scenario: Scenario, clients: int, seconds: float) -> dict[str, Any]:
+    outcome = Outcome()
+    began = time.perf_counter()
+    warmup_until = began + min(1.0, seconds / 5)
+    deadline = warmup_until + seconds
+    await asyncio.gather(
+        *(client(port, scenario, deadline, outcome, warmup_until) for _ in range(clients))
+    )
+    if outcome.errors:
+        raise SystemExit(f"{scenario.name}: unexpected answer: {outcome.errors[0]}")
+    lat = sorted(outcome.latencies)
+    return {
+        "scenario": scenario.name,
+        "requests": len(lat),
+        "per_second": len(lat) / seconds,
+        "p50_ms": statistics.median(lat) * 1000,
+        "p95_ms": lat[int(len(lat) * 0.95) - 1] * 1000,
+    }
+
+
+def wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(200):
+        if process.poll() is not None:
+            raise SystemExit("uvicorn exited during start-up")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
+                s.sendall(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                if b" 200 " in s.recv(100):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("uvicorn did not become ready")
+
+
+def serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    command = [
+        str(BIN / "python"),
+        "-m",
+        "uvicorn",
+        "app.main:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    return subprocess.Popen(command, env=env, cwd=REPO_ROOT)
+
+
+def machine() -> str:
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} CPUs"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="use a fresh schema (dropped afterwards) in this PostgreSQL database instead of "
+        "SQLite, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+
+    port = free_port()
+    results = []
+    with (
+        tempfile.TemporaryDirectory(prefix="osaamispassi-bench-") as tmp,
+        postgres_schema(args.postgres) as database_url,
+    ):
+        env, key, credential, jwt = prepare(Path(tmp), port, database_url)
+        scenarios = [
+            Scenario(
+                "GET /healthz",
+                b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                None,
+            ),
+            Scenario(
+                "verify VC-JWT",
+                post("/api/v1/verifications", {"jwt": jwt}, key),
+                b'"verified":true',
+            ),
+            Scenario(
+                "verify Data Integrity",
+                post("/api/v1/verifications", {"credential": credential}, key),
+                b'"verified":true',
+            ),
+        ]
+        for workers in args.workers:
+            process = serve(env, port, workers)
+            try:
+                wait_until_up(port, process)
+                for scenario in scenarios:
+                    outcome = asyncio.run(drive(port, scenario, args.clients, args.seconds))
+                    outcome["workers"] = workers
+                    results.append(outcome)
+                    if not args.json:
+                        print(
+                            f"workers={workers}  {scenario.name:<24} "
+                            f"{outcome['per_second']:8.0f} req/s   "
+                            f"p50 {outcome['p50_ms']:7.1f} ms   p95 {outcome['p95_ms']:7.1f} ms",
+                            flush=True,
+                        )
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+    info = {
+        "database": "postgresql" if args.postgres else "sqlite",
+        "machine": machine(),
+        "python": platform.python_version(),
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "date": time.strftime("%Y-%m-%d"),
+        # Other work on the machine takes CPU from both server and client: say how much.
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    }
+    if args.json:
+        print(json.dumps({"info": info, "results": results}, indent=2))
+    else:
+        print(
+            f"{info['machine']}; Python {info['python']}; {info['database']}; "
+            f"{args.clients} clients, load average {info['load_average_1min']}, "
+            f"{args.seconds:.0f} s per scenario; {info['date']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
