@@ -13,10 +13,14 @@ from babel.messages.pofile import read_po, write_po
 from app.config import PROJECT_ROOT
 from app.i18n import LANGUAGES, LOCALES_DIR
 
-KEYWORDS: dict[str, tuple[int, ...] | None] = {
+GETTEXT_KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "_": None,
     "gettext": None,
     "ngettext": (1, 2),
+}
+# Domain errors become page text only in the modules behind the HTML pages; the JSON API,
+# the CLI and the trust registry answer in English (with stable problem types for programs).
+ERROR_KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "ValidationFailed": None,
     "NotFound": None,
     "Conflict": None,
@@ -27,19 +31,38 @@ KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "add_flash": (2,),
 }
 METHODS = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
+PAGE_MODULES = [
+    f"app/{package}/**.py"
+    for package in (
+        "auth",
+        "awards",
+        "clr",
+        "credentials",
+        "participants",
+        "passport",
+        "sharing",
+        "users",
+        "web",
+    )
+]
 
 
 def extract() -> Catalog:
     """Every message of the code and templates, as a catalog template."""
     catalog = Catalog(project="Osaamispassi")
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(
-        PROJECT_ROOT,
-        method_map=METHODS,
-        keywords=KEYWORDS,
-        comment_tags=(),
-        strip_comment_tags=True,
-    ):
-        catalog.add(message)
+    passes = [
+        (METHODS, GETTEXT_KEYWORDS),
+        ([(pattern, "python") for pattern in PAGE_MODULES], ERROR_KEYWORDS),
+    ]
+    for method_map, keywords in passes:
+        for _filename, _lineno, message, _comments, _context in extract_from_dir(
+            PROJECT_ROOT,
+            method_map=method_map,
+            keywords=keywords,
+            comment_tags=(),
+            strip_comment_tags=True,
+        ):
+            catalog.add(message)
     return catalog
 
 
