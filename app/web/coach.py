@@ -569,6 +569,7 @@ def revoke_page(
     )
     add_flash(staff.row, "Badge revoked.")
     session.add(staff.row)
+    session.commit()  # before answering: the browser follows the redirect at once
     return _redirect(f"/coach/participants/{participant.id}")
 
 

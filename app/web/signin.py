@@ -94,6 +94,9 @@ def login(
     token = create_session(
         session, now=now, max_age=timedelta(hours=settings.session_max_hours), user_id=user.id
     )
+    # Commit before answering: the session dependency commits only after the response has
+    # been sent, and the browser follows the redirect with the new cookie at once.
+    session.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
