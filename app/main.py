@@ -12,7 +12,8 @@ from app.db import get_engine
 from app.handlers import install_error_handlers
 from app.logging import configure_logging
 from app.middleware import RequestContextMiddleware
-from app.web import admin, coach, group, pages, signin
+from app.web import admin, coach, group, pages, participant_admin, passport, signin
+from app.web import public as public_pages
 from app.web.middleware import WebStateMiddleware
 
 
@@ -44,6 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(coach.router)
     app.include_router(group.router)
     app.include_router(admin.router)
+    app.include_router(participant_admin.router)
+    app.include_router(passport.router)
+    app.include_router(public_pages.router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.add_middleware(WebStateMiddleware, secure_cookies=settings.secure_cookies)
     app.add_middleware(RequestContextMiddleware, hsts=settings.public_origin.startswith("https://"))

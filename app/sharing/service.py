@@ -206,8 +206,10 @@ class OpenedShare:
     show_evidence: bool
 
 
-def open_share(session: Session, token: str, *, now: datetime) -> OpenedShare:
-    """Open a share link (counting the opening).
+def active_share_link(
+    session: Session, token: str, *, now: datetime
+) -> tuple[ShareLink, Participant]:
+    """The link of a token and its participant, without counting an opening.
 
     Raises:
         NotFound: For unknown, expired or revoked links and erased participants, all alike.
@@ -223,6 +225,16 @@ def open_share(session: Session, token: str, *, now: datetime) -> OpenedShare:
     participant = session.get(Participant, link.participant_id)
     if participant is None or participant.erased_at is not None:
         raise NotFound(_NO_LINK)
+    return link, participant
+
+
+def open_share(session: Session, token: str, *, now: datetime) -> OpenedShare:
+    """Open a share link (counting the opening).
+
+    Raises:
+        NotFound: For unknown, expired or revoked links and erased participants, all alike.
+    """
+    link, participant = active_share_link(session, token, now=now)
     if link.credential_id is not None:
         credential = session.get(Credential, link.credential_id)
         if credential is None:
