@@ -121,6 +121,7 @@ def shared(
         show_name=opened.show_name,
         show_evidence=opened.show_evidence,
     )
+    photos = sharing.shared_photo_ids(session, opened.credentials) if opened.show_evidence else {}
     response = templates.TemplateResponse(
         request,
         "public/credential.html",
@@ -130,11 +131,25 @@ def shared(
             "holder_name": opened.participant.display_name if opened.show_name else None,
             "og": _og(views, passport=passport),
             "qr_src": f"/s/{token}/qr.svg",
+            "photo_src": {cid: f"/s/{token}/photos/{pid}" for cid, pid in photos.items()},
         },
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "Accept"
     return response
+
+
+@router.get("/s/{token}/photos/{photo_id}", include_in_schema=False)
+def shared_photo(
+    token: str, photo_id: str, session: SessionDep, _limit: None = TOKEN_LIMIT
+) -> Response:
+    """The evidence photo of a shared badge, when the participant chose to show evidence."""
+    photo = sharing.shared_photo(session, token, photo_id, now=utcnow())
+    return Response(
+        photo.data,
+        media_type=photo.content_type,
+        headers={"Cache-Control": "private, no-store", "Content-Security-Policy": QR_CSP},
+    )
 
 
 @router.get("/s/{token}/qr.svg", include_in_schema=False)

@@ -574,3 +574,76 @@ def test_admin_exports_and_erases_a_participant(
     session.expire_all()
     assert sharing.participant_credentials(session, participant=world.participant) == []
     assert admin_client.get(f"/coach/participants/{pid}").status_code == 404
+
+
+@pytest.fixture
+def evidence_photo(session: Session, settings: Settings, world: World) -> str:
+    """A photo the coach took for the world's badge."""
+    from app.awards.photos import store_photo
+    from tests.web.test_award_flow import _jpeg_with_gps
+
+    assert world.coach.id is not None
+    photo = store_photo(
+        session,
+        participant=world.participant,
+        uploaded_by_id=world.coach.id,
+        data=_jpeg_with_gps(),
+        max_bytes=settings.photo_max_bytes,
+        now=utcnow(),
+    )
+    photo.award_id = world.credential.award_id
+    session.add(photo)
+    session.commit()
+    return photo.public_id
+
+
+def test_evidence_photo_only_when_the_link_shows_evidence(
+    holder: TestClient, client: TestClient, session: Session, world: World, evidence_photo: str
+) -> None:
+    from app.models import EvidencePhoto
+
+    cid = world.credential.public_id
+    hidden = _share(holder, f"/passport/badges/{cid}", {"credential": cid, "show_name": "1"})
+    assert evidence_photo not in client.get(f"/s/{hidden}").text
+    assert client.get(f"/s/{hidden}/photos/{evidence_photo}").status_code == 404
+    shown = _share(holder, f"/passport/badges/{cid}", {"credential": cid, "show_evidence": "1"})
+    page = client.get(f"/s/{shown}").text
+    assert f'src="/s/{shown}/photos/{evidence_photo}"' in page
+    image = client.get(f"/s/{shown}/photos/{evidence_photo}")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+    assert image.headers["cache-control"] == "private, no-store"
+    assert client.get(f"/s/{shown}/photos/{'0' * 36}").status_code == 404
+    # Erasure deletes the photos with the rest.
+    post_form(holder, "/passport/data/erase", "/passport/data/erase", {"confirm": "1"})
+    assert client.get(f"/s/{shown}/photos/{evidence_photo}").status_code == 404
+    session.expire_all()
+    gone = session.exec(
+        select(EvidencePhoto).where(EvidencePhoto.participant_id == world.participant.id)
+    ).all()
+    assert gone == []
+
+
+def test_another_participants_photo_is_not_shared(
+    holder: TestClient,
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    world: World,
+) -> None:
+    from app.awards.photos import store_photo
+    from tests.web.test_award_flow import _jpeg_with_gps
+
+    assert world.other_coach.id is not None
+    photo = store_photo(
+        session,
+        participant=world.other_participant,
+        uploaded_by_id=world.other_coach.id,
+        data=_jpeg_with_gps(),
+        max_bytes=settings.photo_max_bytes,
+        now=utcnow(),
+    )
+    photo.award_id = world.other_credential.award_id
+    session.add(photo)
+    session.commit()
+    whole = _share(holder, "/passport/shares", {"show_evidence": "1"})
+    assert client.get(f"/s/{whole}/photos/{photo.public_id}").status_code == 404
