@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.db import make_engine
-from app.models import Organization, User
+from app.models import Organization, OutboxMessage, User
 from app.models.base import utcnow
 from tests.browser.support import (
     PHONE,
@@ -64,12 +64,14 @@ def live_session(server: LiveServer) -> Iterator[tuple[Session, Settings]]:
         engine.dispose()
 
 
-def new_participant(server: LiveServer, badges: tuple[str, ...]) -> tuple[int, list[str]]:
+def new_participant(
+    server: LiveServer, badges: tuple[str, ...], email: str | None = None
+) -> tuple[int, list[str]]:
     """A demo-organization participant of their own with badges awarded by the demo coach."""
     with live_session(server) as (session, settings):
         org = session.exec(select(Organization).where(Organization.slug == "demo")).one()
         coach = session.exec(select(User).where(User.email == server.coaches[0].email)).one()
-        participant = make_participant(session, org)
+        participant = make_participant(session, org, email=email)
         ids = [
             issue_badge(
                 session, settings, coach=coach, participant=participant, slug=slug
@@ -255,3 +257,49 @@ def test_sign_in_page_signed_out(page: Page, device: Device) -> None:
     expect(page.get_by_role("heading", name="Avaa passisi")).to_be_visible()
     assert_fits_width(page, device)
     check_a11y(page, f"passport-sign-in-{device.name}")
+
+
+@pytest.mark.parametrize("device", [PHONE], ids=[PHONE.name])
+def test_e_mail_link_public_badge_and_whole_passport_in_swedish(
+    new_page: Callable[..., Page], live_server: LiveServer, device: Device
+) -> None:
+    email = f"osallistuja-{utcnow().timestamp():.0f}@example.fi"
+    _participant_id, (badge_id, _second) = new_participant(
+        live_server, ("puutyo-1", "siivous-1"), email=email
+    )
+    phone = new_page(device)
+    phone.goto("/passport/sign-in")
+    phone.locator("#email").fill(email)
+    phone.get_by_role("button", name="Lähetä minulle linkki").click()
+    expect(phone.get_by_role("heading", name="Katso sähköpostisi")).to_be_visible()
+    check_a11y(phone, f"passport-sign-in-sent-{device.name}")
+    with live_session(live_server) as (session, _settings):
+        message = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == email)).one()
+        assert message.body is not None
+        link = next(w for w in message.body.split() if "/passport/sign-in/" in w)
+    phone.goto(link)
+    check_a11y(phone, f"passport-sign-in-link-{device.name}")
+    phone.get_by_role("button", name="Avaa passini").click()
+    expect(phone).to_have_url(f"{live_server.url}/passport")
+
+    # A public badge: its fixed address works signed out, in Swedish too.
+    phone.goto(f"/passport/badges/{badge_id}")
+    phone.get_by_role("button", name="Tee merkistä julkinen").click()
+    expect(phone.get_by_role("link", name="Lisää LinkedIn-profiiliin")).to_be_visible()
+    employer = new_page(device, locale="sv-FI")
+    employer.goto(f"/credentials/{badge_id}")
+    expect(employer.locator("html")).to_have_attribute("lang", "sv")
+    expect(employer.locator(".result-green")).to_contain_text("Äkta och giltigt.")
+    screenshot(employer, f"public-credential-sv-{device.name}")
+    check_a11y(employer, f"public-credential-sv-{device.name}")
+
+    # The whole passport by one link, without the name.
+    phone.goto("/passport/shares")
+    phone.get_by_label("Nimeni").uncheck()
+    phone.get_by_role("button", name="Tee jakolinkki").click()
+    shared = str(phone.locator("#share-url").inner_text())
+    employer.goto(shared)
+    expect(employer.locator(".public-badge")).to_have_count(2)
+    expect(employer.get_by_role("heading", level=1)).to_have_text("Kompetenspass")
+    screenshot(employer, f"public-passport-sv-{device.name}")
+    check_a11y(employer, f"public-passport-sv-{device.name}")
