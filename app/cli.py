@@ -621,6 +621,9 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_level=settings.log_level.lower(),
+        # The app logs each request itself (app/middleware.py), without the secret tokens of
+        # passport and share links; uvicorn's own access log would print them.
+        access_log=False,
     )
 
 

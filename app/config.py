@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     # lock-out window lock further attempts until the window has passed.
     login_max_failures: Annotated[int, Field(ge=1)] = 5
     login_lockout_minutes: Annotated[int, Field(ge=1, le=60)] = 15
+    # Participants' passport sessions (their own phones): idle and absolute lifetimes.
+    passport_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 60
+    passport_max_hours: Annotated[int, Field(ge=1, le=30 * 24)] = 24
+    # Look-ups of secret link tokens (passport, sign-in and share links, QR images) per
+    # client address per minute; past it the answer is 429.
+    token_lookups_per_minute: Annotated[int, Field(ge=1)] = 60
     # Evidence photos from the tablet camera.
     photo_max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
 

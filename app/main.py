@@ -14,7 +14,8 @@ from app.handlers import install_error_handlers
 from app.logging import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.verification.schemas import BatchIn, VerificationIn
-from app.web import admin, coach, group, pages, signin
+from app.web import admin, coach, group, pages, participant_admin, passport, signin
+from app.web import public as public_pages
 from app.web.middleware import WebStateMiddleware
 
 
@@ -47,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(coach.router)
     app.include_router(group.router)
     app.include_router(admin.router)
+    app.include_router(participant_admin.router)
+    app.include_router(passport.router)
+    app.include_router(public_pages.router)
     install_openapi(app, [VerificationIn, BatchIn])
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.add_middleware(WebStateMiddleware, secure_cookies=settings.secure_cookies)

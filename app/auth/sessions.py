@@ -84,6 +84,11 @@ def end_user_sessions(session: Session, user_id: int) -> None:
     session.execute(delete(WebSession).where(col(WebSession.user_id) == user_id))
 
 
+def end_participant_sessions(session: Session, participant_id: int) -> None:
+    """Sign a participant out everywhere (their passport link was renewed: a lost phone)."""
+    session.execute(delete(WebSession).where(col(WebSession.participant_id) == participant_id))
+
+
 def prune_expired(session: Session, *, now: datetime) -> None:
     session.execute(delete(WebSession).where(col(WebSession.expires_at) <= now))
 

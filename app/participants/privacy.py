@@ -7,9 +7,10 @@ included: they are written about the person, and the access right covers them
 (docs/decisions/0005-privacy-export-and-erasure.md).
 
 Erasure: every credential is revoked (the status bits stay set, so copies already handed out
-verify as revoked), the signed documents, narratives, name, e-mail, period, passport link,
-PIN, sign-in links, queued e-mails and share links are deleted, audit events about the person
-keep their action and time but lose their details and addresses, and ``erased_at`` is set.
+verify as revoked), the signed documents, narratives, evidence photos, name, e-mail, period,
+passport link, PIN, sign-in links, queued e-mails and share links are deleted, audit events
+about the person keep their action and time but lose their details and addresses, and
+``erased_at`` is set.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from app.models import (
     BadgeDefinition,
     BadgeVersion,
     Credential,
+    EvidencePhoto,
     Organization,
     OutboxMessage,
     Participant,
@@ -221,6 +223,9 @@ def erase_participant(
     ]
     session.execute(delete(ShareLink).where(col(ShareLink.participant_id) == participant.id))
     session.execute(delete(SignInToken).where(col(SignInToken.participant_id) == participant.id))
+    session.execute(
+        delete(EvidencePhoto).where(col(EvidencePhoto.participant_id) == participant.id)
+    )
     session.execute(
         delete(OutboxMessage).where(col(OutboxMessage.participant_id) == participant.id)
     )

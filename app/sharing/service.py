@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit
 from app.config import Settings
 from app.errors import NotFound, ValidationFailed
-from app.models import Award, Credential, Participant, ShareLink
+from app.models import Award, Credential, EvidencePhoto, Participant, ShareLink
 from app.tokens import hash_token, new_token, plausible
 
 MAX_LINK_LIFETIME = timedelta(days=366)
@@ -206,8 +206,10 @@ class OpenedShare:
     show_evidence: bool
 
 
-def open_share(session: Session, token: str, *, now: datetime) -> OpenedShare:
-    """Open a share link (counting the opening).
+def active_share_link(
+    session: Session, token: str, *, now: datetime
+) -> tuple[ShareLink, Participant]:
+    """The link of a token and its participant, without counting an opening.
 
     Raises:
         NotFound: For unknown, expired or revoked links and erased participants, all alike.
@@ -223,6 +225,16 @@ def open_share(session: Session, token: str, *, now: datetime) -> OpenedShare:
     participant = session.get(Participant, link.participant_id)
     if participant is None or participant.erased_at is not None:
         raise NotFound(_NO_LINK)
+    return link, participant
+
+
+def open_share(session: Session, token: str, *, now: datetime) -> OpenedShare:
+    """Open a share link (counting the opening).
+
+    Raises:
+        NotFound: For unknown, expired or revoked links and erased participants, all alike.
+    """
+    link, participant = active_share_link(session, token, now=now)
     if link.credential_id is not None:
         credential = session.get(Credential, link.credential_id)
         if credential is None:
@@ -248,6 +260,47 @@ def open_share(session: Session, token: str, *, now: datetime) -> OpenedShare:
         show_name=link.show_name,
         show_evidence=link.show_evidence,
     )
+
+
+def shared_photo_ids(session: Session, credentials: Sequence[Credential]) -> dict[str, str]:
+    """Evidence photo of each credential (credential public id -> photo public id)."""
+    award_ids = {c.award_id: c.public_id for c in credentials}
+    photos = session.exec(
+        select(EvidencePhoto)
+        .where(col(EvidencePhoto.award_id).in_(award_ids))
+        .order_by(col(EvidencePhoto.id))
+    ).all()
+    out: dict[str, str] = {}
+    for photo in photos:
+        assert photo.award_id is not None
+        out.setdefault(award_ids[photo.award_id], photo.public_id)
+    return out
+
+
+def shared_photo(
+    session: Session, token: str, photo_public_id: str, *, now: datetime
+) -> EvidencePhoto:
+    """An evidence photo that a working share link shows (its evidence turned on, the photo
+    of a badge the link shares).
+
+    Raises:
+        NotFound: Otherwise, whatever the reason.
+    """
+    link, participant = active_share_link(session, token, now=now)
+    if not link.show_evidence:
+        raise NotFound("No such photo.")
+    if link.credential_id is not None:
+        credential = session.get(Credential, link.credential_id)
+        credentials = [credential] if credential is not None else []
+    else:
+        credentials = list(participant_credentials(session, participant=participant))
+    ids = shared_photo_ids(session, credentials)
+    if photo_public_id not in ids.values():
+        raise NotFound("No such photo.")
+    photo = session.exec(
+        select(EvidencePhoto).where(EvidencePhoto.public_id == photo_public_id)
+    ).one()
+    return photo
 
 
 def set_credential_public(

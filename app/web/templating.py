@@ -17,12 +17,14 @@ from app.i18n import LANGUAGE_NAMES, LANGUAGES, current_language, gettext, ngett
 def _common(request: Request) -> dict[str, Any]:
     from app.web.auth import STAFF_KEY
     from app.web.csrf import csrf_token
+    from app.web.holder import HOLDER_KEY
 
     return {
         "lang": current_language.get(),
         "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         "csrf_token": csrf_token(request),
         "staff": request.scope.get(STAFF_KEY),
+        "holder": request.scope.get(HOLDER_KEY),
         "current_path": request.url.path + (("?" + request.url.query) if request.url.query else ""),
     }
 
@@ -38,6 +40,16 @@ def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return f"{format_date(value)} {value.hour:02d}:{value.minute:02d} UTC"
+
+
+def format_iso_date(value: str | None) -> str:
+    """A date from an ISO 8601 text (as in a credential), the same way as `format_date`."""
+    if not value:
+        return ""
+    try:
+        return format_date(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return value
 
 
 def with_query(path: str, **params: Any) -> str:
@@ -57,4 +69,5 @@ environment.globals["pick"] = pick
 environment.globals["with_query"] = with_query
 environment.filters["date"] = format_date
 environment.filters["datetime"] = format_datetime
+environment.filters["isodate"] = format_iso_date
 templates = Jinja2Templates(env=environment, context_processors=[_common])

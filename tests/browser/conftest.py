@@ -172,6 +172,8 @@ def _server_env(database_url: str, base_url: str, port: int) -> dict[str, str]:
         HOST="127.0.0.1",
         PORT=str(port),
         PYTHONUNBUFFERED="1",
+        # All browser tests come from one address; they open many token links a minute.
+        TOKEN_LOOKUPS_PER_MINUTE="10000",
     )
     for name, folder in (("CONTEXTS_DIR", "contexts"), ("SCHEMAS_DIR", "schemas")):
         if (STANDARDS / folder).is_dir():
@@ -209,6 +211,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         command = [
             sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
             "--host", "127.0.0.1", "--port", str(port), "--proxy-headers", "--log-level", "info",
+            # The app logs requests itself, without secret tokens (app/middleware.py).
+            "--no-access-log",
         ]  # fmt: skip
         log.write(f"$ {' '.join(command)}\n")
         log.flush()

@@ -45,6 +45,8 @@ CASES = [
     Case("GET", "/coach/participants/{pid}", OWN, OWN, 404),
     Case("GET", "/coach/participants/{pid}/edit", OWN, OWN, 404),
     Case("POST", "/coach/participants/{pid}/edit", 303, 303, 404, {"display_name": "Muutettu"}),
+    Case("GET", "/coach/participants/{pid}/passport-link", OWN, OWN, 404),
+    Case("POST", "/coach/participants/{pid}/passport-link", OWN, OWN, 404),
     Case("GET", "/coach/award", OWN, OWN, OWN),
     Case("GET", "/coach/award/{pid}", OWN, OWN, 404),
     Case("GET", "/coach/award/{pid}/{slug}", OWN, OWN, 404),
@@ -79,6 +81,10 @@ CASES = [
     Case("POST", "/admin/users/{uid}/active", 303, 403, 403, {"active": "1"}),
     Case("GET", "/admin/audit", OWN, 403, 403),
     Case("GET", "/admin/audit.csv", OWN, 403, 403),
+    Case("GET", "/admin/participants/{pid}/data", OWN, 403, 403),
+    Case("POST", "/admin/participants/{pid}/export", OWN, 403, 403),
+    # Without the confirmation nothing is erased (the matrix must not erase the fixture).
+    Case("POST", "/admin/participants/{pid}/erase", 422, 403, 403),
 ]
 # Routes open to everyone (sign-in itself, the language switch) are tested in test_auth.py.
 PUBLIC = {"/login", "/logout", "/lang/{code}"}

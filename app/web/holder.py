@@ -1,0 +1,122 @@
+"""The participant's own sign-in to the passport, and the rate limit on secret link tokens.
+
+A participant session is a `web_session` row with `participant_id` set, in its own cookie
+(`osp_passport`), so that a coach's session on a shared tablet and a participant's never mix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session
+
+from app.auth.sessions import create_session, end_session, pop_flash, resolve_session
+from app.clients.service import hit
+from app.config import Settings
+from app.deps import SessionDep, SettingsDep, get_limit_session
+from app.errors import RateLimited
+from app.models import Participant, WebSession
+from app.models.base import utcnow
+from app.web.auth import SignInRequired, client_ip
+
+PASSPORT_COOKIE = "osp_passport"
+HOLDER_KEY = "osp.holder"
+
+
+class PassportSignInRequired(SignInRequired):
+    """Rendered as a redirect to the page that explains how to open the passport."""
+
+    def __init__(self) -> None:
+        super().__init__("/passport")
+        self.location = "/passport/sign-in"
+
+
+@dataclass
+class Holder:
+    participant: Participant
+    row: WebSession
+    flash: list[dict[str, Any]]
+    # A plain copy for the page header (error pages render after a rollback).
+    display_name: str = ""
+
+    def __post_init__(self) -> None:
+        self.display_name = self.participant.display_name
+
+
+def current_holder(request: Request, session: SessionDep, settings: SettingsDep) -> Holder:
+    """The participant signed in to their passport; otherwise a redirect."""
+    resolved, _timed_out = resolve_session(
+        session,
+        request.cookies.get(PASSPORT_COOKIE),
+        now=utcnow(),
+        idle=timedelta(minutes=settings.passport_idle_minutes),
+    )
+    participant = None
+    if resolved is not None and resolved.row.participant_id is not None:
+        participant = session.get(Participant, resolved.row.participant_id)
+    if resolved is None or participant is None or participant.erased_at is not None:
+        if resolved is not None:
+            session.delete(resolved.row)
+        # Keep the deletion of an expired session: raising rolls the request back.
+        session.commit()
+        raise PassportSignInRequired()
+    holder = Holder(participant, resolved.row, pop_flash(session, resolved.row))
+    request.scope[HOLDER_KEY] = holder
+    return holder
+
+
+HolderDep = Annotated[Holder, Depends(current_holder)]
+
+
+def start_passport_session(
+    request: Request, session: Session, settings: Settings, participant: Participant
+) -> RedirectResponse:
+    """Sign the participant in and go to /passport, so the token leaves the address bar."""
+    assert participant.id is not None
+    end_session(session, request.cookies.get(PASSPORT_COOKIE))
+    token = create_session(
+        session,
+        now=utcnow(),
+        max_age=timedelta(hours=settings.passport_max_hours),
+        participant_id=participant.id,
+    )
+    response = RedirectResponse("/passport", status_code=303)
+    response.set_cookie(
+        PASSPORT_COOKIE,
+        token,
+        max_age=settings.passport_max_hours * 3600,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+    return response
+
+
+def limit_token_lookups(
+    request: Request,
+    settings: SettingsDep,
+    limit_session: Annotated[Session, Depends(get_limit_session)],
+) -> None:
+    """Count a look-up of a secret token by the client's address; 429 past the limit.
+
+    The counter is committed at once in its own transaction, so failed guesses count too.
+    """
+    state = hit(
+        limit_session,
+        bucket=f"token:{client_ip(request) or 'unknown'}",
+        limit=settings.token_lookups_per_minute,
+        now=utcnow(),
+    )
+    limit_session.commit()
+    if not state.allowed:
+        raise RateLimited(
+            "Too many attempts. Wait a minute and try again.", retry_after=state.retry_after
+        )
+
+
+TOKEN_LIMIT = Depends(limit_token_lookups)

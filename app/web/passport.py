@@ -1,0 +1,585 @@
+"""The participant's passport: opening it by link (and PIN), the badges, sharing, downloads,
+the printable passport, the PIN and the participant's data rights.
+
+Every page takes `HolderDep` and looks badges and links up through the sharing service,
+which answers 404 for anything that is not the signed-in participant's own.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from app.auth.sessions import add_flash, end_session
+from app.awards.queries import EarnedBadge
+from app.deps import SessionDep, SettingsDep
+from app.errors import NotFound, ValidationFailed
+from app.i18n import gettext as _
+from app.i18n import pick
+from app.models import Organization
+from app.models.base import utcnow
+from app.participants.privacy import erase_participant, export_participant_data
+from app.passport import service as passport
+from app.passport.downloads import EXTENSIONS, download_clr, download_credential
+from app.passport.progress import passport_groups, qualification_progress, shown_badges
+from app.sharing import service as sharing
+from app.sharing.linkedin import add_to_profile_url
+from app.sharing.qr import qr_svg
+from app.web.csrf import verify_csrf
+from app.web.forms import error_text
+from app.web.holder import (
+    PASSPORT_COOKIE,
+    TOKEN_LIMIT,
+    Holder,
+    HolderDep,
+    start_passport_session,
+)
+from app.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+CSRF = [Depends(verify_csrf)]
+PRINT_LINK_DAYS = (30, 90, 180, 365)
+
+
+def _redirect(url: str) -> RedirectResponse:
+    """303 to `url` (the request's transaction is committed before the response is sent)."""
+    return RedirectResponse(url, status_code=303)
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    return _no_store(templates.TemplateResponse(request, name, context, status_code=status))
+
+
+# --- opening the passport ------------------------------------------------------------------
+
+
+@router.get("/passport/sign-in", response_class=HTMLResponse)
+def sign_in_page(request: Request) -> Response:
+    """How to open the passport, and a form to get a sign-in link by e-mail."""
+    return _page(request, "participant/sign_in.html", {"email": "", "errors": {}})
+
+
+@router.post(
+    "/passport/sign-in",
+    response_class=HTMLResponse,
+    dependencies=[*CSRF, TOKEN_LIMIT],
+)
+def send_sign_in_link(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    """Send a one-time link; the answer is the same whether or not the address is known."""
+    try:
+        with session.begin_nested():
+            passport.request_sign_in_link(session, settings, email=email, now=utcnow())
+    except ValidationFailed as exc:
+        return _page(
+            request,
+            "participant/sign_in.html",
+            {"email": email, "errors": {"email": error_text(exc)}},
+            422,
+        )
+    return _page(request, "participant/sign_in_sent.html", {})
+
+
+@router.get("/passport/sign-in/{token}", response_class=HTMLResponse)
+def sign_in_link_page(token: str, request: Request) -> Response:
+    """A button that uses the one-time link. Opening the page uses nothing, so e-mail
+    scanners that fetch links do not spend it."""
+    return _page(request, "participant/sign_in_link.html", {"token": token})
+
+
+@router.post("/passport/sign-in/{token}", dependencies=[*CSRF, TOKEN_LIMIT])
+def use_sign_in_link(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Use the one-time link and start the participant's session."""
+    participant = passport.consume_sign_in_token(session, token=token, now=utcnow())
+    return start_passport_session(request, session, settings, participant)
+
+
+@router.post("/passport/sign-out", dependencies=CSRF)
+def sign_out(request: Request, session: SessionDep) -> Response:
+    """End the participant's session."""
+    end_session(session, request.cookies.get(PASSPORT_COOKIE))
+    response = _redirect("/passport/sign-in?signed_out=1")
+    response.delete_cookie(PASSPORT_COOKIE, path="/")
+    return response
+
+
+# --- the passport --------------------------------------------------------------------------
+
+
+@router.get("/passport", response_class=HTMLResponse)
+def passport_home(request: Request, holder: HolderDep, session: SessionDep) -> Response:
+    """The badges by category and pathway, newest first, with the next step of each."""
+    assert holder.participant.id is not None
+    badges = shown_badges(session, holder.participant.id)
+    organization = session.get(Organization, holder.participant.organization_id)
+    return _page(
+        request,
+        "participant/passport.html",
+        {
+            "groups": passport_groups(session, badges),
+            "has_badges": bool(badges),
+            "issuer_name": organization.name if organization else "",
+        },
+    )
+
+
+@router.get("/passport/qualifications", response_class=HTMLResponse)
+def qualifications(request: Request, holder: HolderDep, session: SessionDep) -> Response:
+    """Toward a qualification: which skill requirements of each unit the badges show."""
+    assert holder.participant.id is not None
+    badges = shown_badges(session, holder.participant.id)
+    return _page(
+        request,
+        "participant/qualifications.html",
+        {"units": qualification_progress(session, badges)},
+    )
+
+
+def _own_badge(session: Session, holder: Holder, public_id: str) -> EarnedBadge:
+    credential = sharing.owned_credential(
+        session, participant=holder.participant, public_id=public_id
+    )
+    assert holder.participant.id is not None
+    for badge in shown_badges(session, holder.participant.id):
+        if badge.credential.id == credential.id:
+            return badge
+    # A replaced badge: its correction is the one to look at.
+    raise NotFound("No such badge.")
+
+
+def _badge_page(
+    request: Request,
+    session: Session,
+    settings: SettingsDep,
+    holder: Holder,
+    badge: EarnedBadge,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    now = utcnow()
+    links = [
+        link
+        for link in sharing.list_share_links(session, participant=holder.participant, now=now)
+        if link.credential_public_id == badge.credential.public_id
+    ]
+    linkedin = None
+    if badge.credential.is_public and not badge.is_revoked:
+        organization = session.get(Organization, badge.credential.organization_id)
+        linkedin = add_to_profile_url(
+            name=pick(badge.definition.name.model_dump()),
+            organization_name=organization.name if organization else "",
+            issued_at=badge.credential.issued_at,
+            expires_at=badge.credential.valid_until,
+            cert_url=f"{settings.public_origin}/credentials/{badge.credential.public_id}",
+            cert_id=badge.credential.public_id,
+        )
+    return _page(
+        request,
+        "participant/badge.html",
+        {
+            "badge": badge,
+            "links": links,
+            "linkedin": linkedin,
+            "public_url": f"{settings.public_origin}/credentials/{badge.credential.public_id}",
+            "values": values or {"show_name": "1"},
+            "errors": errors or {},
+            "today": now.date(),
+        },
+        status,
+    )
+
+
+@router.get("/passport/badges/{public_id}", response_class=HTMLResponse)
+def badge_page(
+    public_id: str, request: Request, holder: HolderDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """One badge: share it, download it, make it public."""
+    badge = _own_badge(session, holder, public_id)
+    return _badge_page(request, session, settings, holder, badge)
+
+
+@router.get("/passport/badges/{public_id}/download/{fmt}")
+def download(public_id: str, fmt: str, holder: HolderDep, session: SessionDep) -> Response:
+    """The badge as JSON (application/vc+ld+json), VC-JWT, baked PNG or baked SVG."""
+    if fmt not in EXTENSIONS:
+        raise NotFound("No such download.")
+    _own_badge(session, holder, public_id)
+    file = download_credential(
+        session, participant=holder.participant, credential_public_id=public_id, fmt=fmt
+    )
+    return Response(
+        file.body,
+        media_type=file.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{file.filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.post("/passport/badges/{public_id}/public", dependencies=CSRF)
+def set_public(
+    public_id: str,
+    holder: HolderDep,
+    session: SessionDep,
+    public: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Make the badge public at /credentials/{id}, or private again."""
+    badge = _own_badge(session, holder, public_id)
+    try:
+        with session.begin_nested():
+            sharing.set_credential_public(
+                session,
+                participant=holder.participant,
+                credential_public_id=badge.credential.public_id,
+                public=public == "1",
+                now=utcnow(),
+            )
+    except ValidationFailed as exc:
+        add_flash(holder.row, exc.detail)
+    else:
+        if public == "1":
+            add_flash(holder.row, "The badge is public.")
+        else:
+            add_flash(holder.row, "The badge is private.")
+    session.add(holder.row)
+    return _redirect(f"/passport/badges/{public_id}")
+
+
+# --- share links ---------------------------------------------------------------------------
+
+
+def _expiry(value: str, errors: dict[str, str]) -> datetime | None:
+    """The end of the chosen day (UTC); None for a link without an expiry."""
+    if not value.strip():
+        return None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        errors["expires"] = _("Give the date as day, month and year, e.g. 2026-12-01.")
+        return None
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+@router.get("/passport/shares", response_class=HTMLResponse)
+def shares(request: Request, holder: HolderDep, session: SessionDep) -> Response:
+    """The participant's share links with how often each was opened."""
+    return _shares_page(request, session, holder, values={"show_name": "1"}, errors={})
+
+
+def _shares_page(
+    request: Request,
+    session: Session,
+    holder: Holder,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    assert holder.participant.id is not None
+    links = sharing.list_share_links(session, participant=holder.participant, now=utcnow())
+    names = {
+        b.credential.public_id: pick(b.definition.name.model_dump())
+        for b in shown_badges(session, holder.participant.id)
+    }
+    return _page(
+        request,
+        "participant/shares.html",
+        {"links": links, "names": names, "values": values, "errors": errors},
+        status,
+    )
+
+
+@router.post("/passport/shares", response_class=HTMLResponse, dependencies=CSRF)
+def create_share(
+    request: Request,
+    holder: HolderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    credential: Annotated[str, Form(max_length=100)] = "",
+    expires: Annotated[str, Form(max_length=20)] = "",
+    show_name: Annotated[str, Form(max_length=5)] = "",
+    show_evidence: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Create a share link for one badge or the whole passport; shows its QR code once."""
+    values = {
+        "credential": credential,
+        "expires": expires,
+        "show_name": show_name,
+        "show_evidence": show_evidence,
+    }
+    errors: dict[str, str] = {}
+    expires_at = _expiry(expires, errors)
+    badge = _own_badge(session, holder, credential) if credential else None
+    if not errors:
+        try:
+            with session.begin_nested():
+                link, token = sharing.create_share_link(
+                    session,
+                    participant=holder.participant,
+                    credential_public_id=credential or None,
+                    now=utcnow(),
+                    expires_at=expires_at,
+                    show_name=show_name == "1",
+                    show_evidence=show_evidence == "1",
+                )
+        except ValidationFailed as exc:
+            errors["expires" if "expiry" in exc.detail or "year" in exc.detail else "form"] = (
+                error_text(exc)
+            )
+        else:
+            url = sharing.share_url(settings, token)
+            return _page(
+                request,
+                "participant/share_created.html",
+                {"link": link, "url": url, "token": token, "badge": badge},
+            )
+    if badge is not None:
+        return _badge_page(
+            request, session, settings, holder, badge, values=values, errors=errors, status=422
+        )
+    return _shares_page(request, session, holder, values=values, errors=errors, status=422)
+
+
+@router.post("/passport/shares/{link_id}/revoke", dependencies=CSRF)
+def revoke_share(
+    link_id: int,
+    holder: HolderDep,
+    session: SessionDep,
+    back: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Stop a share link from working."""
+    sharing.revoke_share_link(
+        session, participant=holder.participant, link_id=link_id, now=utcnow()
+    )
+    add_flash(holder.row, "The link no longer works.")
+    session.add(holder.row)
+    return _redirect(back if back.startswith("/passport/") else "/passport/shares")
+
+
+# --- the printable passport ----------------------------------------------------------------
+
+
+@router.get("/passport/print", response_class=HTMLResponse)
+def print_form(request: Request, holder: HolderDep) -> Response:
+    """Choose how long the printed QR codes work, then make the printable page."""
+    return _page(
+        request, "participant/print_form.html", {"days": PRINT_LINK_DAYS, "values": {"days": "90"}}
+    )
+
+
+@router.post("/passport/print", response_class=HTMLResponse, dependencies=CSRF)
+def print_passport(
+    request: Request,
+    holder: HolderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    days: Annotated[int, Form(ge=1, le=366)] = 90,
+    show_name: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """A4 page of the current badges, each with a QR code of its own new share link.
+
+    The paper may travel anywhere, so every code is a share link that expires and that the
+    participant can revoke from the list of links; the codes are inline images, so printing
+    does not look the tokens up again.
+    """
+    assert holder.participant.id is not None
+    now = utcnow()
+    if days not in PRINT_LINK_DAYS:
+        days = 90
+    items = []
+    for badge in shown_badges(session, holder.participant.id):
+        if badge.is_revoked:
+            continue
+        _link, token = sharing.create_share_link(
+            session,
+            participant=holder.participant,
+            credential_public_id=badge.credential.public_id,
+            now=now,
+            expires_at=now + timedelta(days=days),
+            show_name=show_name == "1",
+            show_evidence=False,
+        )
+        url = sharing.share_url(settings, token)
+        svg = qr_svg(url, title=_("QR code: link to the badge"))
+        items.append(
+            {
+                "badge": badge,
+                "qr": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode(),
+            }
+        )
+    organization = session.get(Organization, holder.participant.organization_id)
+    return _page(
+        request,
+        "participant/print.html",
+        {
+            "items": items,
+            "expires": now + timedelta(days=days),
+            "show_name": show_name == "1",
+            "organization": organization,
+        },
+    )
+
+
+# --- whole-passport downloads --------------------------------------------------------------
+
+
+@router.post("/passport/clr", dependencies=CSRF)
+def clr(holder: HolderDep, session: SessionDep, settings: SettingsDep) -> Response:
+    """The whole passport as a signed CLR 2.0 ClrCredential."""
+    try:
+        with session.begin_nested():
+            file = download_clr(session, settings, participant=holder.participant, now=utcnow())
+    except ValidationFailed as exc:
+        add_flash(holder.row, exc.detail)
+        session.add(holder.row)
+        return _redirect("/passport")
+    return Response(
+        file.body,
+        media_type=file.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{file.filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+# --- settings: PIN and data ----------------------------------------------------------------
+
+
+@router.get("/passport/settings", response_class=HTMLResponse)
+def settings_page(request: Request, holder: HolderDep) -> Response:
+    """PIN, a copy of one's data, erasure."""
+    return _page(request, "participant/settings.html", {"errors": {}})
+
+
+@router.post("/passport/pin", response_class=HTMLResponse, dependencies=CSRF)
+def set_pin(
+    request: Request,
+    holder: HolderDep,
+    session: SessionDep,
+    pin: Annotated[str, Form(max_length=20)] = "",
+    pin_again: Annotated[str, Form(max_length=20)] = "",
+    remove: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Set or remove the PIN asked after opening the passport link."""
+    errors: dict[str, str] = {}
+    if remove != "1" and pin != pin_again:
+        errors["pin_again"] = _("The PINs are not the same. Type the same PIN twice.")
+    if not errors:
+        try:
+            with session.begin_nested():
+                passport.set_pin(
+                    session,
+                    participant=holder.participant,
+                    pin=None if remove == "1" else pin,
+                    now=utcnow(),
+                )
+        except ValidationFailed as exc:
+            session.refresh(holder.participant)
+            errors["pin"] = error_text(exc)
+        else:
+            if remove == "1":
+                add_flash(holder.row, "PIN removed.")
+            else:
+                add_flash(holder.row, "PIN saved.")
+            session.add(holder.row)
+            return _redirect("/passport/settings")
+    return _page(request, "participant/settings.html", {"errors": errors}, 422)
+
+
+@router.post("/passport/data/export", dependencies=CSRF)
+def export_data(holder: HolderDep, session: SessionDep) -> Response:
+    """Everything the service holds about the participant, as a JSON file."""
+    now = utcnow()
+    data = export_participant_data(session, participant=holder.participant, now=now)
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2).encode(),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="osaamispassi-data-{now:%Y-%m-%d}.json"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get("/passport/data/erase", response_class=HTMLResponse)
+def erase_form(request: Request, holder: HolderDep) -> Response:
+    """What erasure does, and the confirmation."""
+    return _page(request, "participant/erase.html", {"errors": {}})
+
+
+@router.post("/passport/data/erase", response_class=HTMLResponse, dependencies=CSRF)
+def erase(
+    request: Request,
+    holder: HolderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    confirm: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Erase the participant's data (after the confirmation box is ticked)."""
+    if confirm != "1":
+        errors = {"confirm": _("Tick the box to confirm. Nothing was erased.")}
+        return _page(request, "participant/erase.html", {"errors": errors}, 422)
+    erase_participant(
+        session, settings, participant=holder.participant, actor_user_id=None, now=utcnow()
+    )
+    end_session(session, request.cookies.get(PASSPORT_COOKIE))
+    request.scope.pop("osp.holder", None)
+    response = _page(request, "participant/erased.html", {})
+    response.delete_cookie(PASSPORT_COOKIE, path="/")
+    return response
+
+
+# --- the personal link (last: `/passport/{token}` would match the pages above) -------------
+
+
+@router.get("/passport/{token}", response_class=HTMLResponse, dependencies=[TOKEN_LIMIT])
+def open_passport(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The coach's personal link: asks for the PIN if there is one, else signs in."""
+    participant = passport.resolve_passport_token(session, token)
+    if participant.pin_hash is not None:
+        return _page(request, "participant/pin.html", {"token": token, "failed": False})
+    return start_passport_session(request, session, settings, participant)
+
+
+@router.post("/passport/{token}", response_class=HTMLResponse, dependencies=[*CSRF, TOKEN_LIMIT])
+def check_pin(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    pin: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Check the PIN; a wrong one is counted (returned, not raised, so the count commits)."""
+    participant = passport.resolve_passport_token(session, token)
+    result = passport.check_pin(session, participant=participant, pin=pin, now=utcnow())
+    if not result.ok:
+        return _page(
+            request,
+            "participant/pin.html",
+            {"token": token, "failed": True, "remaining": result.remaining},
+            401,
+        )
+    return start_passport_session(request, session, settings, participant)
