@@ -272,6 +272,10 @@ SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200" role="img">'
     "<title>Puutyön perusteet</title>…</svg>"
 )
+QR_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 29 29" role="img" '
+    'aria-labelledby="qr-title"><title id="qr-title">QR code</title>…</svg>'
+)
 HTML = "<!doctype html><html lang=fi><title>Eduro-säätiö</title>…</html>"
 
 

@@ -17,6 +17,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from app.api import examples
+from app.api.public import NOT_FOUND
 from app.deps import SessionDep, SettingsDep
 from app.errors import AppError
 from app.i18n import gettext as _
@@ -163,10 +165,18 @@ def shared_qr(
 
 @router.get(
     "/credentials/{public_id}",
+    response_class=Response,
     summary="A badge its holder has made public (a page for people, the credential for machines)",
     responses={
-        200: {"content": {"text/html": {}, "application/vc+ld+json": {}}},
-        404: {"description": "No such public badge"},
+        200: {
+            "description": "The verification page, or the signed credential when asked for",
+            "content": {
+                "text/html": {"example": examples.HTML},
+                "application/vc+ld+json": {"example": examples.CREDENTIAL},
+                "application/ld+json": {"example": examples.CREDENTIAL},
+            },
+        },
+        404: NOT_FOUND,
     },
 )
 def public_credential(
@@ -199,8 +209,9 @@ def public_credential(
 
 @router.get(
     "/credentials/{public_id}/qr.svg",
+    response_class=Response,
     summary="QR code of a public badge's address",
-    responses={200: {"content": {QR_MEDIA_TYPE: {}}}, 404: {}},
+    responses={200: examples.json_example(QR_MEDIA_TYPE, examples.QR_SVG), 404: NOT_FOUND},
 )
 def public_credential_qr(public_id: str, session: SessionDep, settings: SettingsDep) -> Response:
     """An SVG QR code of /credentials/{public_id} (only for a public badge)."""
