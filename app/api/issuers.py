@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from fastapi import APIRouter
 from sqlmodel import select
 
@@ -96,7 +94,7 @@ def list_trusted_issuers(session: SessionDep) -> list[TrustedIssuerOut]:
             url=e.url,
             documents=sorted(e.documents),
             # SQLite hands back naive datetimes; every stored time is UTC.
-            updated_at=e.updated_at.replace(tzinfo=e.updated_at.tzinfo or UTC),
+            updated_at=e.updated_at,
         )
         for e in repository.all_issuers(session)
     ]

@@ -183,11 +183,11 @@ def check_pin(session: Session, *, participant: Participant, pin: str, now: date
     if locked.pin_hash is None:
         return PinCheck(ok=True, remaining=PIN_MAX_FAILURES)
     since = locked.pin_failures_since
-    if since is not None and now - _aware(since, now) >= PIN_WINDOW:
+    if since is not None and now - since >= PIN_WINDOW:
         locked.pin_failures, locked.pin_failures_since = 0, None
         since = None
     if locked.pin_failures >= PIN_MAX_FAILURES and since is not None:
-        retry = _aware(since, now) + PIN_WINDOW - now
+        retry = since + PIN_WINDOW - now
         raise RateLimited(
             "Too many wrong PINs; try again later.",
             retry_after=max(1, int(retry.total_seconds())),
@@ -210,11 +210,6 @@ def check_pin(session: Session, *, participant: Participant, pin: str, now: date
     session.add(locked)
     session.flush()
     return PinCheck(ok=ok, remaining=max(PIN_MAX_FAILURES - locked.pin_failures, 0))
-
-
-def _aware(moment: datetime, now: datetime) -> datetime:
-    """SQLite returns naive datetimes for timezone-aware columns; they are UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=now.tzinfo)
 
 
 def _new_sign_in_token(session: Session, participant: Participant, *, now: datetime) -> str:

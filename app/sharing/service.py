@@ -33,13 +33,6 @@ def share_url(settings: Settings, token: str) -> str:
     return f"{settings.public_origin}/s/{token}"
 
 
-def _aware(moment: datetime | None, now: datetime) -> datetime | None:
-    """SQLite returns naive datetimes for timezone-aware columns; they are UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=now.tzinfo)
-
-
 def owned_credential(session: Session, *, participant: Participant, public_id: str) -> Credential:
     """One of the participant's own credentials, by its public id.
 
@@ -155,7 +148,7 @@ def list_share_links(
     ).all()
     out = []
     for link, credential_public_id in rows:
-        expires = _aware(link.expires_at, now)
+        expires = link.expires_at
         assert link.id is not None
         out.append(
             ShareLinkInfo(
@@ -219,7 +212,7 @@ def active_share_link(
     link = session.exec(select(ShareLink).where(ShareLink.token_hash == hash_token(token))).first()
     if link is None or link.revoked_at is not None:
         raise NotFound(_NO_LINK)
-    expires = _aware(link.expires_at, now)
+    expires = link.expires_at
     if expires is not None and expires <= now:
         raise NotFound(_NO_LINK)
     participant = session.get(Participant, link.participant_id)
