@@ -7,13 +7,18 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.config import Settings, get_settings
+from app.vc.errors import ContextError
 
 app = typer.Typer(
     help="Osaamispassi: Open Badges 3.0 competence passport for work-workshops.",
     no_args_is_help=True,
     add_completion=False,
+    # Never print local variables with a traceback: they can hold keys and secrets, and
+    # rendering large ones (loaded JSON-LD contexts) took minutes and gigabytes.
+    pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The badge catalog (badges/ and criteria/).", no_args_is_help=True)
@@ -628,7 +633,23 @@ def serve(
 
 
 def main() -> None:
-    app(prog_name="osaamispassi")
+    try:
+        app(prog_name="osaamispassi")
+    except ContextError as exc:
+        # Without CONTEXTS_DIR and without network access nothing can be signed or verified.
+        typer.echo(
+            f"{exc}\nSet CONTEXTS_DIR to a folder of the pinned JSON-LD contexts, or allow the "
+            "one-time download from their canonical URLs.",
+            err=True,
+        )
+        raise SystemExit(2) from None
+    except (OperationalError, ProgrammingError) as exc:
+        typer.echo(
+            f"Database error: {exc.orig}\nIs DATABASE_URL right, and is the database migrated "
+            "(`osaamispassi db upgrade`)?",
+            err=True,
+        )
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from app.models.users import Role
 from app.organizations import repository as org_repo
 from app.organizations.service import create_organization
 from app.participants.service import create_participant
+from app.passport.service import issue_passport_token, passport_url
+from app.sharing.service import set_credential_public
 from app.users.service import create_user, user_by_email
 
 DEMO_ORG = "demo"
@@ -96,7 +98,17 @@ def create_demo(settings: Settings) -> list[str]:
                 ),
             )
             example_id = example_id or credential.public_id
+        # The first participant has made her first badge public and has a passport link
+        # (a new one on every run: the previous demo link stops working).
+        first = participants[DEMO_PARTICIPANTS[0][0]]
+        assert first.id is not None and example_id is not None
+        set_credential_public(
+            session, participant=first, credential_public_id=example_id, public=True, now=now
+        )
+        token = issue_passport_token(session, coach=coach, participant_id=first.id, now=now)
     lines.append(f"Example credential id: {example_id}")
+    lines.append(f"Its public page: {settings.public_origin}/credentials/{example_id}")
+    lines.append(f"{DEMO_PARTICIPANTS[0][0]}'s passport: {passport_url(settings, token)}")
     lines.append("Demo sign-in (password for all: " + DEMO_PASSWORD + "):")
     lines += [f"  {role.value:6} {email}" for email, _, role in DEMO_USERS]
     lines.append(f"Service: {settings.public_origin}")

@@ -150,3 +150,42 @@ def test_trust_registry_commands(env: Path) -> None:
     code, out = run("trust", "remove", DID)
     assert code == 1 and "not in the trust registry" in out
     assert run("trust", "list")[1].strip() == "the trust registry is empty"
+
+
+def test_missing_contexts_offline_give_a_clear_message(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from app.cli import main
+
+    monkeypatch.setenv("CONTEXTS_DIR", str(env / "no-contexts"))
+    monkeypatch.setenv("CONTEXT_CACHE_DIR", str(env / "empty-cache"))
+    get_settings.cache_clear()
+    assert run("db", "upgrade")[0] == 0
+    assert run("catalog", "sync")[0] == 0
+
+    def offline(*args: object, **kwargs: object) -> None:
+        raise OSError("The host www.w3.org cannot be found.")
+
+    monkeypatch.setattr("app.net.fetch.SafeFetcher.get", offline)
+    monkeypatch.setattr(sys, "argv", ["osaamispassi", "demo"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "is pinned but not available offline" in err and "CONTEXTS_DIR" in err
+
+
+def test_an_unmigrated_database_gives_a_clear_message(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from app.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["osaamispassi", "demo"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    assert "osaamispassi db upgrade" in capsys.readouterr().err
