@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
 
-from fastapi import Depends, Request, Response
-from sqlmodel import Session
+from fastapi import Request, Response
 
-from app.clients.service import authenticate, hit
-from app.deps import SessionDep, SettingsDep, get_limit_session
+from app.api.threads import in_thread
+from app.clients.service import LimitState, authenticate_key, hit
+from app.db import SQLITE_IMMEDIATE
+from app.deps import SessionFactory, SessionFactoryDep, SettingsDep
 from app.errors import RateLimited
 from app.models.base import utcnow
 
@@ -23,28 +24,32 @@ def api_key_of(request: Request) -> str | None:
     return None
 
 
-def rate_limit(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    limit_session: Annotated[Session, Depends(get_limit_session, scope="function")],
+def _count(
+    sessions: SessionFactory, key: str | None, anonymous: tuple[str, int], now: datetime
+) -> tuple[LimitState, int]:
+    # Its own transaction, committed at once: the count stands even if the request fails,
+    # the write lock (on SQLite, the whole database) is not held while the request does its
+    # own work, and the connection goes back to the pool before the verification takes one.
+    with sessions() as session:
+        session.connection(execution_options={SQLITE_IMMEDIATE: True})
+        if key:
+            client_id, limit = authenticate_key(session, key)
+            bucket = f"client:{client_id}"
+        else:
+            bucket, limit = anonymous
+        return hit(session, bucket=bucket, limit=limit, now=now), limit
+
+
+async def rate_limit(
+    request: Request, response: Response, settings: SettingsDep, sessions: SessionFactoryDep
 ) -> None:
     """Count the request; 429 with Retry-After past the caller's limit per minute."""
     key = api_key_of(request)
-    if key:
-        client = authenticate(session, key)
-        bucket, limit = f"client:{client.id}", client.requests_per_minute
-    else:
-        host = request.client.host if request.client else "unknown"
-        bucket, limit = f"ip:{host}", settings.rate_limit_anonymous
-    state = hit(limit_session, bucket=bucket, limit=limit, now=utcnow())
-    # Commit at once: the count stands even if the request fails, and the write lock (on
-    # SQLite, the whole database) is not held while the request does its own work.
-    limit_session.commit()
-    # Hand the connection back to the pool now rather than when the response is sent: a
-    # request would otherwise hold two connections while it verifies.
-    limit_session.close()
+    host = request.client.host if request.client else "unknown"
+    # One hop to a worker thread for the key look-up and the count together.
+    state, limit = await in_thread(
+        _count, sessions, key, (f"ip:{host}", settings.rate_limit_anonymous), utcnow()
+    )
     response.headers["X-RateLimit-Limit"] = str(limit)
     response.headers["X-RateLimit-Remaining"] = str(state.remaining)
     if not state.allowed:

@@ -9,14 +9,14 @@ from sqlmodel import Session
 from app.clients.service import create_client, revoke_client
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import STANDARDS, limit_session_override
+from tests.conftest import STANDARDS, limit_session_override, session_factory_override
 
 BODY = {"jwt": "a.b.c"}
 
 
 def _client(settings: Settings, connection: Connection, **overrides: object) -> TestClient:
     application = create_app(settings.model_copy(update=overrides))
-    from app.deps import get_limit_session, get_session
+    from app.deps import get_limit_session, get_session, get_session_factory
 
     def session_override():  # type: ignore[no-untyped-def]
         with Session(bind=connection, join_transaction_mode="create_savepoint") as s:
@@ -25,6 +25,7 @@ def _client(settings: Settings, connection: Connection, **overrides: object) -> 
 
     application.dependency_overrides[get_session] = session_override
     application.dependency_overrides[get_limit_session] = limit_session_override(connection)
+    application.dependency_overrides[get_session_factory] = session_factory_override(connection)
     return TestClient(application, base_url="https://passi.test")
 
 
