@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from app.api import examples
-from app.api.limits import rate_limit
+from app.api.limits import RequestCount, rate_limit
 from app.api.problems import COMMON_EXAMPLES, problem, problem_response
 from app.api.threads import in_thread
 from app.config import Settings
@@ -28,6 +28,7 @@ from app.verification.service import build_verifier, fetch_policy
 from app.verification.summary import to_api
 
 router = APIRouter(prefix="/api/v1", tags=["verification"], dependencies=[Depends(rate_limit)])
+CountDep = Annotated[RequestCount, Depends(rate_limit)]
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_BATCH_BODY_BYTES = 20 * 1024 * 1024
@@ -147,6 +148,23 @@ def _json(model: VerificationOut | BatchOut) -> Response:
     # so FastAPI's second pass over them through the response model would only repeat that
     # (the response model still documents the answer in the OpenAPI description).
     return Response(model.model_dump_json(), media_type="application/json")
+
+
+def _verify_json_body(
+    count: RequestCount, sessions: SessionFactory, settings: Settings, raw: bytes
+) -> Response:
+    count.take()
+    payload = _parse_json(raw)
+    if isinstance(payload, dict) and "@context" in payload:
+        payload = {"credential": payload}
+    try:
+        item = VerificationIn.model_validate(payload)
+    except ValidationError as exc:
+        raise BadRequest(
+            'Send {"credential": {...}}, {"jwt": "..."} or '
+            '{"url": "https://..."}: ' + exc.errors()[0]["msg"]
+        ) from exc
+    return _verify_one_item(sessions, settings, item)
 
 
 def _verify_one_item(
@@ -354,23 +372,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     responses={200: ONE_RESULT, **ERRORS},
 )
 async def verify_one(
-    request: Request, sessions: SessionFactoryDep, settings: SettingsDep
+    request: Request, count: CountDep, sessions: SessionFactoryDep, settings: SettingsDep
 ) -> Response:
     """Verify a JSON credential, a compact JWS, a credential URL or an uploaded file."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("application/json", "application/ld+json", "application/vc+ld+json"):
-        payload = _parse_json(await _body(request, MAX_BODY_BYTES))
-        if isinstance(payload, dict) and "@context" in payload:
-            payload = {"credential": payload}
-        try:
-            item = VerificationIn.model_validate(payload)
-        except ValidationError as exc:
-            raise BadRequest(
-                'Send {"credential": {...}}, {"jwt": "..."} or '
-                '{"url": "https://..."}: ' + exc.errors()[0]["msg"]
-            ) from exc
-        return await in_thread(_verify_one_item, sessions, settings, item)
+        raw = await _body(request, MAX_BODY_BYTES)
+        # One worker-thread call: the rate-limit count first (401/429 before anything else
+        # is done with the body), then parsing and verifying.
+        return count.add_headers(await in_thread(_verify_json_body, count, sessions, settings, raw))
     if content_type == "multipart/form-data":
+        await count.take_now()
         await _body(request, MAX_BODY_BYTES)  # enforce the limit before parsing
         async with request.form(max_files=1, max_fields=5) as form:
             upload = form.get("file")
@@ -379,7 +391,7 @@ async def verify_one(
             data = await upload.read(MAX_BODY_BYTES + 1)
             recipient = form.get("recipient")
         email = recipient if isinstance(recipient, str) and recipient else None
-        return await in_thread(_verify_upload, sessions, settings, data, email)
+        return count.add_headers(await in_thread(_verify_upload, sessions, settings, data, email))
     raise UnsupportedMediaType("Send application/json or multipart/form-data.")
 
 
@@ -408,12 +420,13 @@ BATCH_BODY = {
     responses={200: BATCH_RESULT, **ERRORS},
 )
 async def verify_batch(
-    request: Request, sessions: SessionFactoryDep, settings: SettingsDep
+    request: Request, count: CountDep, sessions: SessionFactoryDep, settings: SettingsDep
 ) -> Response:
     """Each item is verified on its own; one bad item does not fail the batch."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise UnsupportedMediaType("Send the batch as application/json.")
+    await count.take_now()
     payload = _parse_json(await _body(request, MAX_BATCH_BODY_BYTES))
     try:
         batch = BatchIn.model_validate(payload)
@@ -421,4 +434,4 @@ async def verify_batch(
         raise BadRequest(
             'Send {"items": [...]} with 1 to 100 items: ' + exc.errors()[0]["msg"]
         ) from exc
-    return await in_thread(_verify_items, sessions, settings, batch.items)
+    return count.add_headers(await in_thread(_verify_items, sessions, settings, batch.items))
