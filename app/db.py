@@ -31,8 +31,16 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# A transaction that reads and then writes must take SQLite's write lock when it begins:
+# a deferred one that read first cannot upgrade once another connection has committed
+# (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not wait out). Ask for it with
+# `session.connection(execution_options={SQLITE_IMMEDIATE: True})` before the first query.
+SQLITE_IMMEDIATE = "sqlite_begin_immediate"
+
+
 def _begin_sqlite(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:

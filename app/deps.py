@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,7 +14,8 @@ from app.config import Settings
 from app.db import transaction
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
+    # async: a plain attribute read, which FastAPI would otherwise hand to a worker thread.
     settings: Settings = request.app.state.settings
     return settings
 
@@ -36,3 +39,20 @@ def get_limit_session(request: Request) -> Iterator[Session]:
     that fails still counts."""
     with transaction(request.app.state.engine) as session:
         yield session
+
+
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+async def get_session_factory(request: Request) -> SessionFactory:
+    """Transactions to open where the work runs (the verification API's worker threads).
+
+    Entering or leaving a sync dependency costs a hop to the threadpool each time; the
+    verification API instead opens its transaction inside the one worker-thread call that
+    does the work. Each call of the factory is one transaction, committed when its block
+    ends without error and rolled back otherwise.
+    """
+    return partial(transaction, request.app.state.engine)
+
+
+SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import make_engine
-from app.deps import get_limit_session, get_session
+from app.deps import SessionFactory, get_limit_session, get_session, get_session_factory
 from app.main import create_app
 from app.migrate import upgrade
 
@@ -166,7 +166,30 @@ def app(settings: Settings, connection: Connection) -> FastAPI:
 
     application.dependency_overrides[get_session] = session_override
     application.dependency_overrides[get_limit_session] = limit_session_override(connection)
+    application.dependency_overrides[get_session_factory] = session_factory_override(connection)
     return application
+
+
+def session_factory_override(connection: Connection) -> Callable[[], SessionFactory]:
+    """Transactions opened by the verification API become savepoints of the test's
+    transaction (they run one after another, never interleaved)."""
+
+    @contextmanager
+    def transaction() -> Iterator[Session]:
+        with Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ) as sess:
+            try:
+                yield sess
+                sess.commit()
+            except BaseException:
+                sess.rollback()
+                raise
+
+    def override() -> SessionFactory:
+        return transaction
+
+    return override
 
 
 def limit_session_override(connection: Connection) -> Callable[[], Iterator[Session]]:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
 
-from fastapi import Depends, Request, Response
-from sqlmodel import Session
+from fastapi import Request, Response
 
-from app.clients.service import authenticate, hit
-from app.deps import SessionDep, SettingsDep, get_limit_session
-from app.errors import RateLimited
+from app.api.threads import in_thread
+from app.clients.service import LimitState, authenticate_key, hit
+from app.db import SQLITE_IMMEDIATE
+from app.deps import SessionFactory, SessionFactoryDep, SettingsDep
+from app.errors import RateLimited, Unauthorized
 from app.models.base import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def api_key_of(request: Request) -> str | None:
@@ -23,34 +28,87 @@ def api_key_of(request: Request) -> str | None:
     return None
 
 
-def rate_limit(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    limit_session: Annotated[Session, Depends(get_limit_session, scope="function")],
-) -> None:
+class RequestCount:
+    """The rate-limit count of one request, taken exactly once.
+
+    The handler takes it first thing in the worker thread that then does the request's
+    work (`take`), or on its own before other work (`take_now`); a request that ends
+    before either (a body too large, an unsupported media type) is counted when it ends.
+    Taking it raises Unauthorized for a bad API key and RateLimited past the limit.
+    """
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        key: str | None,
+        anonymous: tuple[str, int],
+        now: datetime,
+    ) -> None:
+        self._sessions = sessions
+        self._key = key
+        self._anonymous = anonymous
+        self._now = now
+        self.attempted = False
+        self.limit = 0
+        self.state: LimitState | None = None
+
+    def take(self) -> None:
+        """Count the request (blocking: call it in a worker thread) and enforce the limit."""
+        if not self.attempted:
+            self.attempted = True
+            self.state, self.limit = self._count()
+        self._enforce()
+
+    async def take_now(self) -> None:
+        await in_thread(self.take)
+
+    def _count(self) -> tuple[LimitState, int]:
+        # Its own transaction, committed at once: the count stands even if the request
+        # fails, and the write lock (on SQLite, the whole database) is not held while the
+        # request does its own work.
+        with self._sessions() as session:
+            session.connection(execution_options={SQLITE_IMMEDIATE: True})
+            if self._key:
+                client_id, limit = authenticate_key(session, self._key)
+                bucket = f"client:{client_id}"
+            else:
+                bucket, limit = self._anonymous
+            return hit(session, bucket=bucket, limit=limit, now=self._now), limit
+
+    def _enforce(self) -> None:
+        if self.state is None or self.state.allowed:
+            return
+        raise RateLimited(
+            f"Too many verification requests: at most {self.limit} a minute. "
+            f"Try again in {self.state.retry_after} seconds"
+            + ("." if self._key else ", or ask for an API key for a higher limit."),
+            retry_after=self.state.retry_after,
+        )
+
+    def add_headers(self, response: Response) -> Response:
+        """X-RateLimit-Limit and X-RateLimit-Remaining on an answer."""
+        if self.state is not None:
+            response.headers["X-RateLimit-Limit"] = str(self.limit)
+            response.headers["X-RateLimit-Remaining"] = str(self.state.remaining)
+        return response
+
+
+async def rate_limit(
+    request: Request, settings: SettingsDep, sessions: SessionFactoryDep
+) -> AsyncIterator[RequestCount]:
     """Count the request; 429 with Retry-After past the caller's limit per minute."""
     key = api_key_of(request)
-    if key:
-        client = authenticate(session, key)
-        bucket, limit = f"client:{client.id}", client.requests_per_minute
-    else:
-        host = request.client.host if request.client else "unknown"
-        bucket, limit = f"ip:{host}", settings.rate_limit_anonymous
-    state = hit(limit_session, bucket=bucket, limit=limit, now=utcnow())
-    # Commit at once: the count stands even if the request fails, and the write lock (on
-    # SQLite, the whole database) is not held while the request does its own work.
-    limit_session.commit()
-    # Hand the connection back to the pool now rather than when the response is sent: a
-    # request would otherwise hold two connections while it verifies.
-    limit_session.close()
-    response.headers["X-RateLimit-Limit"] = str(limit)
-    response.headers["X-RateLimit-Remaining"] = str(state.remaining)
-    if not state.allowed:
-        raise RateLimited(
-            f"Too many verification requests: at most {limit} a minute. "
-            f"Try again in {state.retry_after} seconds"
-            + ("." if key else ", or ask for an API key for a higher limit."),
-            retry_after=state.retry_after,
-        )
+    host = request.client.host if request.client else "unknown"
+    count = RequestCount(sessions, key, (f"ip:{host}", settings.rate_limit_anonymous), utcnow())
+    try:
+        yield count
+    finally:
+        if not count.attempted:
+            # The request ended before it was counted: it still counts.
+            count.attempted = True
+            try:
+                count.state, count.limit = await in_thread(count._count)
+            except Unauthorized:
+                pass  # a bad key is never counted, as when it is refused up front
+            except Exception:  # the request has its answer already; say why it was not counted
+                log.exception("could not count a verification request")

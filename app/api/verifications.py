@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
+from typing import Annotated, Any
 
-import anyio
-import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from app.api import examples
-from app.api.limits import rate_limit
+from app.api.limits import RequestCount, rate_limit
 from app.api.problems import COMMON_EXAMPLES, problem, problem_response
+from app.api.threads import in_thread
 from app.config import Settings
-from app.deps import SessionDep, SettingsDep
+from app.deps import SessionFactory, SessionFactoryDep, SettingsDep
 from app.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.models import Credential
 from app.models.base import utcnow
@@ -30,9 +27,8 @@ from app.verification.schemas import BatchIn, BatchOut, CheckOut, VerificationIn
 from app.verification.service import build_verifier, fetch_policy
 from app.verification.summary import to_api
 
-T = TypeVar("T")
-
 router = APIRouter(prefix="/api/v1", tags=["verification"], dependencies=[Depends(rate_limit)])
+CountDep = Annotated[RequestCount, Depends(rate_limit)]
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_BATCH_BODY_BYTES = 20 * 1024 * 1024
@@ -51,25 +47,22 @@ class UnknownContext(BadRequest):
     title = "The credential uses an unknown JSON-LD context"
 
 
-def json_depth_exceeds(raw: bytes, limit: int) -> bool:
-    """True when arrays/objects nest deeper than `limit` (checked before parsing)."""
-    depth, in_string, escaped = 0, False, False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x7B, 0x5B):
-            depth += 1
+def json_depth_exceeds(raw: bytes, value: Any, limit: int) -> bool:
+    """True when the arrays/objects of parsed JSON nest deeper than `limit`.
+
+    `raw` is the text `value` was parsed from: a text with no more than `limit` opening
+    brackets cannot nest deeper, which settles most bodies without walking the value.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
             if depth > limit:
                 return True
-        elif byte in (0x7D, 0x5D):
-            depth -= 1
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
 
 
@@ -89,12 +82,20 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 def _parse_json(raw: bytes) -> Any:
-    if json_depth_exceeds(raw, MAX_JSON_DEPTH):
-        raise MalformedJson(f"The JSON nests deeper than {MAX_JSON_DEPTH} levels.")
+    # The C parser is linear and bounded: nesting past the interpreter's recursion limit
+    # raises RecursionError instead of exhausting the stack. The depth limit is checked on
+    # the parsed value (a scan of every byte in Python cost more than the rest of a JWT
+    # verification's request handling).
+    too_deep = f"The JSON nests deeper than {MAX_JSON_DEPTH} levels."
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError) as exc:
+        value = json.loads(raw)
+    except RecursionError as exc:
+        raise MalformedJson(too_deep) from exc
+    except ValueError as exc:
         raise MalformedJson(f"The body is not valid JSON: {exc}") from exc
+    if json_depth_exceeds(raw, value, MAX_JSON_DEPTH):
+        raise MalformedJson(too_deep)
+    return value
 
 
 def _check_contexts(credential: dict[str, Any]) -> None:
@@ -142,50 +143,59 @@ def _verify_item(
     return to_api(session, settings, result, trust)
 
 
-# The verification itself is blocking work (database queries, fetches of other issuers'
-# documents with a time-out of seconds, signature checks): it runs in worker threads, so that
-# one request waiting on the database or the network never stalls the event loop and every
-# other request with it. At most VERIFY_THREADS run at once per process: the work is mostly
-# CPU under the GIL, and 20 or 40 threads contending for it cost more CPU per verification
-# (bench/api_throughput.py, 1 worker, alternating runs: 4 or 8 threads gave 5-20 % more
-# verifications/s and a 25-40 % lower p95 than the default 40). Not fewer than 8, since a
-# verification may also wait seconds for another issuer's document.
-VERIFY_THREADS = 8
-# One limiter per event loop (anyio primitives belong to the loop they are used in; tests
-# run several loops in one process).
-_limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = WeakKeyDictionary()
+def _json(model: VerificationOut | BatchOut) -> Response:
+    # Serialized once, here in the worker thread: the models were just built and validated,
+    # so FastAPI's second pass over them through the response model would only repeat that
+    # (the response model still documents the answer in the OpenAPI description).
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
-async def _in_thread(fn: Callable[..., T], *args: Any) -> T:
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
-    if limiter is None:
-        limiter = _limiters[loop] = anyio.CapacityLimiter(VERIFY_THREADS)
-    return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
+def _verify_json_body(
+    count: RequestCount, sessions: SessionFactory, settings: Settings, raw: bytes
+) -> Response:
+    count.take()
+    payload = _parse_json(raw)
+    if isinstance(payload, dict) and "@context" in payload:
+        payload = {"credential": payload}
+    try:
+        item = VerificationIn.model_validate(payload)
+    except ValidationError as exc:
+        raise BadRequest(
+            'Send {"credential": {...}}, {"jwt": "..."} or '
+            '{"url": "https://..."}: ' + exc.errors()[0]["msg"]
+        ) from exc
+    return _verify_one_item(sessions, settings, item)
 
 
-def _verify_one_item(session: Session, settings: Settings, item: VerificationIn) -> VerificationOut:
-    return _verify_item(session, settings, item, issuer_trust(session, settings))
+def _verify_one_item(
+    sessions: SessionFactory, settings: Settings, item: VerificationIn
+) -> Response:
+    with sessions() as session:
+        return _json(_verify_item(session, settings, item, issuer_trust(session, settings)))
 
 
 def _verify_upload(
-    session: Session, settings: Settings, data: bytes, email: str | None
-) -> VerificationOut:
-    trust = issuer_trust(session, settings)
-    verifier = build_verifier(session, settings, now=utcnow(), trust=trust)
-    result = verify_credential(data, verifier, recipient_email=email)
-    return to_api(session, settings, result, trust)
+    sessions: SessionFactory, settings: Settings, data: bytes, email: str | None
+) -> Response:
+    with sessions() as session:
+        trust = issuer_trust(session, settings)
+        verifier = build_verifier(session, settings, now=utcnow(), trust=trust)
+        result = verify_credential(data, verifier, recipient_email=email)
+        return _json(to_api(session, settings, result, trust))
 
 
-def _verify_items(session: Session, settings: Settings, items: list[VerificationIn]) -> BatchOut:
-    trust = issuer_trust(session, settings)
-    results = []
-    for item in items:
-        try:
-            results.append(_verify_item(session, settings, item, trust))
-        except (BadRequest, NotFound, FetchError, UrlNotAllowed) as exc:
-            results.append(_item_error(exc))
-    return BatchOut(results=results)
+def _verify_items(
+    sessions: SessionFactory, settings: Settings, items: list[VerificationIn]
+) -> Response:
+    with sessions() as session:
+        trust = issuer_trust(session, settings)
+        results = []
+        for item in items:
+            try:
+                results.append(_verify_item(session, settings, item, trust))
+            except (BadRequest, NotFound, FetchError, UrlNotAllowed) as exc:
+                results.append(_item_error(exc))
+        return _json(BatchOut(results=results))
 
 
 def _item_error(exc: Exception) -> VerificationOut:
@@ -362,23 +372,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     responses={200: ONE_RESULT, **ERRORS},
 )
 async def verify_one(
-    request: Request, session: SessionDep, settings: SettingsDep
-) -> VerificationOut:
+    request: Request, count: CountDep, sessions: SessionFactoryDep, settings: SettingsDep
+) -> Response:
     """Verify a JSON credential, a compact JWS, a credential URL or an uploaded file."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("application/json", "application/ld+json", "application/vc+ld+json"):
-        payload = _parse_json(await _body(request, MAX_BODY_BYTES))
-        if isinstance(payload, dict) and "@context" in payload:
-            payload = {"credential": payload}
-        try:
-            item = VerificationIn.model_validate(payload)
-        except ValidationError as exc:
-            raise BadRequest(
-                'Send {"credential": {...}}, {"jwt": "..."} or '
-                '{"url": "https://..."}: ' + exc.errors()[0]["msg"]
-            ) from exc
-        return await _in_thread(_verify_one_item, session, settings, item)
+        raw = await _body(request, MAX_BODY_BYTES)
+        # One worker-thread call: the rate-limit count first (401/429 before anything else
+        # is done with the body), then parsing and verifying.
+        return count.add_headers(await in_thread(_verify_json_body, count, sessions, settings, raw))
     if content_type == "multipart/form-data":
+        await count.take_now()
         await _body(request, MAX_BODY_BYTES)  # enforce the limit before parsing
         async with request.form(max_files=1, max_fields=5) as form:
             upload = form.get("file")
@@ -387,7 +391,7 @@ async def verify_one(
             data = await upload.read(MAX_BODY_BYTES + 1)
             recipient = form.get("recipient")
         email = recipient if isinstance(recipient, str) and recipient else None
-        return await _in_thread(_verify_upload, session, settings, data, email)
+        return count.add_headers(await in_thread(_verify_upload, sessions, settings, data, email))
     raise UnsupportedMediaType("Send application/json or multipart/form-data.")
 
 
@@ -415,11 +419,14 @@ BATCH_BODY = {
     openapi_extra={"requestBody": BATCH_BODY},
     responses={200: BATCH_RESULT, **ERRORS},
 )
-async def verify_batch(request: Request, session: SessionDep, settings: SettingsDep) -> BatchOut:
+async def verify_batch(
+    request: Request, count: CountDep, sessions: SessionFactoryDep, settings: SettingsDep
+) -> Response:
     """Each item is verified on its own; one bad item does not fail the batch."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise UnsupportedMediaType("Send the batch as application/json.")
+    await count.take_now()
     payload = _parse_json(await _body(request, MAX_BATCH_BODY_BYTES))
     try:
         batch = BatchIn.model_validate(payload)
@@ -427,4 +434,4 @@ async def verify_batch(request: Request, session: SessionDep, settings: Settings
         raise BadRequest(
             'Send {"items": [...]} with 1 to 100 items: ' + exc.errors()[0]["msg"]
         ) from exc
-    return await _in_thread(_verify_items, session, settings, batch.items)
+    return count.add_headers(await in_thread(_verify_items, sessions, settings, batch.items))

@@ -12,7 +12,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import Insert, bindparam, delete
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -60,17 +61,46 @@ def revoke_client(session: Session, prefix: str, now: datetime | None = None) ->
     return client
 
 
+def _key_parts(key: str) -> tuple[str, str]:
+    parts = key.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        raise Unauthorized("The API key is not valid.")
+    return parts[1], parts[2]
+
+
+# Core, not ORM: the API reads these four columns on every request.
+_CLIENT_BY_PREFIX = core_select(
+    col(ApiClient.id),
+    col(ApiClient.key_hash),
+    col(ApiClient.revoked_at),
+    col(ApiClient.requests_per_minute),
+).where(col(ApiClient.key_prefix) == bindparam("prefix"))
+
+
+def authenticate_key(session: Session, key: str) -> tuple[int, int]:
+    """The id and the requests-per-minute limit of the client of a presented key.
+
+    Raises:
+        Unauthorized: For a malformed, unknown or revoked key.
+    """
+    prefix, secret = _key_parts(key)
+    row = session.execute(_CLIENT_BY_PREFIX, {"prefix": prefix}).first()
+    if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):
+        raise Unauthorized("The API key is not valid.")
+    if row.revoked_at is not None:
+        raise Unauthorized("The API key has been revoked.")
+    return int(row.id), int(row.requests_per_minute)
+
+
 def authenticate(session: Session, key: str) -> ApiClient:
     """The client of a presented key.
 
     Raises:
         Unauthorized: For a malformed, unknown or revoked key.
     """
-    parts = key.strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX:
-        raise Unauthorized("The API key is not valid.")
-    client = session.exec(select(ApiClient).where(ApiClient.key_prefix == parts[1])).first()
-    if client is None or not hmac.compare_digest(client.key_hash, _hash(parts[2])):
+    prefix, secret = _key_parts(key)
+    client = session.exec(select(ApiClient).where(ApiClient.key_prefix == prefix)).first()
+    if client is None or not hmac.compare_digest(client.key_hash, _hash(secret)):
         raise Unauthorized("The API key is not valid.")
     if client.revoked_at is not None:
         raise Unauthorized("The API key has been revoked.")
@@ -84,21 +114,30 @@ class LimitState:
     retry_after: int
 
 
+def _upsert(dialect: str) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = RateLimitCounter.__table__  # type: ignore[attr-defined]
+    return (
+        insert(table)
+        .values(bucket=bindparam("bucket"), window_start=bindparam("minute"), count=1)
+        .on_conflict_do_update(
+            index_elements=["bucket", "window_start"], set_={"count": table.c.count + 1}
+        )
+        .returning(table.c.count)
+    )
+
+
+# One atomic statement per request, built once per dialect (a Core table insert: the ORM's
+# bulk-insert machinery cost more than the statement itself).
+_UPSERTS = {dialect: _upsert(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 def hit(session: Session, *, bucket: str, limit: int, now: datetime) -> LimitState:
     """Count one request in the current minute and say whether it is within the limit."""
     minute = int(now.timestamp()) // 60
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(RateLimitCounter)
-        .values(bucket=bucket, window_start=minute, count=1)
-        .on_conflict_do_update(
-            index_elements=["bucket", "window_start"],
-            set_={"count": RateLimitCounter.count + 1},
-        )
-        .returning(col(RateLimitCounter.count))
-    )
-    count = int(session.execute(stmt).scalar_one())
+    stmt = _UPSERTS["postgresql" if dialect == "postgresql" else "sqlite"]
+    count = int(session.execute(stmt, {"bucket": bucket, "minute": minute}).scalar_one())
     if count == 1 and secrets.randbelow(50) == 0:
         # Now and then, forget windows older than any limit looks back (sign-in lock-outs
         # sum up to an hour of windows).

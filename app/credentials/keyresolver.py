@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Text, bindparam, cast
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col
 
 from app.config import Settings
 from app.keys import PublicKey
+from app.memo import DerivedCache
 from app.models import Organization, SigningKey
 from app.models.organizations import KeyStatus
 from app.organizations.service import issuer_did
@@ -27,6 +31,17 @@ def _did_prefix(public_origin: str) -> str:
     return issuer_did(settings, probe).removesuffix(":x") + ":"
 
 
+# The key's status and public JWK are read on every resolution; only importing the JWK is
+# saved, keyed by its stored text, so a revoked (compromised) key fails at once everywhere.
+_KEY_ROW = (
+    core_select(col(SigningKey.status), cast(col(SigningKey.public_jwk), Text))
+    .join(Organization, col(Organization.id) == col(SigningKey.organization_id))
+    .where(col(Organization.slug) == bindparam("slug"))
+    .where(col(SigningKey.key_id) == bindparam("key_id"))
+)
+_PARSED_KEYS: DerivedCache[str, PublicKey] = DerivedCache(max_entries=256)
+
+
 def local_key_resolver(session: Session, settings: Settings) -> PublicKeyResolver:
     """Resolve `did:web:<this service>:orgs:<slug>#key-N` to the organization's public key.
 
@@ -39,18 +54,14 @@ def local_key_resolver(session: Session, settings: Settings) -> PublicKeyResolve
         if not did.startswith(prefix) or not fragment:
             raise KeyResolutionError(f"{method_id} is not a key of this service")
         slug = did.removeprefix(prefix)
-        row = session.exec(
-            select(SigningKey)
-            .join(Organization, col(Organization.id) == col(SigningKey.organization_id))
-            .where(Organization.slug == slug)
-            .where(SigningKey.key_id == fragment)
-        ).first()
+        row = session.execute(_KEY_ROW, {"slug": slug, "key_id": fragment}).first()
         if row is None:
             raise KeyResolutionError(f"{method_id} is not a published key of {slug}")
-        if row.status == KeyStatus.revoked:
+        status, jwk_text = row
+        if status == KeyStatus.revoked:
             raise KeyResolutionError(
                 f"{method_id} has been withdrawn by the issuer (key compromised)"
             )
-        return PublicKey.from_jwk(row.public_jwk)
+        return _PARSED_KEYS.get(jwk_text, lambda: PublicKey.from_jwk(json.loads(jwk_text)))
 
     return resolve

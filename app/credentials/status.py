@@ -102,27 +102,6 @@ def allocate_index(
     raise ServiceUnavailable("No free status list entry was found; try again.")
 
 
-def current_status_list(
-    session: Session, settings: Settings, status_list: StatusList, now: datetime
-) -> dict[str, Any]:
-    """The list's current bits as an unsigned list credential, for our own verifier.
-
-    The verifier reads our lists from the database in its own transaction, which is the
-    authority a signature would only vouch for: signing (or checking a signature) here would
-    cost a Data Integrity operation per verification, and storing a fresh signature would
-    turn a read-only request into a write that concurrent verifications contend for.
-    """
-    organization = session.get(Organization, status_list.organization_id)
-    assert organization is not None
-    return build_status_list_credential(
-        list_id=list_url(settings, status_list),
-        issuer=issuer_did(settings, organization),
-        purpose=status_list.purpose,
-        bits=status_list.bits,
-        valid_from=now,
-    )
-
-
 def status_list_credential(
     session: Session, settings: Settings, status_list: StatusList, now: datetime
 ) -> dict[str, Any]:

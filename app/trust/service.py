@@ -16,13 +16,16 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from sqlmodel import Session, select
+from sqlalchemy import CompoundSelect, Text, cast, literal, null, union_all
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.config import Settings
 from app.credentials.keyresolver import our_did_prefix
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.keys import PublicKey
+from app.memo import DerivedCache
 from app.models import Organization, TrustedIssuer
 from app.models.base import utcnow
 from app.organizations.service import issuer_did
@@ -355,17 +358,51 @@ def list_trusted_issuers(session: Session) -> Sequence[TrustedIssuer]:
     return repository.all_issuers(session)
 
 
-def issuer_trust(session: Session, settings: Settings) -> IssuerTrust:
-    """Who is known (our organizations and the registry) and the registry's documents."""
+# Every request reads the registry and our organizations afresh (one Core query, the
+# documents as their stored JSON text); only parsing them into an IssuerTrust is saved, for
+# exactly the rows read. A change by any app instance is therefore seen by the next request.
+_TRUST_ROWS: CompoundSelect[str, str, str | None] = union_all(
+    core_select(
+        literal("registry").label("kind"),
+        col(TrustedIssuer.issuer_id).label("name"),
+        cast(col(TrustedIssuer.documents), Text).label("documents"),
+    ),
+    core_select(
+        literal("own").label("kind"),
+        col(Organization.slug).label("name"),
+        cast(null(), Text).label("documents"),
+    ),
+)
+_TRUST_CACHE: DerivedCache[tuple[str, tuple[tuple[str, str, str | None], ...]], IssuerTrust] = (
+    DerivedCache(max_entries=16)
+)
+
+
+def _derive_trust(own_prefix: str, rows: tuple[tuple[str, str, str | None], ...]) -> IssuerTrust:
     known: dict[str, Trust] = {}
     documents: dict[str, Mapping[str, Any]] = {}
     owners: dict[str, str] = {}
-    for entry in repository.all_issuers(session):
-        known[entry.issuer_id] = "registry"
-        for url, document in entry.documents.items():
+    for kind, name, text in rows:  # sorted: by kind, then issuer id
+        if kind != "registry":
+            continue
+        known[name] = "registry"
+        for url, document in (json.loads(text) if text else {}).items():
             documents[url] = document
             if isinstance(document, Mapping) and isinstance(document.get("keys"), list):
-                owners[url] = entry.issuer_id
-    for own in _own_issuer_ids(session, settings):
-        known[own] = "own"
+                owners[url] = name
+    for kind, slug, _ in rows:
+        if kind == "own":
+            known[own_prefix + slug] = "own"
     return IssuerTrust(known=known, documents=documents, jwks_owners=owners)
+
+
+def issuer_trust(session: Session, settings: Settings) -> IssuerTrust:
+    """Who is known (our organizations and the registry) and the registry's documents."""
+    rows = tuple(
+        sorted(
+            (str(kind), str(name), documents)
+            for kind, name, documents in session.execute(_TRUST_ROWS).all()
+        )
+    )
+    own_prefix = our_did_prefix(settings)
+    return _TRUST_CACHE.get((own_prefix, rows), lambda: _derive_trust(own_prefix, rows))

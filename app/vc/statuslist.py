@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import io
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -38,18 +39,63 @@ def set_bit(bits: bytes, index: int, value: bool) -> bytes:
     return bytes(out)
 
 
+# Encoding and decoding are pure functions of their input, and a verifier meets the same
+# few lists over and over: both remember their last results (lists up to CACHED_BYTES of
+# bits only, so foreign lists cannot make the memory used large).
+CACHED_BYTES = 256 * 1024
+CACHED_LISTS = 16
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+
+
+class _Recent:
+    def __init__(self) -> None:
+        self._items: dict[str | bytes, str | bytes] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str | bytes) -> str | bytes | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: str | bytes, value: str | bytes) -> None:
+        with self._lock:
+            if len(self._items) >= CACHED_LISTS:
+                self._items.pop(next(iter(self._items)))
+            self._items[key] = value
+
+
+_encoded = _Recent()
+_decoded = _Recent()
+
+
 def encode_list(bits: bytes) -> str:
     """GZIP-compress and multibase-encode (base64url, no padding, prefix 'u')."""
+    bits = bytes(bits)
+    known = _encoded.get(bits)
+    if isinstance(known, str):
+        return known
     compressed = gzip.compress(bits, mtime=0)
-    return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode()
+    encoded = "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode()
+    if len(bits) <= CACHED_BYTES:
+        _encoded.put(bits, encoded)
+    return encoded
 
 
-def decode_list(encoded: str, *, max_bytes: int = 16 * 1024 * 1024) -> bytes:
+def decode_list(encoded: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """Decode an `encodedList`; bounded so a hostile list cannot exhaust memory.
 
     Raises:
         ValueError: If the value is not a multibase base64url GZIP bitstring.
     """
+    known = _decoded.get(encoded)
+    if isinstance(known, bytes) and len(known) <= max_bytes:
+        return known
+    data = _decode_list(encoded, max_bytes)
+    if len(data) <= CACHED_BYTES:
+        _decoded.put(encoded, data)
+    return data
+
+
+def _decode_list(encoded: str, max_bytes: int) -> bytes:
     if not encoded.startswith("u"):
         raise ValueError("encodedList must be multibase base64url (prefix 'u')")
     body = encoded[1:]

@@ -8,16 +8,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col
 
 from app.config import Settings
-from app.credentials import status as status_service
 from app.credentials.documents import document_loader
+from app.credentials.keyresolver import our_did_prefix
 from app.errors import ValidationFailed
 from app.keys import PublicKey
-from app.models import StatusList
+from app.models import Organization, StatusList
 from app.net.fetch import FetchPolicy, SafeFetcher
 from app.trust.service import IssuerTrust, issuer_trust
+from app.vc.statuslist import build_status_list_credential
 from app.vc.verify import VerificationResult, Verifier, verify_credential
 from app.verification.resolvers import DocumentSource, key_resolver
 from app.verification.schema import schema_validator
@@ -39,6 +42,18 @@ def load_offline_documents(directory: Path | None) -> dict[str, Mapping[str, Any
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
     return FetchPolicy(allow_loopback=settings.fetch_allow_loopback)
+
+
+# Our own status lists are read from the database on every check, in the verification's own
+# transaction: their current bits are the authority a signature would only vouch for.
+# Signing (or checking a signature) here would cost a Data Integrity operation per
+# verification, and storing a fresh signature would turn a read-only request into a write
+# that concurrent verifications contend for. One Core query for the bits and the issuer.
+_STATUS_ROW = (
+    core_select(col(StatusList.bits), col(StatusList.purpose), col(Organization.slug))
+    .join(Organization, col(Organization.id) == col(StatusList.organization_id))
+    .where(col(StatusList.public_id) == bindparam("public_id"))
+)
 
 
 def build_verifier(
@@ -64,12 +79,21 @@ def build_verifier(
 
     def fetch_status(url: str) -> Mapping[str, Any]:
         if url.startswith(status_prefix):
-            row = session.exec(
-                select(StatusList).where(StatusList.public_id == url.removeprefix(status_prefix))
+            row = session.execute(
+                _STATUS_ROW, {"public_id": url.removeprefix(status_prefix)}
             ).first()
             if row is None:
                 raise ValueError(f"no status list at {url}")
-            return status_service.current_status_list(session, settings, row, now)
+            bits, purpose, slug = row
+            # An unsigned list credential, accepted only because authoritative_status says
+            # this URL is ours.
+            return build_status_list_credential(
+                list_id=url,
+                issuer=our_did_prefix(settings) + slug,
+                purpose=purpose,
+                bits=bytes(bits),
+                valid_from=now,
+            )
         return source.get_json(url)
 
     return Verifier(

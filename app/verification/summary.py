@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Text, cast
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col
 
 from app.config import Settings
+from app.memo import DerivedCache
 from app.models import Qualification, QualificationUnit, SkillRequirement
 from app.trust.service import IssuerTrust, issuer_trust
 from app.vc.verify import VerificationResult, issuer_id
@@ -45,6 +50,60 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+@dataclass(frozen=True)
+class CatalogIndex:
+    """What the recognition summary needs of the catalog: per unit code its credits and
+    qualification, per skill requirement its unit's code."""
+
+    units: Mapping[str, tuple[int, str]]
+    requirement_units: Mapping[str, str]
+
+
+# The catalog changes only by `catalog sync`, which rewrites a qualification's units and
+# requirements only together with its content_hash. The (id, content_hash) pairs, read on
+# every request, therefore identify the catalog's content: the index built from them is
+# reused until a sync (by any app instance) changes a hash, adds or removes a qualification.
+_CATALOG_VERSION = core_select(col(Qualification.id), col(Qualification.content_hash)).order_by(
+    col(Qualification.id)
+)
+_UNITS = (
+    core_select(
+        col(QualificationUnit.code),
+        col(QualificationUnit.osp),
+        cast(col(Qualification.name), Text),
+        col(Qualification.diaarinumero),
+        col(Qualification.koulutus_code),
+    )
+    .join(Qualification, col(Qualification.id) == col(QualificationUnit.qualification_id))
+    .order_by(col(QualificationUnit.id))
+)
+_REQUIREMENTS = core_select(col(SkillRequirement.key), col(QualificationUnit.code)).join(
+    QualificationUnit, col(QualificationUnit.id) == col(SkillRequirement.unit_id)
+)
+_CATALOG_CACHE: DerivedCache[tuple[tuple[int, str], ...], CatalogIndex] = DerivedCache(
+    max_entries=4
+)
+
+
+def _qualification_label(name: Mapping[str, str], diaarinumero: str, koulutus: str | None) -> str:
+    return f"{name['fi']} ({diaarinumero}" + (f", {koulutus})" if koulutus else ")")
+
+
+def _build_index(session: Session) -> CatalogIndex:
+    units = {
+        code: (int(osp), _qualification_label(json.loads(name), diaarinumero, koulutus))
+        for code, osp, name, diaarinumero, koulutus in session.execute(_UNITS).all()
+    }
+    requirements = {str(key): str(code) for key, code in session.execute(_REQUIREMENTS).all()}
+    return CatalogIndex(units=units, requirement_units=requirements)
+
+
+def catalog_index(session: Session) -> CatalogIndex:
+    """The catalog's index for the summary, rebuilt when the catalog has changed."""
+    version = tuple((int(i), str(h)) for i, h in session.execute(_CATALOG_VERSION).all())
+    return _CATALOG_CACHE.get(version, lambda: _build_index(session))
+
+
 def recognition_summary(
     session: Session, alignments: list[Mapping[str, Any]]
 ) -> RecognitionSummary:
@@ -76,29 +135,14 @@ def recognition_summary(
                     target_type=_text(a.get("targetType")),
                 )
             )
-    if units:
-        rows = session.exec(
-            select(QualificationUnit, Qualification)
-            .join(Qualification, col(Qualification.id) == col(QualificationUnit.qualification_id))
-            .where(col(QualificationUnit.code).in_(list(units)))
-        ).all()
-        for unit, qual in rows:
-            out = units[unit.code]
-            out.osp = unit.osp
-            out.qualification = f"{qual.name['fi']} ({qual.diaarinumero}" + (
-                f", {qual.koulutus_code})" if qual.koulutus_code else ")"
-            )
-    if requirement_keys:
-        known = {
-            r.key: (r, u)
-            for r, u in session.exec(
-                select(SkillRequirement, QualificationUnit)
-                .join(QualificationUnit, col(QualificationUnit.id) == col(SkillRequirement.unit_id))
-                .where(col(SkillRequirement.key).in_([k for _, k in requirement_keys]))
-            ).all()
-        }
+    catalog = catalog_index(session) if units or requirement_keys else None
+    if catalog is not None:
+        for code, out in units.items():
+            if code in catalog.units:
+                out.osp, out.qualification = catalog.units[code]
+    if catalog is not None and requirement_keys:
         for alignment, key in requirement_keys:
-            unit_code = known[key][1].code if key in known else None
+            unit_code = catalog.requirement_units.get(key)
             description = _text(alignment.get("targetDescription")) or ""
             unit_code = unit_code or next(
                 (c for c in description.split() if UNIT_CODE.match(c)), None

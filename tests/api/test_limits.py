@@ -9,14 +9,14 @@ from sqlmodel import Session
 from app.clients.service import create_client, revoke_client
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import STANDARDS, limit_session_override
+from tests.conftest import STANDARDS, limit_session_override, session_factory_override
 
 BODY = {"jwt": "a.b.c"}
 
 
 def _client(settings: Settings, connection: Connection, **overrides: object) -> TestClient:
     application = create_app(settings.model_copy(update=overrides))
-    from app.deps import get_limit_session, get_session
+    from app.deps import get_limit_session, get_session, get_session_factory
 
     def session_override():  # type: ignore[no-untyped-def]
         with Session(bind=connection, join_transaction_mode="create_savepoint") as s:
@@ -25,6 +25,7 @@ def _client(settings: Settings, connection: Connection, **overrides: object) -> 
 
     application.dependency_overrides[get_session] = session_override
     application.dependency_overrides[get_limit_session] = limit_session_override(connection)
+    application.dependency_overrides[get_session_factory] = session_factory_override(connection)
     return TestClient(application, base_url="https://passi.test")
 
 
@@ -54,12 +55,45 @@ def test_api_key_gets_its_own_higher_limit(
         for _ in range(7)
     ]
     assert codes == [200] * 6 + [429]
+    again = client.post("/api/v1/verifications", json=BODY, headers=headers)
+    assert again.status_code == 429 and 1 <= int(again.headers["retry-after"]) <= 60
     assert (
         client.post(
             "/api/v1/verifications", json=BODY, headers={"x-api-key": key + "x"}
         ).status_code
         == 401
     )
+
+
+def test_answers_carry_the_remaining_count(
+    settings: Settings, connection: Connection, session: Session
+) -> None:
+    _, key = create_client(session, name="Koulu", requests_per_minute=5)
+    session.commit()
+    client = _client(settings, connection)
+    headers = {"x-api-key": key}
+    single = client.post("/api/v1/verifications", json=BODY, headers=headers)
+    batch = client.post("/api/v1/verifications/batch", json={"items": [BODY]}, headers=headers)
+    for answer, remaining in ((single, "4"), (batch, "3")):
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["x-ratelimit-limit"] == "5"
+        assert answer.headers["x-ratelimit-remaining"] == remaining
+        assert answer.headers["content-type"] == "application/json"
+
+
+def test_failed_requests_count_and_the_limit_comes_before_parsing(
+    settings: Settings, connection: Connection
+) -> None:
+    client = _client(settings, connection, rate_limit_anonymous=2)
+    url = "/api/v1/verifications"
+    assert client.post(url, content=b"x", headers={"content-type": "text/plain"}).status_code == 415
+    malformed = {"content-type": "application/json"}
+    assert client.post(url, content=b"{", headers=malformed).status_code == 400
+    # Both counted: the limit of 2 is used up, and a third request is refused before its
+    # body is parsed (malformed or not).
+    assert client.post(url, content=b"{", headers=malformed).status_code == 429
+    assert client.post(url, json=BODY).status_code == 429
+    assert client.post(url + "/batch", json={"items": [BODY]}).status_code == 429
 
 
 def test_revoked_key_is_refused(

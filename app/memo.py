@@ -1,0 +1,44 @@
+"""Small in-process caches of values derived from database content.
+
+Every entry is looked up by the content (or a content digest) it was derived from, read
+from the database in the request's own transaction: an entry is never used for content
+that has changed since, so several app instances need no coordination. The caches only
+save the work of deriving (parsing JSON, importing keys, building maps), never a read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class DerivedCache(Generic[K, V]):
+    """A bounded, thread-safe map from source content to the value derived from it."""
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self.max_entries = max_entries
+        self._items: dict[K, V] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: K, derive: Callable[[], V]) -> V:
+        """The value for `key`, derived (outside the lock) when it is not held yet."""
+        with self._lock:
+            if key in self._items:
+                return self._items[key]
+        value = derive()
+        with self._lock:
+            if key not in self._items and len(self._items) >= self.max_entries:
+                self._items.pop(next(iter(self._items)))  # the oldest entry
+            self._items[key] = value
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
