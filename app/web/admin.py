@@ -21,7 +21,7 @@ from app.models.users import Role
 from app.users.service import create_user
 from app.web.auth import AdminDep, client_ip
 from app.web.csrf import verify_csrf
-from app.web.forms import error_text, form_date
+from app.web.forms import error_text, form_date, private_download
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -237,11 +237,6 @@ def audit_csv(
         details={"filters": {"action": action, "user": user, "from": date_from, "to": date_to}},
     )
     stamp = utcnow().strftime("%Y%m%d-%H%M")
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"',
-            "Cache-Control": "private, no-store",
-        },
+    return private_download(
+        out.getvalue(), media_type="text/csv; charset=utf-8", filename=f"audit-{stamp}.csv"
     )

@@ -6,6 +6,7 @@ Every object is looked up within the signed-in user's organization (404 otherwis
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -337,8 +338,9 @@ def _validate_award(
     participant: Participant,
     slug: str,
     values: dict[str, Any],
-) -> dict[str, str]:
-    """Check the form before the summary; the service checks again when issuing."""
+) -> tuple[dict[str, str], date | None, date | None]:
+    """Check the form before the summary (the service checks again when issuing); returns
+    the errors and the activity dates."""
     errors: dict[str, str] = {}
     criteria_ids = [c.id for c in queries.current_badge(session, slug)[2].criteria]
     if [c for c in criteria_ids if c not in values["criteria"]]:
@@ -363,7 +365,7 @@ def _validate_award(
     if values["photo_id"]:
         assert participant.id is not None
         pending_photo(session, staff.org_id, participant.id, values["photo_id"])
-    return errors
+    return errors, start, end
 
 
 @router.post(
@@ -412,7 +414,7 @@ def award_review(
             errors={},
             replaces=replaces,
         )
-    errors.update(_validate_award(session, staff, participant, slug, values))
+    errors.update(_validate_award(session, staff, participant, slug, values)[0])
     if errors:
         return _award_form(
             request,
@@ -456,7 +458,7 @@ def award_issue(
     participant = participants_repo.get_for_org(session, staff.org_id, participant_id)
     values = fields.values
     replaces = _replaces(session, staff, values["replaces"], participant_id)
-    errors = _validate_award(session, staff, participant, slug, values)
+    errors, start, end = _validate_award(session, staff, participant, slug, values)
     if errors:
         return _award_form(
             request,
@@ -469,15 +471,14 @@ def award_issue(
             replaces=replaces,
             status=422,
         )
-    errors_local: dict[str, str] = {}
     award_request = AwardRequest(
         participant_id=participant_id,
         badge_slug=slug,
         criteria_observed=values["criteria"],
         narrative=values["narrative"],
         idempotency_key=f"web:{idempotency_key}",
-        activity_start=form_date(values["activity_start"], errors_local, "activity_start"),
-        activity_end=form_date(values["activity_end"], errors_local, "activity_end"),
+        activity_start=start,
+        activity_end=end,
         photo_public_id=values["photo_id"] or None,
     )
     now = utcnow()

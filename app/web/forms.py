@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from fastapi.responses import Response
+
 from app.errors import AppError
 from app.i18n import gettext
 
@@ -22,3 +24,15 @@ def form_date(value: str, errors: dict[str, str], name: str) -> date | None:
     except ValueError:
         errors[name] = gettext("Give the date as day, month and year, e.g. 2026-12-01.")
         return None
+
+
+def private_download(body: bytes | str, *, media_type: str, filename: str) -> Response:
+    """A file to save (never shown inline), kept out of every cache."""
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -20,6 +20,7 @@ from app.passport import service as passport
 from app.sharing.qr import qr_svg
 from app.web.auth import AdminDep, StaffDep, client_ip
 from app.web.csrf import verify_csrf
+from app.web.forms import private_download
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -96,14 +97,10 @@ def export_data(participant_id: int, staff: AdminDep, session: SessionDep) -> Re
     participant = participants_repo.get_for_org(session, staff.org_id, participant_id)
     now = utcnow()
     data = export_participant_data(session, participant=participant, now=now)
-    return Response(
+    return private_download(
         json.dumps(data, ensure_ascii=False, indent=2).encode(),
         media_type="application/json",
-        headers={
-            "Content-Disposition": 'attachment; filename="participant-'
-            f'{participant.public_id[:8]}-{now:%Y-%m-%d}.json"',
-            "Cache-Control": "private, no-store",
-        },
+        filename=f"participant-{participant.public_id[:8]}-{now:%Y-%m-%d}.json",
     )
 
 

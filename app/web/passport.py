@@ -32,7 +32,7 @@ from app.sharing import service as sharing
 from app.sharing.linkedin import add_to_profile_url
 from app.sharing.qr import qr_svg
 from app.web.csrf import verify_csrf
-from app.web.forms import error_text
+from app.web.forms import error_text, private_download
 from app.web.holder import (
     PASSPORT_COOKIE,
     TOKEN_LIMIT,
@@ -226,14 +226,7 @@ def download(public_id: str, fmt: str, holder: HolderDep, session: SessionDep) -
     file = download_credential(
         session, participant=holder.participant, credential_public_id=public_id, fmt=fmt
     )
-    return Response(
-        file.body,
-        media_type=file.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{file.filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return private_download(file.body, media_type=file.media_type, filename=file.filename)
 
 
 @router.post("/passport/badges/{public_id}/public", dependencies=CSRF)
@@ -453,14 +446,7 @@ def clr(holder: HolderDep, session: SessionDep, settings: SettingsDep) -> Respon
         add_flash(holder.row, exc.detail)
         session.add(holder.row)
         return _redirect("/passport")
-    return Response(
-        file.body,
-        media_type=file.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{file.filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return private_download(file.body, media_type=file.media_type, filename=file.filename)
 
 
 # --- settings: PIN and data ----------------------------------------------------------------
@@ -512,13 +498,10 @@ def export_data(holder: HolderDep, session: SessionDep) -> Response:
     """Everything the service holds about the participant, as a JSON file."""
     now = utcnow()
     data = export_participant_data(session, participant=holder.participant, now=now)
-    return Response(
+    return private_download(
         json.dumps(data, ensure_ascii=False, indent=2).encode(),
         media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="osaamispassi-data-{now:%Y-%m-%d}.json"',
-            "Cache-Control": "private, no-store",
-        },
+        filename=f"osaamispassi-data-{now:%Y-%m-%d}.json",
     )
 
 
