@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from app import __version__
 from app.api import catalog, health, issuers, public, verifications
 from app.api.problems import install_openapi
+from app.clients.leases import LimitLeases
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import get_engine
 from app.handlers import install_error_handlers
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = get_engine(settings)
+    # This instance's leases of the API's shared rate-limit counts (app/clients/leases.py).
+    app.state.limit_leases = LimitLeases()
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(public.router)

@@ -130,25 +130,48 @@ def post(path: str, body: dict[str, Any], key: str) -> bytes:
     return head.encode() + payload
 
 
-async def client(
-    port: int, scenario: Scenario, deadline: float, outcome: Outcome, warmup_until: float
-) -> None:
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, scenario: Scenario
+) -> str | None:
+    """One request and its answer; None when the answer is as expected, else what it was."""
+    writer.write(scenario.request)
+    status_line = await reader.readline()
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    body = await reader.readexactly(length)
+    if b" 200 " not in status_line or (scenario.expect is not None and scenario.expect not in body):
+        return f"{status_line.decode().strip()}: {body[:300]!r}"
+    return None
+
+
+async def connect(
+    port: int, scenario: Scenario
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A keep-alive connection that has had one answer (so the server has taken it)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    error = await exchange(reader, writer, scenario)
+    if error is not None:
+        raise SystemExit(f"{scenario.name}: unexpected answer: {error}")
+    return reader, writer
+
+
+async def client(
+    connection: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+    scenario: Scenario,
+    deadline: float,
+    outcome: Outcome,
+    warmup_until: float,
+) -> None:
+    reader, writer = connection
     try:
         while (start := time.perf_counter()) < deadline:
-            writer.write(scenario.request)
-            status_line = await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            body = await reader.readexactly(length)
+            error = await exchange(reader, writer, scenario)
             elapsed = time.perf_counter() - start
-            if b" 200 " not in status_line or (
-                scenario.expect is not None and scenario.expect not in body
-            ):
-                outcome.errors.append(f"{status_line.decode().strip()}: {body[:300]!r}")
+            if error is not None:
+                outcome.errors.append(error)
                 return
             if start >= warmup_until:
                 outcome.latencies.append(elapsed)
@@ -158,11 +181,17 @@ async def client(
 
 async def drive(port: int, scenario: Scenario, clients: int, seconds: float) -> dict[str, Any]:
     outcome = Outcome()
+    # The connections are opened one after another, each answered once before the next:
+    # opened all at once, they tend to be accepted by whichever worker wakes first (asyncio
+    # accepts every pending connection in one go), leaving the other workers idle. Opened
+    # in turn, a worker busy with an answer is slower to accept than an idle one, as with
+    # clients that arrive over time.
+    connections = [await connect(port, scenario) for _ in range(clients)]
     began = time.perf_counter()
     warmup_until = began + min(1.0, seconds / 5)
     deadline = warmup_until + seconds
     await asyncio.gather(
-        *(client(port, scenario, deadline, outcome, warmup_until) for _ in range(clients))
+        *(client(c, scenario, deadline, outcome, warmup_until) for c in connections)
     )
     if outcome.errors:
         raise SystemExit(f"{scenario.name}: unexpected answer: {outcome.errors[0]}")

@@ -172,7 +172,8 @@ def app(settings: Settings, connection: Connection) -> FastAPI:
 
 def session_factory_override(connection: Connection) -> Callable[[], SessionFactory]:
     """Transactions opened by the verification API become savepoints of the test's
-    transaction (they run one after another, never interleaved)."""
+    transaction (one after another, or nested: a rate-limit count's inside the request's;
+    never interleaved)."""
 
     @contextmanager
     def transaction() -> Iterator[Session]:

@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 from fastapi import Request, Response
+from sqlmodel import Session
 
 from app.api.threads import in_thread
-from app.clients.service import LimitState, authenticate_key, hit
-from app.db import SQLITE_IMMEDIATE
+from app.clients.leases import LimitLeases
+from app.clients.service import LimitState, authenticate_key
 from app.deps import SessionFactory, SessionFactoryDep, SettingsDep
 from app.errors import RateLimited, Unauthorized
 from app.models.base import utcnow
@@ -40,11 +41,13 @@ class RequestCount:
     def __init__(
         self,
         sessions: SessionFactory,
+        leases: LimitLeases,
         key: str | None,
         anonymous: tuple[str, int],
         now: datetime,
     ) -> None:
         self._sessions = sessions
+        self._leases = leases
         self._key = key
         self._anonymous = anonymous
         self._now = now
@@ -52,28 +55,32 @@ class RequestCount:
         self.limit = 0
         self.state: LimitState | None = None
 
-    def take(self) -> None:
-        """Count the request (blocking: call it in a worker thread) and enforce the limit."""
+    def take(self, session: Session | None = None) -> None:
+        """Count the request (blocking: call it in a worker thread) and enforce the limit.
+
+        `session`, the request's own transaction if it has one, is used to read the API
+        key; the count itself is written in a transaction of its own (see LimitLeases).
+        """
         if not self.attempted:
             self.attempted = True
-            self.state, self.limit = self._count()
+            self.state, self.limit = self._count(session)
         self._enforce()
 
     async def take_now(self) -> None:
         await in_thread(self.take)
 
-    def _count(self) -> tuple[LimitState, int]:
-        # Its own transaction, committed at once: the count stands even if the request
-        # fails, and the write lock (on SQLite, the whole database) is not held while the
-        # request does its own work.
-        with self._sessions() as session:
-            session.connection(execution_options={SQLITE_IMMEDIATE: True})
-            if self._key:
-                client_id, limit = authenticate_key(session, self._key)
-                bucket = f"client:{client_id}"
+    def _count(self, session: Session | None = None) -> tuple[LimitState, int]:
+        if self._key:
+            if session is None:
+                with self._sessions() as own:
+                    client_id, limit = authenticate_key(own, self._key)
             else:
-                bucket, limit = self._anonymous
-            return hit(session, bucket=bucket, limit=limit, now=self._now), limit
+                client_id, limit = authenticate_key(session, self._key)
+            bucket = f"client:{client_id}"
+        else:
+            bucket, limit = self._anonymous
+        state = self._leases.count(self._sessions, bucket=bucket, limit=limit, now=self._now)
+        return state, limit
 
     def _enforce(self) -> None:
         if self.state is None or self.state.allowed:
@@ -99,7 +106,13 @@ async def rate_limit(
     """Count the request; 429 with Retry-After past the caller's limit per minute."""
     key = api_key_of(request)
     host = request.client.host if request.client else "unknown"
-    count = RequestCount(sessions, key, (f"ip:{host}", settings.rate_limit_anonymous), utcnow())
+    count = RequestCount(
+        sessions,
+        request.app.state.limit_leases,
+        key,
+        (f"ip:{host}", settings.rate_limit_anonymous),
+        utcnow(),
+    )
     try:
         yield count
     finally:

@@ -1,4 +1,20 @@
-"""The worker threads the verification API runs its blocking work in."""
+"""The worker threads the verification API runs its blocking work in.
+
+Verifying is blocking work (database queries, signature checks and, for other issuers'
+credentials, fetches of their documents with a time-out of seconds). It runs in worker
+threads so that no request stalls the event loop, in two pools:
+
+- `in_thread`: work that does not wait on other hosts (the rate-limit count, and a first
+  pass of every verification with fetching turned off, `app.net.fetch.NoNetwork`). It is
+  CPU work under the GIL, and threads contending for the GIL cost CPU of their own:
+  bench/api_throughput.py, one worker, JWT verifications: 2 threads used 1.9 ms of CPU per
+  request, 4 threads 2.2 ms and 8 threads 3.3 ms (2026-12-01). `LOCAL_THREADS` is therefore
+  small; the database queries on PostgreSQL are the only waits in it.
+- `in_network_thread`: work that may wait on other hosts (a verification whose first pass
+  needed a document from the network, a batch, a credential URL). Waiting does not hold the
+  GIL, so more threads are fine, and one slow host cannot hold up the verification of the
+  service's own credentials in the other pool.
+"""
 
 from __future__ import annotations
 
@@ -12,24 +28,32 @@ import anyio.to_thread
 
 T = TypeVar("T")
 
-# The verification itself is blocking work (database queries, fetches of other issuers'
-# documents with a time-out of seconds, signature checks): it runs in worker threads, so that
-# one request waiting on the database or the network never stalls the event loop and every
-# other request with it. At most VERIFY_THREADS run at once per process: the work is mostly
-# CPU under the GIL, and 20 or 40 threads contending for it cost more CPU per verification
-# (bench/api_throughput.py, 1 worker, alternating runs: 4 or 8 threads gave 5-20 % more
-# verifications/s and a 25-40 % lower p95 than the default 40). Not fewer than 8, since a
-# verification may also wait seconds for another issuer's document.
-VERIFY_THREADS = 8
-# One limiter per event loop (anyio primitives belong to the loop they are used in; tests
-# run several loops in one process).
-_limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = WeakKeyDictionary()
+LOCAL_THREADS = 2
+NETWORK_THREADS = 16
+
+# One limiter per event loop and pool (anyio primitives belong to the loop they are used in;
+# tests run several loops in one process).
+_limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, anyio.CapacityLimiter]] = (
+    WeakKeyDictionary()
+)
+
+
+def _limiter(pool: str, size: int) -> anyio.CapacityLimiter:
+    loop = asyncio.get_running_loop()
+    pools = _limiters.get(loop)
+    if pools is None:
+        pools = _limiters[loop] = {}
+    limiter = pools.get(pool)
+    if limiter is None:
+        limiter = pools[pool] = anyio.CapacityLimiter(size)
+    return limiter
 
 
 async def in_thread(fn: Callable[..., T], *args: Any) -> T:
-    """Run `fn(*args)` in one of the verification API's worker threads."""
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
-    if limiter is None:
-        limiter = _limiters[loop] = anyio.CapacityLimiter(VERIFY_THREADS)
-    return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
+    """Run `fn(*args)`, which must not wait on other hosts, in a worker thread."""
+    return await anyio.to_thread.run_sync(fn, *args, limiter=_limiter("local", LOCAL_THREADS))
+
+
+async def in_network_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn(*args)`, which may wait on other hosts, in a worker thread."""
+    return await anyio.to_thread.run_sync(fn, *args, limiter=_limiter("network", NETWORK_THREADS))

@@ -13,13 +13,20 @@ from sqlmodel import Session, select
 from app.api import examples
 from app.api.limits import RequestCount, rate_limit
 from app.api.problems import COMMON_EXAMPLES, problem, problem_response
-from app.api.threads import in_thread
+from app.api.threads import in_network_thread, in_thread
 from app.config import Settings
 from app.deps import SessionFactory, SessionFactoryDep, SettingsDep
 from app.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.models import Credential
 from app.models.base import utcnow
-from app.net.fetch import FetchError, SafeFetcher, UrlNotAllowed
+from app.net.fetch import (
+    Fetcher,
+    FetchError,
+    NetworkNeeded,
+    NoNetwork,
+    SafeFetcher,
+    UrlNotAllowed,
+)
 from app.trust.service import IssuerTrust, issuer_trust
 from app.vc.contexts import PINNED_CONTEXTS
 from app.vc.verify import VerificationResult, verify_credential
@@ -109,7 +116,9 @@ def _check_contexts(credential: dict[str, Any]) -> None:
             )
 
 
-def _resolve_url(session: Session, settings: Settings, url: str) -> bytes | dict[str, Any]:
+def _resolve_url(
+    session: Session, settings: Settings, url: str, fetcher: Fetcher
+) -> bytes | dict[str, Any]:
     """A credential URL: ours are read from the database (public ones only), others fetched."""
     prefix = f"{settings.public_origin}/credentials/"
     if url.startswith(prefix):
@@ -118,11 +127,15 @@ def _resolve_url(session: Session, settings: Settings, url: str) -> bytes | dict
         if row is None or not row.is_public:
             raise NotFound("No public credential at that URL.")
         return dict(row.json_ld)
-    return SafeFetcher(fetch_policy(settings)).get(url, accept=ACCEPT_CREDENTIAL)
+    return fetcher.get(url, accept=ACCEPT_CREDENTIAL)
 
 
 def _verify_item(
-    session: Session, settings: Settings, item: VerificationIn, trust: IssuerTrust
+    session: Session,
+    settings: Settings,
+    item: VerificationIn,
+    trust: IssuerTrust,
+    fetcher: Fetcher,
 ) -> VerificationOut:
     given = [v for v in (item.credential, item.jwt, item.url) if v is not None]
     if len(given) != 1 or len(item.model_fields_set - {"recipient"}) != 1:
@@ -135,11 +148,25 @@ def _verify_item(
         data = item.jwt
     else:
         assert item.url is not None
-        data = _resolve_url(session, settings, item.url)
+        data = _resolve_url(session, settings, item.url, fetcher)
         if isinstance(data, dict):
             _check_contexts(data)
-    verifier = build_verifier(session, settings, now=utcnow(), trust=trust)
-    result: VerificationResult = verify_credential(data, verifier, recipient_email=item.recipient)
+    return _verify_data(session, settings, data, item.recipient, trust, fetcher)
+
+
+def _verify_data(
+    session: Session,
+    settings: Settings,
+    data: Any,
+    email: str | None,
+    trust: IssuerTrust,
+    fetcher: Fetcher,
+) -> VerificationOut:
+    verifier = build_verifier(session, settings, now=utcnow(), trust=trust, fetcher=fetcher)
+    result: VerificationResult = verify_credential(data, verifier, recipient_email=email)
+    if isinstance(fetcher, NoNetwork) and fetcher.asked:
+        # A failure to fetch may have been turned into a failed check: not an answer.
+        raise NetworkNeeded("a document is needed from another host")
     return to_api(session, settings, result, trust)
 
 
@@ -150,38 +177,55 @@ def _json(model: VerificationOut | BatchOut) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
+class _Parsed(NetworkNeeded):
+    """The first pass needed the network; carries what it parsed, for the second."""
+
+    def __init__(self, item: VerificationIn) -> None:
+        super().__init__("a document is needed from another host")
+        self.item = item
+
+
 def _verify_json_body(
     count: RequestCount, sessions: SessionFactory, settings: Settings, raw: bytes
 ) -> Response:
-    count.take()
-    payload = _parse_json(raw)
-    if isinstance(payload, dict) and "@context" in payload:
-        payload = {"credential": payload}
-    try:
-        item = VerificationIn.model_validate(payload)
-    except ValidationError as exc:
-        raise BadRequest(
-            'Send {"credential": {...}}, {"jwt": "..."} or '
-            '{"url": "https://..."}: ' + exc.errors()[0]["msg"]
-        ) from exc
-    return _verify_one_item(sessions, settings, item)
+    """The first pass (no fetching; see app/api/threads.py): count, parse and verify."""
+    # One transaction (one connection) for reading the API key and verifying; the count is
+    # written in its own (RequestCount.take).
+    with sessions() as session:
+        count.take(session)
+        payload = _parse_json(raw)
+        if isinstance(payload, dict) and "@context" in payload:
+            payload = {"credential": payload}
+        try:
+            item = VerificationIn.model_validate(payload)
+        except ValidationError as exc:
+            raise BadRequest(
+                'Send {"credential": {...}}, {"jwt": "..."} or '
+                '{"url": "https://..."}: ' + exc.errors()[0]["msg"]
+            ) from exc
+        trust = issuer_trust(session, settings)
+        try:
+            return _json(_verify_item(session, settings, item, trust, NoNetwork()))
+        except NetworkNeeded as exc:
+            raise _Parsed(item) from exc
 
 
 def _verify_one_item(
     sessions: SessionFactory, settings: Settings, item: VerificationIn
 ) -> Response:
+    """The second pass, fetching what is needed."""
     with sessions() as session:
-        return _json(_verify_item(session, settings, item, issuer_trust(session, settings)))
+        trust = issuer_trust(session, settings)
+        fetcher = SafeFetcher(fetch_policy(settings))
+        return _json(_verify_item(session, settings, item, trust, fetcher))
 
 
 def _verify_upload(
-    sessions: SessionFactory, settings: Settings, data: bytes, email: str | None
+    sessions: SessionFactory, settings: Settings, data: bytes, email: str | None, fetcher: Fetcher
 ) -> Response:
     with sessions() as session:
         trust = issuer_trust(session, settings)
-        verifier = build_verifier(session, settings, now=utcnow(), trust=trust)
-        result = verify_credential(data, verifier, recipient_email=email)
-        return _json(to_api(session, settings, result, trust))
+        return _json(_verify_data(session, settings, data, email, trust, fetcher))
 
 
 def _verify_items(
@@ -189,10 +233,11 @@ def _verify_items(
 ) -> Response:
     with sessions() as session:
         trust = issuer_trust(session, settings)
+        fetcher = SafeFetcher(fetch_policy(settings))
         results = []
         for item in items:
             try:
-                results.append(_verify_item(session, settings, item, trust))
+                results.append(_verify_item(session, settings, item, trust, fetcher))
             except (BadRequest, NotFound, FetchError, UrlNotAllowed) as exc:
                 results.append(_item_error(exc))
         return _json(BatchOut(results=results))
@@ -379,8 +424,13 @@ async def verify_one(
     if content_type in ("application/json", "application/ld+json", "application/vc+ld+json"):
         raw = await _body(request, MAX_BODY_BYTES)
         # One worker-thread call: the rate-limit count first (401/429 before anything else
-        # is done with the body), then parsing and verifying.
-        return count.add_headers(await in_thread(_verify_json_body, count, sessions, settings, raw))
+        # is done with the body), then parsing and verifying, without fetching; a credential
+        # that needs documents from other hosts is verified again where that may wait.
+        try:
+            response = await in_thread(_verify_json_body, count, sessions, settings, raw)
+        except _Parsed as needs:
+            response = await in_network_thread(_verify_one_item, sessions, settings, needs.item)
+        return count.add_headers(response)
     if content_type == "multipart/form-data":
         await count.take_now()
         await _body(request, MAX_BODY_BYTES)  # enforce the limit before parsing
@@ -391,7 +441,14 @@ async def verify_one(
             data = await upload.read(MAX_BODY_BYTES + 1)
             recipient = form.get("recipient")
         email = recipient if isinstance(recipient, str) and recipient else None
-        return count.add_headers(await in_thread(_verify_upload, sessions, settings, data, email))
+        try:
+            response = await in_thread(_verify_upload, sessions, settings, data, email, NoNetwork())
+        except NetworkNeeded:
+            fetcher = SafeFetcher(fetch_policy(settings))
+            response = await in_network_thread(
+                _verify_upload, sessions, settings, data, email, fetcher
+            )
+        return count.add_headers(response)
     raise UnsupportedMediaType("Send application/json or multipart/form-data.")
 
 
@@ -434,4 +491,7 @@ async def verify_batch(
         raise BadRequest(
             'Send {"items": [...]} with 1 to 100 items: ' + exc.errors()[0]["msg"]
         ) from exc
-    return count.add_headers(await in_thread(_verify_items, sessions, settings, batch.items))
+    # A batch may hold other issuers' credentials and URLs: verified where fetching may wait.
+    return count.add_headers(
+        await in_network_thread(_verify_items, sessions, settings, batch.items)
+    )

@@ -119,9 +119,10 @@ def _upsert(dialect: str) -> Insert:
     table = RateLimitCounter.__table__  # type: ignore[attr-defined]
     return (
         insert(table)
-        .values(bucket=bindparam("bucket"), window_start=bindparam("minute"), count=1)
+        .values(bucket=bindparam("bucket"), window_start=bindparam("minute"), count=bindparam("n"))
         .on_conflict_do_update(
-            index_elements=["bucket", "window_start"], set_={"count": table.c.count + 1}
+            index_elements=["bucket", "window_start"],
+            set_={"count": table.c.count + bindparam("n")},
         )
         .returning(table.c.count)
     )
@@ -132,13 +133,16 @@ def _upsert(dialect: str) -> Insert:
 _UPSERTS = {dialect: _upsert(dialect) for dialect in ("postgresql", "sqlite")}
 
 
-def hit(session: Session, *, bucket: str, limit: int, now: datetime) -> LimitState:
-    """Count one request in the current minute and say whether it is within the limit."""
-    minute = int(now.timestamp()) // 60
+def add_to_window(session: Session, *, bucket: str, minute: int, units: int = 1) -> int:
+    """Add `units` to a bucket's count in one minute's window; returns the new count.
+
+    One atomic statement: concurrent callers on any instance each see a distinct total.
+    """
     dialect = session.get_bind().dialect.name
     stmt = _UPSERTS["postgresql" if dialect == "postgresql" else "sqlite"]
-    count = int(session.execute(stmt, {"bucket": bucket, "minute": minute}).scalar_one())
-    if count == 1 and secrets.randbelow(50) == 0:
+    params = {"bucket": bucket, "minute": minute, "n": units}
+    count = int(session.execute(stmt, params).scalar_one())
+    if count == units and secrets.randbelow(50) == 0:
         # Now and then, forget windows older than any limit looks back (sign-in lock-outs
         # sum up to an hour of windows).
         session.execute(
@@ -146,5 +150,16 @@ def hit(session: Session, *, bucket: str, limit: int, now: datetime) -> LimitSta
                 col(RateLimitCounter.window_start) < minute - KEEP_WINDOWS_MINUTES
             )
         )
-    retry_after = 60 - int(now.timestamp()) % 60
-    return LimitState(count <= limit, max(limit - count, 0), retry_after)
+    return count
+
+
+def retry_after_seconds(now: datetime) -> int:
+    """Seconds until the next minute's window begins."""
+    return 60 - int(now.timestamp()) % 60
+
+
+def hit(session: Session, *, bucket: str, limit: int, now: datetime) -> LimitState:
+    """Count one request in the current minute and say whether it is within the limit."""
+    minute = int(now.timestamp()) // 60
+    count = add_to_window(session, bucket=bucket, minute=minute)
+    return LimitState(count <= limit, max(limit - count, 0), retry_after_seconds(now))

@@ -12,6 +12,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -29,6 +30,30 @@ class UrlNotAllowed(AppError):
     status_code = 400
     problem = "url-not-allowed"
     title = "The URL is not allowed"
+
+
+class NetworkNeeded(Exception):
+    """Work that was not to wait on the network needed a document from it."""
+
+
+class Fetcher(Protocol):
+    def get(self, url: str, *, accept: str = "application/json") -> bytes: ...
+
+
+class NoNetwork:
+    """A fetcher for a first pass of work that must not wait on the network.
+
+    Every fetch fails with NetworkNeeded and is recorded in `asked` (code that turns
+    failures into results would otherwise hide it): the caller then does the work again
+    with a SafeFetcher, where waiting on other hosts is allowed.
+    """
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def get(self, url: str, *, accept: str = "application/json") -> bytes:
+        self.asked = True
+        raise NetworkNeeded(url)
 
 
 @dataclass(frozen=True)

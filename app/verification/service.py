@@ -18,7 +18,7 @@ from app.credentials.keyresolver import our_did_prefix
 from app.errors import ValidationFailed
 from app.keys import PublicKey
 from app.models import Organization, StatusList
-from app.net.fetch import FetchPolicy, SafeFetcher
+from app.net.fetch import Fetcher, FetchPolicy, SafeFetcher
 from app.trust.service import IssuerTrust, issuer_trust
 from app.vc.statuslist import build_status_list_credential
 from app.vc.verify import VerificationResult, Verifier, verify_credential
@@ -62,7 +62,7 @@ def build_verifier(
     *,
     now: datetime,
     offline: Mapping[str, Mapping[str, Any]] | None = None,
-    fetcher: SafeFetcher | None = None,
+    fetcher: Fetcher | None = None,
     trust: IssuerTrust | None = None,
 ) -> Verifier:
     """A Verifier wired to this service: our issuers from the database, others fetched."""
@@ -115,7 +115,7 @@ def verify(
     now: datetime,
     recipient_email: str | None = None,
     offline: Mapping[str, Mapping[str, Any]] | None = None,
-    fetcher: SafeFetcher | None = None,
+    fetcher: Fetcher | None = None,
 ) -> VerificationResult:
     """Verify one credential in any accepted form."""
     if recipient_email is not None and "@" not in recipient_email:

@@ -1,0 +1,123 @@
+"""Rate limits at high request rates: the shared count is reserved a few units at a time.
+
+The count of each client (or address) and minute lives in the database, so a limit holds
+across every app instance (`app.clients.service.add_to_window`). Writing that count on every
+request makes one busy client's requests queue up behind each other: on PostgreSQL each
+waits for the previous one's commit to release the counter row, on SQLite for the
+database's single write lock.
+
+So an instance serving a busy client reserves a *lease* of several units of the shared
+count in one write and spends them on the following requests without writing. The limit
+still holds across instances, because a unit is only spent after it has been added to the
+shared count. What a lease can cost is a little of the limit: units an instance reserved
+and has not spent when the minute ends are lost for that minute. That is bounded:
+
+- a lease is at most 1 % of the limit (and at most `MAX_LEASE` units), so with N instances
+  a client can be refused at most N % early; limits under 200 a minute get leases of one
+  unit and are counted exactly, request by request;
+- a lease grows (doubling) only while this instance reserves its units faster than one
+  reservation a second, and falls back to one unit when the client slows down, so a client
+  sending less than a request a second is counted exactly whatever its limit.
+
+Once the shared count of a minute has reached the limit, nothing can lower it again in that
+minute: the instance answers the client's further requests in that minute with 429 without
+asking the database.
+
+The leases are the only rate-limit state in process memory; losing it (a restart) loses at
+most the reserved units, never lets a client past its limit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.clients.service import LimitState, add_to_window, retry_after_seconds
+from app.db import SQLITE_IMMEDIATE
+
+MAX_LEASE = 128
+LEASE_SHARE_OF_LIMIT = 100  # a lease is at most 1/100 of the limit
+FAST_RESERVATIONS_SECONDS = 1.0  # grow the lease while reservations come faster than this
+
+
+@dataclass
+class _Lease:
+    size: int = 0  # units asked for by the last reservation
+    reserved_at: float = 0.0  # monotonic time of the last reservation
+    left: int = 0  # units reserved and not yet spent
+    shared: int = 0  # the shared count as the last reservation left it
+
+
+def lease_cap(limit: int) -> int:
+    """The most units one reservation may take for a client with this limit."""
+    return max(1, min(limit // LEASE_SHARE_OF_LIMIT, MAX_LEASE))
+
+
+class LimitLeases:
+    """One app instance's leases of shared rate-limit counts (thread-safe)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._leases: dict[tuple[str, int], _Lease] = {}
+        self._minute = 0
+        self.reservations = 0  # writes to the shared count (for tests and benchmarks)
+
+    def count(
+        self,
+        sessions: Callable[[], AbstractContextManager[Session]],
+        *,
+        bucket: str,
+        limit: int,
+        now: datetime,
+    ) -> LimitState:
+        """Count one request of `bucket` in the minute of `now` against `limit` a minute.
+
+        `sessions` opens a transaction (committed when its block ends) for a reservation.
+        """
+        minute = int(now.timestamp()) // 60
+        retry_after = retry_after_seconds(now)
+        with self._lock:
+            lease = self._current(bucket, minute)
+            if lease.left > 0:
+                lease.left -= 1
+                return LimitState(True, max(limit - lease.shared, 0) + lease.left, retry_after)
+            if lease.shared >= limit:
+                return LimitState(False, 0, retry_after)
+            fast = self._clock() - lease.reserved_at < FAST_RESERVATIONS_SECONDS
+            size = min(max(lease.size * 2, 1), lease_cap(limit)) if fast else 1
+            lease.size, lease.reserved_at = size, self._clock()
+        # The write happens outside the lock: other buckets' requests do not wait for it.
+        # Its own transaction, committed at once, so the units count even if the request
+        # fails, and the write lock (on SQLite, the whole database) is not held while the
+        # request does its work.
+        with sessions() as session:
+            session.connection(execution_options={SQLITE_IMMEDIATE: True})
+            shared = add_to_window(session, bucket=bucket, minute=minute, units=size)
+        granted = min(size, max(limit - (shared - size), 0))
+        with self._lock:
+            self.reservations += 1
+            lease = self._current(bucket, minute)
+            lease.shared = max(lease.shared, shared)
+            if granted == 0:
+                return LimitState(False, 0, retry_after)
+            lease.left += granted - 1
+            return LimitState(True, max(limit - lease.shared, 0) + lease.left, retry_after)
+
+    def _current(self, bucket: str, minute: int) -> _Lease:
+        """The bucket's lease for `minute` (call with the lock held)."""
+        if minute > self._minute:
+            # A new minute: earlier leases are worthless (a request that began just before
+            # the minute changed may still create one, forgotten at the next change).
+            self._minute = minute
+            self._leases = {k: v for k, v in self._leases.items() if k[1] >= minute}
+        lease = self._leases.get((bucket, minute))
+        if lease is None:
+            lease = self._leases[bucket, minute] = _Lease()
+        return lease
