@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from sqlmodel import Session
@@ -41,7 +41,10 @@ def get_limit_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionFactory = Callable[[], AbstractContextManager[Session]]
+class SessionFactory(Protocol):
+    """Opens one transaction (`read_only`: the block only reads; see db.transaction)."""
+
+    def __call__(self, *, read_only: bool = False) -> AbstractContextManager[Session]: ...
 
 
 async def get_session_factory(request: Request) -> SessionFactory:

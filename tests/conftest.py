@@ -176,7 +176,7 @@ def session_factory_override(connection: Connection) -> Callable[[], SessionFact
     never interleaved)."""
 
     @contextmanager
-    def transaction() -> Iterator[Session]:
+    def transaction(*, read_only: bool = False) -> Iterator[Session]:
         with Session(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         ) as sess:

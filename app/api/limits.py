@@ -72,7 +72,7 @@ class RequestCount:
     def _count(self, session: Session | None = None) -> tuple[LimitState, int]:
         if self._key:
             if session is None:
-                with self._sessions() as own:
+                with self._sessions(read_only=True) as own:
                     client_id, limit = authenticate_key(own, self._key)
             else:
                 client_id, limit = authenticate_key(session, self._key)

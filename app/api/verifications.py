@@ -191,7 +191,7 @@ def _verify_json_body(
     """The first pass (no fetching; see app/api/threads.py): count, parse and verify."""
     # One transaction (one connection) for reading the API key and verifying; the count is
     # written in its own (RequestCount.take).
-    with sessions() as session:
+    with sessions(read_only=True) as session:
         count.take(session)
         payload = _parse_json(raw)
         if isinstance(payload, dict) and "@context" in payload:
@@ -214,7 +214,7 @@ def _verify_one_item(
     sessions: SessionFactory, settings: Settings, item: VerificationIn
 ) -> Response:
     """The second pass, fetching what is needed."""
-    with sessions() as session:
+    with sessions(read_only=True) as session:
         trust = issuer_trust(session, settings)
         fetcher = SafeFetcher(fetch_policy(settings))
         return _json(_verify_item(session, settings, item, trust, fetcher))
@@ -223,7 +223,7 @@ def _verify_one_item(
 def _verify_upload(
     sessions: SessionFactory, settings: Settings, data: bytes, email: str | None, fetcher: Fetcher
 ) -> Response:
-    with sessions() as session:
+    with sessions(read_only=True) as session:
         trust = issuer_trust(session, settings)
         return _json(_verify_data(session, settings, data, email, trust, fetcher))
 
@@ -231,7 +231,7 @@ def _verify_upload(
 def _verify_items(
     sessions: SessionFactory, settings: Settings, items: list[VerificationIn]
 ) -> Response:
-    with sessions() as session:
+    with sessions(read_only=True) as session:
         trust = issuer_trust(session, settings)
         fetcher = SafeFetcher(fetch_policy(settings))
         results = []

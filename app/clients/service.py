@@ -84,7 +84,7 @@ def authenticate_key(session: Session, key: str) -> tuple[int, int]:
         Unauthorized: For a malformed, unknown or revoked key.
     """
     prefix, secret = _key_parts(key)
-    row = session.execute(_CLIENT_BY_PREFIX, {"prefix": prefix}).first()
+    row = session.connection().execute(_CLIENT_BY_PREFIX, {"prefix": prefix}).first()
     if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):
         raise Unauthorized("The API key is not valid.")
     if row.revoked_at is not None:
@@ -141,7 +141,7 @@ def add_to_window(session: Session, *, bucket: str, minute: int, units: int = 1)
     dialect = session.get_bind().dialect.name
     stmt = _UPSERTS["postgresql" if dialect == "postgresql" else "sqlite"]
     params = {"bucket": bucket, "minute": minute, "n": units}
-    count = int(session.execute(stmt, params).scalar_one())
+    count = int(session.connection().execute(stmt, params).scalar_one())
     if count == units and secrets.randbelow(50) == 0:
         # Now and then, forget windows older than any limit looks back (sign-in lock-outs
         # sum up to an hour of windows).

@@ -54,7 +54,7 @@ def local_key_resolver(session: Session, settings: Settings) -> PublicKeyResolve
         if not did.startswith(prefix) or not fragment:
             raise KeyResolutionError(f"{method_id} is not a key of this service")
         slug = did.removeprefix(prefix)
-        row = session.execute(_KEY_ROW, {"slug": slug, "key_id": fragment}).first()
+        row = session.connection().execute(_KEY_ROW, {"slug": slug, "key_id": fragment}).first()
         if row is None:
             raise KeyResolutionError(f"{method_id} is not a published key of {slug}")
         status, jwk_text = row

@@ -401,7 +401,7 @@ def issuer_trust(session: Session, settings: Settings) -> IssuerTrust:
     rows = tuple(
         sorted(
             (str(kind), str(name), documents)
-            for kind, name, documents in session.execute(_TRUST_ROWS).all()
+            for kind, name, documents in session.connection().execute(_TRUST_ROWS).all()
         )
     )
     own_prefix = our_did_prefix(settings)

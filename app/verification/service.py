@@ -79,9 +79,11 @@ def build_verifier(
 
     def fetch_status(url: str) -> Mapping[str, Any]:
         if url.startswith(status_prefix):
-            row = session.execute(
-                _STATUS_ROW, {"public_id": url.removeprefix(status_prefix)}
-            ).first()
+            row = (
+                session.connection()
+                .execute(_STATUS_ROW, {"public_id": url.removeprefix(status_prefix)})
+                .first()
+            )
             if row is None:
                 raise ValueError(f"no status list at {url}")
             bits, purpose, slug = row

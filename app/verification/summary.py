@@ -92,15 +92,18 @@ def _qualification_label(name: Mapping[str, str], diaarinumero: str, koulutus: s
 def _build_index(session: Session) -> CatalogIndex:
     units = {
         code: (int(osp), _qualification_label(json.loads(name), diaarinumero, koulutus))
-        for code, osp, name, diaarinumero, koulutus in session.execute(_UNITS).all()
+        for code, osp, name, diaarinumero, koulutus in session.connection().execute(_UNITS).all()
     }
-    requirements = {str(key): str(code) for key, code in session.execute(_REQUIREMENTS).all()}
+    requirements = {
+        str(key): str(code) for key, code in session.connection().execute(_REQUIREMENTS).all()
+    }
     return CatalogIndex(units=units, requirement_units=requirements)
 
 
 def catalog_index(session: Session) -> CatalogIndex:
     """The catalog's index for the summary, rebuilt when the catalog has changed."""
-    version = tuple((int(i), str(h)) for i, h in session.execute(_CATALOG_VERSION).all())
+    rows = session.connection().execute(_CATALOG_VERSION).all()
+    version = tuple((int(i or 0), str(h)) for i, h in rows)
     return _CATALOG_CACHE.get(version, lambda: _build_index(session))
 
 

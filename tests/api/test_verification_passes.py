@@ -116,3 +116,43 @@ def test_no_network_fetcher_records_and_refuses() -> None:
     with pytest.raises(NetworkNeeded):
         fetcher.get("https://example.org/did.json")
     assert fetcher.asked
+
+
+def test_verifying_writes_nothing_but_the_count(
+    client: TestClient,
+    connection: Any,
+    session: Session,
+    issued: Any,  # noqa: F811
+) -> None:
+    """The verification runs read-only (on PostgreSQL without a transaction, db.transaction);
+    the only write of any request form is the rate-limit count."""
+    from sqlalchemy import event
+
+    issued.is_public = True
+    session.add(issued)
+    session.commit()
+    written: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in ("INSERT", "UPDATE", "DELETE") and "rate_limit_counter" not in statement:
+            written.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        jwt = export_credential(session, issued.public_id, "jwt")[0].decode()
+        png = export_credential(session, issued.public_id, "png")[0]
+        url = issued.json_ld["id"]
+        answers = [
+            client.post("/api/v1/verifications", json={"credential": issued.json_ld}),
+            client.post("/api/v1/verifications", json={"jwt": jwt}),
+            client.post("/api/v1/verifications", json={"url": url}),
+            client.post("/api/v1/verifications", files={"file": ("b.png", png, "image/png")}),
+            client.post("/api/v1/verifications/batch", json={"items": [{"jwt": jwt}]}),
+        ]
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        assert '"verified":true' in answer.text.replace(" ", "")
+    assert written == []
