@@ -4,14 +4,17 @@
 
 1. makes a throw-away SQLite database in a temporary folder: migrated, catalog synced,
    the demo organization (with its keys) and its awarded badges, and an API key whose
-   limit is far above what the bench can send (so nothing is throttled);
+   limit is far above what the bench can send (so nothing is throttled; its count is
+   reserved in leases of 128 units, app/clients/leases.py);
 2. exports one demo badge as Data Integrity JSON-LD and as a VC-JWT;
 3. for each worker count, starts uvicorn (uvloop + httptools, access log off) on
-   127.0.0.1 and drives it with ``--clients`` concurrent keep-alive connections from a
-   small asyncio HTTP/1.1 client for ``--seconds`` per scenario: GET /healthz (a trivial
-   endpoint, for reference), then the JWT and the Data Integrity badge;
-4. prints requests/s and p50/p95 latency per scenario; every answer is checked (status 200
-   and, for verifications, ``"verified":true``), and any other answer fails the run.
+   127.0.0.1 and drives it with ``--clients`` concurrent keep-alive connections (opened
+   one after another, so that every worker gets some) from a small asyncio HTTP/1.1
+   client for ``--seconds`` per scenario: GET /healthz (a trivial endpoint, for
+   reference), then the JWT and the Data Integrity badge;
+4. prints requests/s, p50/p95 latency and the server's CPU time per request (Linux) per
+   scenario; every answer is checked (status 200 and, for verifications,
+   ``"verified":true``), and any other answer fails the run.
 
 Traffic goes to 127.0.0.1 only. The client runs on the same machine and takes CPU from the
 server; the figures are therefore a lower bound of what the server can do.
@@ -31,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,7 +182,31 @@ async def client(
         writer.close()
 
 
-async def drive(port: int, scenario: Scenario, clients: int, seconds: float) -> dict[str, Any]:
+def server_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of the server process and its workers so far (Linux only)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total = 0
+        for process in [pid, *map(int, children)]:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+async def _at(moment: float, probe: Callable[[], float | None]) -> float | None:
+    await asyncio.sleep(max(0.0, moment - time.perf_counter()))
+    return probe()
+
+
+async def drive(
+    port: int,
+    scenario: Scenario,
+    clients: int,
+    seconds: float,
+    server_pid: int | None = None,
+) -> dict[str, Any]:
     outcome = Outcome()
     # The connections are opened one after another, each answered once before the next:
     # opened all at once, they tend to be accepted by whichever worker wakes first (asyncio
@@ -190,9 +217,13 @@ async def drive(port: int, scenario: Scenario, clients: int, seconds: float) -> 
     began = time.perf_counter()
     warmup_until = began + min(1.0, seconds / 5)
     deadline = warmup_until + seconds
+    probe = (lambda: server_cpu_seconds(server_pid)) if server_pid else (lambda: None)
+    cpu_before = asyncio.create_task(_at(warmup_until, probe))
     await asyncio.gather(
         *(client(c, scenario, deadline, outcome, warmup_until) for c in connections)
     )
+    cpu_after = probe()
+    cpu_start = await cpu_before
     if outcome.errors:
         raise SystemExit(f"{scenario.name}: unexpected answer: {outcome.errors[0]}")
     lat = sorted(outcome.latencies)
@@ -202,6 +233,13 @@ async def drive(port: int, scenario: Scenario, clients: int, seconds: float) -> 
         "per_second": len(lat) / seconds,
         "p50_ms": statistics.median(lat) * 1000,
         "p95_ms": lat[int(len(lat) * 0.95) - 1] * 1000,
+        # The server's CPU time per answer while measuring (all its processes): steadier
+        # than requests/s on a machine shared with other work.
+        "server_cpu_ms": (
+            (cpu_after - cpu_start) * 1000 / len(lat)
+            if cpu_after is not None and cpu_start is not None and lat
+            else None
+        ),
     }
 
 
@@ -297,14 +335,18 @@ def main() -> None:
             try:
                 wait_until_up(port, process)
                 for scenario in scenarios:
-                    outcome = asyncio.run(drive(port, scenario, args.clients, args.seconds))
+                    outcome = asyncio.run(
+                        drive(port, scenario, args.clients, args.seconds, process.pid)
+                    )
                     outcome["workers"] = workers
                     results.append(outcome)
                     if not args.json:
+                        cpu = outcome["server_cpu_ms"]
                         print(
                             f"workers={workers}  {scenario.name:<24} "
                             f"{outcome['per_second']:8.0f} req/s   "
-                            f"p50 {outcome['p50_ms']:7.1f} ms   p95 {outcome['p95_ms']:7.1f} ms",
+                            f"p50 {outcome['p50_ms']:7.1f} ms   p95 {outcome['p95_ms']:7.1f} ms"
+                            + (f"   server CPU {cpu:5.2f} ms/req" if cpu is not None else ""),
                             flush=True,
                         )
             finally:
