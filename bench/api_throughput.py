@@ -1,17 +1,18 @@
 """API throughput: verifications per second and latency of POST /api/v1/verifications.
 
-    .venv/bin/python bench/api_throughput.py [--seconds 10] [--clients 20] [--workers 1 2]
+    .venv/bin/python bench/api_throughput.py [--seconds 10] [--clients 20] [--instances 1 2]
 
 1. makes a throw-away SQLite database in a temporary folder: migrated, catalog synced,
    the demo organization (with its keys) and its awarded badges, and an API key whose
    limit is far above what the bench can send (so nothing is throttled; its count is
    reserved in leases of 128 units, app/clients/leases.py);
 2. exports one demo badge as Data Integrity JSON-LD and as a VC-JWT;
-3. for each worker count, starts uvicorn (uvloop + httptools, access log off) on
-   127.0.0.1 and drives it with ``--clients`` concurrent keep-alive connections (opened
-   one after another, so that every worker gets some) from a small asyncio HTTP/1.1
-   client for ``--seconds`` per scenario: GET /healthz (a trivial endpoint, for
-   reference), then the JWT and the Data Integrity badge;
+3. for each instance count, starts that many uvicorn processes (uvloop + httptools,
+   access log off, one worker each) on ports of 127.0.0.1 and drives them with
+   ``--clients`` concurrent keep-alive connections, dealt round-robin over the instances
+   as a load balancer would, from a small asyncio HTTP/1.1 client for ``--seconds`` per
+   scenario: GET /healthz (a trivial endpoint, for reference), then the JWT and the Data
+   Integrity badge;
 4. prints requests/s, p50/p95 latency and the server's CPU time per request (Linux) per
    scenario; every answer is checked (status 200 and, for verifications,
    ``"verified":true``), and any other answer fails the run.
@@ -182,13 +183,12 @@ async def client(
         writer.close()
 
 
-def server_cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) of the server process and its workers so far (Linux only)."""
+def server_cpu_seconds(pids: list[int]) -> float | None:
+    """CPU time (user + system) of the server processes so far (Linux only)."""
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         total = 0
-        for process in [pid, *map(int, children)]:
-            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
         return total / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
@@ -201,23 +201,22 @@ async def _at(moment: float, probe: Callable[[], float | None]) -> float | None:
 
 
 async def drive(
-    port: int,
+    ports: list[int],
     scenario: Scenario,
     clients: int,
     seconds: float,
-    server_pid: int | None = None,
+    server_pids: list[int] | None = None,
 ) -> dict[str, Any]:
     outcome = Outcome()
-    # The connections are opened one after another, each answered once before the next:
-    # opened all at once, they tend to be accepted by whichever worker wakes first (asyncio
-    # accepts every pending connection in one go), leaving the other workers idle. Opened
-    # in turn, a worker busy with an answer is slower to accept than an idle one, as with
-    # clients that arrive over time.
-    connections = [await connect(port, scenario) for _ in range(clients)]
+    # Each connection is answered once before the measuring starts. They are dealt over the
+    # instances round-robin; with uvicorn's own --workers, 20 connections opened at once
+    # were all accepted by whichever worker woke first (asyncio accepts every pending
+    # connection in one go), and the other worker sat idle.
+    connections = [await connect(ports[n % len(ports)], scenario) for n in range(clients)]
     began = time.perf_counter()
     warmup_until = began + min(1.0, seconds / 5)
     deadline = warmup_until + seconds
-    probe = (lambda: server_cpu_seconds(server_pid)) if server_pid else (lambda: None)
+    probe = (lambda: server_cpu_seconds(server_pids)) if server_pids else (lambda: None)
     cpu_before = asyncio.create_task(_at(warmup_until, probe))
     await asyncio.gather(
         *(client(c, scenario, deadline, outcome, warmup_until) for c in connections)
@@ -258,7 +257,7 @@ def wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("uvicorn did not become ready")
 
 
-def serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     command = [
         str(BIN / "python"),
         "-m",
@@ -269,8 +268,6 @@ def serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[byte
         "127.0.0.1",
         "--port",
         str(port),
-        "--workers",
-        str(workers),
         "--loop",
         "uvloop",
         "--http",
@@ -296,7 +293,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--instances", type=int, nargs="+", default=[1, 2])
     parser.add_argument(
         "--postgres",
         metavar="URL",
@@ -330,28 +327,31 @@ def main() -> None:
                 b'"verified":true',
             ),
         ]
-        for workers in args.workers:
-            process = serve(env, port, workers)
+        for instances in args.instances:
+            ports = [port, *(free_port() for _ in range(instances - 1))]
+            processes = [serve(env, p) for p in ports]
             try:
-                wait_until_up(port, process)
+                for p, process in zip(ports, processes, strict=True):
+                    wait_until_up(p, process)
+                pids = [process.pid for process in processes]
                 for scenario in scenarios:
-                    outcome = asyncio.run(
-                        drive(port, scenario, args.clients, args.seconds, process.pid)
-                    )
-                    outcome["workers"] = workers
+                    outcome = asyncio.run(drive(ports, scenario, args.clients, args.seconds, pids))
+                    outcome["instances"] = instances
                     results.append(outcome)
                     if not args.json:
                         cpu = outcome["server_cpu_ms"]
                         print(
-                            f"workers={workers}  {scenario.name:<24} "
+                            f"instances={instances}  {scenario.name:<24} "
                             f"{outcome['per_second']:8.0f} req/s   "
                             f"p50 {outcome['p50_ms']:7.1f} ms   p95 {outcome['p95_ms']:7.1f} ms"
                             + (f"   server CPU {cpu:5.2f} ms/req" if cpu is not None else ""),
                             flush=True,
                         )
             finally:
-                process.terminate()
-                process.wait(timeout=30)
+                for process in processes:
+                    process.terminate()
+                for process in processes:
+                    process.wait(timeout=30)
     info = {
         "database": "postgresql" if args.postgres else "sqlite",
         "machine": machine(),
