@@ -8,8 +8,9 @@ threads so that no request stalls the event loop, in two pools:
   pass of every verification with fetching turned off, `app.net.fetch.NoNetwork`). It is
   CPU work under the GIL, and threads contending for the GIL cost CPU of their own:
   bench/api_throughput.py, one worker, JWT verifications, the server's CPU time per
-  request with 2 threads 1.9 ms, 4 threads 2.2 ms, 8 threads 3.3 ms (2026-12-01). `LOCAL_THREADS` is therefore
-  small; the database queries on PostgreSQL are the only waits in it.
+  request with 2 threads 1.9 ms, 4 threads 2.2 ms, 8 threads 3.3 ms (2026-12-01).
+  `LOCAL_THREADS` is therefore small; the database queries on PostgreSQL are the only
+  waits in it.
 - `in_network_thread`: work that may wait on other hosts (a verification whose first pass
   needed a document from the network, a batch, a credential URL). Waiting does not hold the
   GIL, so more threads are fine, and one slow host cannot hold up the verification of the
