@@ -5,6 +5,7 @@ The API renders them as RFC 9457 problem details, the web pages as `templates/er
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 PROBLEM_BASE = "https://osaamispassi.fi/problems/"
@@ -17,9 +18,16 @@ class AppError(Exception):
     problem: ClassVar[str] = "internal-error"
     title: ClassVar[str] = "Internal error"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(
+        self, detail: str, *, params: Mapping[str, Any] | None = None, **extra: Any
+    ) -> None:
+        """`detail` is a literal message; with `params` it is a template whose `{name}`
+        fields they fill. Pages translate the template, then fill it (app/web/forms.py),
+        so the literal is what the message catalogs hold."""
+        self.template = detail
+        self.params = dict(params or {})
+        self.detail = detail.format(**self.params) if self.params else detail
+        super().__init__(self.detail)
         self.extra = extra
 
     @property

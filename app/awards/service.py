@@ -34,7 +34,7 @@ class AwardRequest:
 def _current_version(session: Session, slug: str) -> tuple[BadgeDefinition, BadgeVersion]:
     badge = session.exec(select(BadgeDefinition).where(BadgeDefinition.slug == slug)).first()
     if badge is None or badge.archived_at is not None:
-        raise NotFound(f"No badge {slug!r} in the catalog.")
+        raise NotFound("No badge {slug} in the catalog.", params={"slug": slug})
     assert badge.id is not None
     version = catalog_repo.latest_version(session, badge.id)
     assert version is not None
@@ -84,7 +84,9 @@ def award_badge(
     observed = list(dict.fromkeys(request.criteria_observed))
     unknown = [c for c in observed if c not in criteria_ids]
     if unknown:
-        raise ValidationFailed(f"Unknown criteria for this badge: {', '.join(unknown)}.")
+        raise ValidationFailed(
+            "Unknown criteria for this badge: {criteria}.", params={"criteria": ", ".join(unknown)}
+        )
     missing = [c for c in criteria_ids if c not in observed]
     if missing:
         raise ValidationFailed(
@@ -94,7 +96,9 @@ def award_badge(
     if not narrative:
         raise ValidationFailed("Describe briefly what the person did, where and when.")
     if len(narrative) > MAX_NARRATIVE:
-        raise ValidationFailed(f"The description can have at most {MAX_NARRATIVE} characters.")
+        raise ValidationFailed(
+            "The description can have at most {n} characters.", params={"n": MAX_NARRATIVE}
+        )
     if (
         request.activity_start
         and request.activity_end

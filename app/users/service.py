@@ -17,7 +17,9 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValidationFailed(f"The e-mail address is not valid: {exc}") from exc
+        raise ValidationFailed(
+            "The e-mail address is not valid: {reason}", params={"reason": str(exc)}
+        ) from exc
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -40,9 +42,14 @@ def create_user(
     if not display_name:
         raise ValidationFailed("Give the person's name.")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise ValidationFailed(
+            "The password must have at least {n} characters.",
+            params={"n": MIN_PASSWORD_LENGTH},
+        )
     if user_by_email(session, email) is not None:
-        raise Conflict(f"A user with the e-mail address {email} already exists.")
+        raise Conflict(
+            "A user with the e-mail address {email} already exists.", params={"email": email}
+        )
     assert organization.id is not None
     user = User(
         organization_id=organization.id,

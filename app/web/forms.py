@@ -12,7 +12,8 @@ from app.i18n import gettext
 
 def error_text(exc: AppError) -> str:
     """The domain error's message in the page's language (messages are catalog entries)."""
-    return gettext(exc.detail)
+    text = gettext(exc.template)
+    return text.format(**exc.params) if exc.params else text
 
 
 def form_date(value: str, errors: dict[str, str], name: str) -> date | None:

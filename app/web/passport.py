@@ -248,7 +248,7 @@ def set_public(
                 now=utcnow(),
             )
     except ValidationFailed as exc:
-        add_flash(holder.row, exc.detail)
+        add_flash(holder.row, exc.template, **exc.params)
     else:
         if public == "1":
             add_flash(holder.row, "The badge is public.")
@@ -443,7 +443,7 @@ def clr(holder: HolderDep, session: SessionDep, settings: SettingsDep) -> Respon
         with session.begin_nested():
             file = download_clr(session, settings, participant=holder.participant, now=utcnow())
     except ValidationFailed as exc:
-        add_flash(holder.row, exc.detail)
+        add_flash(holder.row, exc.template, **exc.params)
         session.add(holder.row)
         return _redirect("/passport")
     return private_download(file.body, media_type=file.media_type, filename=file.filename)

@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.auth.passwords import MIN_PASSWORD_LENGTH
 from app.models import AuditEvent, Award, EvidencePhoto, User
+from app.participants.service import MAX_NAME
 from tests.web.conftest import World, post_form, sign_in
 from tests.web.test_award_flow import KEY_RE, _all_criteria, _review, csrf_of
 
@@ -46,6 +48,8 @@ def test_adding_a_coach_with_bad_input_explains_and_keeps_the_entries(
     )
     assert response.status_code == 422
     assert 'value="lyhyt@example.fi"' in response.text
+    # The service's message, with its number, in the page's language (Finnish by default).
+    assert f"Salasanassa on oltava vähintään {MIN_PASSWORD_LENGTH} merkkiä." in response.text
     duplicate = post_form(
         admin_client,
         "/admin/users",
@@ -53,6 +57,31 @@ def test_adding_a_coach_with_bad_input_explains_and_keeps_the_entries(
         {"display_name": "X", "email": world.coach.email, "password": "pitkä-salasana-1"},
     )
     assert duplicate.status_code == 422
+    assert f"Käyttäjä, jonka sähköpostiosoite on {world.coach.email}, on jo olemassa." in (
+        duplicate.text
+    )
+
+
+def test_a_too_long_participant_name_is_explained_in_the_pages_language(
+    coach_client: TestClient,
+) -> None:
+    long_name = "A" * (MAX_NAME + 1)
+    response = post_form(
+        coach_client,
+        "/coach/participants/new",
+        "/coach/participants/new",
+        {"display_name": long_name},
+    )
+    assert response.status_code == 422
+    assert f"Nimessä voi olla enintään {MAX_NAME} merkkiä." in response.text
+    coach_client.get("/lang/sv?next=/coach")
+    again = post_form(
+        coach_client,
+        "/coach/participants/new",
+        "/coach/participants/new",
+        {"display_name": long_name},
+    )
+    assert f"Namnet får ha högst {MAX_NAME} tecken." in again.text
 
 
 def test_audit_log_shows_sign_ins_and_awards_and_filters_them(
