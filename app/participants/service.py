@@ -23,9 +23,7 @@ def _checked_name_and_period(
     if not display_name:
         raise ValidationFailed("Give the name as the person wants it on the badge.")
     if len(display_name) > MAX_NAME:
-        raise ValidationFailed(
-            "The name can have at most {n} characters.", params={"n": MAX_NAME}
-        )
+        raise ValidationFailed("The name can have at most {n} characters.", params={"n": MAX_NAME})
     if period_start and period_end and period_end < period_start:
         raise ValidationFailed("The workshop period cannot end before it starts.")
     return display_name
