@@ -28,11 +28,24 @@ SECURITY_HEADERS = {
 }
 
 
+# The passport's own pages; any other second segment is a personal passport link's token.
+# A page missing here is only logged without its path (fail-safe), never with a token.
+_PASSPORT_PAGES = frozenset(
+    {"badges", "clr", "data", "pin", "print", "qualifications", "settings", "shares", "sign-out"}
+)
+
+
 def _safe_path(path: str) -> str:
-    """Paths that carry secrets (passport and share tokens) are logged without them."""
-    for prefix in ("/p/", "/s/", "/passport/"):
+    """Paths that carry secrets (passport, sign-in and share tokens) are logged without them."""
+    for prefix in ("/p/", "/s/"):
         if path.startswith(prefix):
             return prefix + "…"
+    if path.startswith("/passport/"):
+        parts = path.split("/")  # "", "passport", page-or-token, ...
+        if parts[2] == "sign-in":
+            return "/passport/sign-in/…" if len(parts) > 3 else "/passport/sign-in"
+        if parts[2] not in _PASSPORT_PAGES:
+            return "/passport/…"
     return path
 
 

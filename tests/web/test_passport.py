@@ -517,9 +517,12 @@ def test_tokens_never_reach_the_logs(
     share_tok = _share(holder, "/passport/shares", {"show_name": "1"})
     client.get(f"/s/{share_tok}")
     client.get(f"/s/{share_tok}/qr.svg")
+    client.get(f"/passport/sign-in/{passport_tok}")
+    holder.get("/passport/settings")  # a page of the passport, with no secret in its path
     # Everything the service logs (the test client's own httpx log is not the service's).
     logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))
     assert "GET /s/…" in logged and "GET /passport/…" in logged
+    assert "GET /passport/sign-in/…" in logged and "GET /passport/settings 200" in logged
     assert passport_tok not in logged and share_tok not in logged
 
 
