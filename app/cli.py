@@ -40,7 +40,11 @@ app.add_typer(participant_app, name="participant")
 app.add_typer(keys_app, name="keys")
 app.add_typer(credential_app, name="credential")
 app.add_typer(apikey_app, name="apikey")
+outbox_app = typer.Typer(
+    help="Outgoing e-mail (sign-in links): delivery by SMTP.", no_args_is_help=True
+)
 app.add_typer(trust_app, name="trust")
+app.add_typer(outbox_app, name="outbox")
 
 
 def load_settings() -> Settings:
@@ -596,6 +600,74 @@ def trust_remove(issuer: Annotated[str, typer.Argument(help="The issuer id")]) -
             typer.echo(f"{issuer} removed from the trust registry")
     except AppError as exc:
         fail(exc.detail)
+
+
+def pause(seconds: float) -> None:
+    """Wait between delivery runs (replaced in tests)."""
+    import time
+
+    time.sleep(seconds)
+
+
+@outbox_app.command("deliver")
+def outbox_deliver(
+    watch: Annotated[
+        float | None,
+        typer.Option(
+            "--watch",
+            min=1,
+            max=86400,
+            metavar="SECONDS",
+            help="Keep running: a delivery run every SECONDS (the periodic job).",
+        ),
+    ] = None,
+) -> None:
+    """Send pending messages by SMTP (SMTP_HOST) and clear expired sign-in links.
+
+    Safe to run on several instances at once: each message is sent by one run only.
+    """
+    from functools import partial
+
+    from app.db import get_engine, transaction
+    from app.mail.outbox import claim_period, delivery_run
+    from app.mail.smtp import SmtpMailer
+
+    settings = load_settings()
+    if settings.smtp_host is None:
+        fail(
+            "SMTP_HOST is not set, so no e-mail can be delivered. Set SMTP_HOST (and "
+            "MAIL_FROM, SMTP_USERNAME, SMTP_PASSWORD as needed; see the README). In "
+            "development the admins' outbox page /admin/outbox shows the messages instead.",
+            2,
+        )
+    mailer = SmtpMailer.from_settings(settings)
+    transactions = partial(transaction, get_engine(settings))
+    claim_for = claim_period(settings.smtp_timeout_seconds)
+
+    def one_run() -> None:
+        report = delivery_run(transactions, mailer=mailer, claim_for=claim_for)
+        line = (
+            f"delivered {report.delivered}, failed {report.failed}, "
+            f"given up {report.given_up}, expired links cleared {report.purged}"
+        )
+        if report.stopped_early:
+            line += " (stopped after a failure; see the log)"
+        typer.echo(line)
+
+    if watch is None:
+        one_run()
+        return
+    typer.echo(f"delivering every {watch:g} s; stop with Ctrl+C")
+    try:
+        while True:
+            try:
+                one_run()
+            except (OperationalError, ProgrammingError) as exc:
+                # The database may be restarting: say so and try again on the next round.
+                typer.echo(f"Database error: {exc.orig}; trying again in {watch:g} s", err=True)
+            pause(watch)
+    except KeyboardInterrupt:
+        typer.echo("stopped")
 
 
 @app.command("demo")

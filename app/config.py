@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
+from email.utils import parseaddr
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, Field, field_validator, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +29,27 @@ class Environment(StrEnum):
     development = "development"
     test = "test"
     production = "production"
+
+
+class SmtpSecurity(StrEnum):
+    starttls = "starttls"  # plain connection upgraded with STARTTLS (usually port 587)
+    tls = "tls"  # implicit TLS from the first byte (usually port 465)
+    none = "none"  # no encryption: only to a mail server on this machine (loopback)
+
+
+# Used as the sender when MAIL_FROM is not set (development only; required in production).
+DEV_MAIL_FROM = "Osaamispassi <osaamispassi@localhost>"
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether `host` names this machine: localhost or a loopback address (not resolved)."""
+    name = host.strip().strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -72,6 +95,54 @@ class Settings(BaseSettings):
     token_lookups_per_minute: Annotated[int, Field(ge=1)] = 60
     # Evidence photos from the tablet camera.
     photo_max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    # Outgoing e-mail (sign-in links) through the outbox; see `osaamispassi outbox deliver`.
+    # Without SMTP_HOST nothing is delivered (development: the admins' outbox page).
+    smtp_host: str | None = None
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_security: SmtpSecurity = SmtpSecurity.starttls
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str | None = None
+    smtp_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10
+
+    @field_validator("smtp_host", "smtp_username", "mail_from", "smtp_password", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `SMTP_HOST=` in a .env file means "not set", not a host named "".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("smtp_host")
+    @classmethod
+    def _smtp_host_is_a_name(cls, value: str | None) -> str | None:
+        if value is not None and (
+            any(c.isspace() for c in value) or "/" in value or value.count(":") == 1
+        ):
+            raise ValueError(
+                "SMTP_HOST must be a host name or an IP address only "
+                "(the port goes to SMTP_PORT), e.g. smtp.example.fi"
+            )
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from_is_an_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from email_validator import EmailNotValidError, validate_email
+
+        if "\r" in value or "\n" in value:
+            raise ValueError("MAIL_FROM must be one line")
+        _name, address = parseaddr(value)
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ValueError(
+                "MAIL_FROM must be an e-mail address, optionally with a name: "
+                "Osaamispassi <noreply@passi.example.fi>"
+            ) from exc
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -103,6 +174,22 @@ class Settings(BaseSettings):
                 raise ValueError("KEY_ENCRYPTION_KEY must be set to a new random key in production")
         return self
 
+    @model_validator(mode="after")
+    def _smtp_is_consistent(self) -> Settings:
+        if self.smtp_host is None:
+            return self
+        if self.smtp_security is SmtpSecurity.none and not is_loopback_host(self.smtp_host):
+            raise ValueError(
+                "SMTP_SECURITY=none sends mail (and SMTP_PASSWORD) unencrypted and is allowed "
+                "only to a mail server on this machine (localhost, 127.0.0.1, ::1); use "
+                "starttls or tls for SMTP_HOST " + repr(self.smtp_host)
+            )
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("SMTP_USERNAME and SMTP_PASSWORD must be set together")
+        if self.environment is Environment.production and self.mail_from is None:
+            raise ValueError("MAIL_FROM must be set when SMTP_HOST is set in production")
+        return self
+
     @property
     def public_origin(self) -> str:
         """BASE_URL without a trailing slash, for building ids."""
@@ -116,6 +203,11 @@ class Settings(BaseSettings):
     @property
     def kek_bytes(self) -> bytes:
         return base64.urlsafe_b64decode(self.key_encryption_key.encode())
+
+    @property
+    def mail_sender(self) -> str:
+        """The From of outgoing e-mail: MAIL_FROM, in development a placeholder."""
+        return self.mail_from or DEV_MAIL_FROM
 
     @property
     def is_sqlite(self) -> bool:

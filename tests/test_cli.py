@@ -44,6 +44,7 @@ def test_every_command_has_help() -> None:
         ["demo", "--help"],
         ["serve", "--help"],
         ["trust", "add", "--help"],
+        ["outbox", "deliver", "--help"],
     ):
         code, out = run(*args)
         assert code == 0 and "Usage" in out, args
@@ -189,3 +190,62 @@ def test_an_unmigrated_database_gives_a_clear_message(
         main()
     assert exited.value.code == 2
     assert "osaamispassi db upgrade" in capsys.readouterr().err
+
+
+def test_outbox_deliver_sends_by_smtp_and_says_when_there_is_no_mail_server(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from app.db import get_engine, transaction
+    from app.models.base import utcnow
+    from app.passport import service as passport
+    from tests.mail.smtp_server import smtp_server
+
+    assert run("db", "upgrade")[0] == 0
+    org = ["--org", "paja"]
+    assert run("org", "create", "paja", "--name", "Paja", "--url", "https://paja.example.fi",
+               "--email", "info@paja.example.fi")[0] == 0  # fmt: skip
+    code, _out = run("participant", "create", *org, "--name", "Aino", "--email", "aino@example.fi")
+    assert code == 0
+    with transaction(get_engine(get_settings())) as session:
+        now = utcnow() - timedelta(minutes=1)
+        assert passport.request_sign_in_link(
+            session, get_settings(), email="aino@example.fi", now=now
+        )
+
+    code, out = run("outbox", "deliver")
+    assert code == 2 and "SMTP_HOST is not set" in out and "/admin/outbox" in out
+
+    monkeypatch.setenv("SMTP_HOST", "smtp.example.fi")
+    monkeypatch.setenv("SMTP_SECURITY", "none")
+    get_settings.cache_clear()
+    code, out = run("outbox", "deliver")
+    assert code == 2 and "Configuration error" in out and "SMTP_SECURITY=none" in out
+
+    with smtp_server(env) as server:
+        monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SMTP_PORT", str(server.port))
+        monkeypatch.setenv("MAIL_FROM", "Paja <noreply@paja.example.fi>")
+        get_settings.cache_clear()
+        code, out = run("outbox", "deliver")
+        assert code == 0, out
+        assert out.strip() == "delivered 1, failed 0, given up 0, expired links cleared 0"
+
+        def interrupted(seconds: float) -> None:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr("app.cli.pause", interrupted)
+        code, out = run("outbox", "deliver", "--watch", "30")
+        assert code == 0, out
+        assert out.splitlines() == [
+            "delivering every 30 s; stop with Ctrl+C",
+            "delivered 0, failed 0, given up 0, expired links cleared 0",
+            "stopped",
+        ]
+        code, out = run("outbox", "deliver", "--watch", "0")
+        assert code == 2 and "--watch" in out
+    [received] = server.received
+    assert received.rcpt_tos == ["aino@example.fi"]
+    assert received.message["From"] == "Paja <noreply@paja.example.fi>"
+    assert "/passport/sign-in/" in received.text

@@ -89,3 +89,9 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = created_at_field()
     expires_at: datetime | None = optional_datetime_field()
     sent_at: datetime | None = optional_datetime_field()
+    # Delivery (app/mail/outbox.py): a run claims a message until `claimed_until`, so that
+    # no other run sends it meanwhile, sends it outside any transaction and then marks it
+    # sent. A failed send keeps the claim until it expires (then it is retried); `attempts`
+    # counts the claims, and past the limit the message is given up.
+    claimed_until: datetime | None = optional_datetime_field()
+    attempts: int = Field(default=0)

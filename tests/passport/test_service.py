@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from app.config import Settings
@@ -15,6 +16,7 @@ from app.errors import NotFound, RateLimited, ValidationFailed
 from app.mail import outbox
 from app.models import AuditEvent, OutboxMessage, Participant, SignInToken
 from app.passport import service
+from tests.conftest import session_factory_override
 from tests.factories import make_org, make_participant, make_user
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -215,17 +217,32 @@ class RecordingMailer:
 
 
 def test_outbox_delivery_clears_bodies_and_expired_links_are_purged(
-    session: Session, settings: Settings, world: dict[str, Any]
+    session: Session, connection: Connection, settings: Settings, world: dict[str, Any]
 ) -> None:
     service.request_sign_in_link(session, settings, email="aino@example.fi", now=NOW)
+    session.commit()
+    transactions = session_factory_override(connection)()
+    claim = timedelta(minutes=2)
     failing = RecordingMailer(fail=True)
-    assert outbox.deliver_pending(session, mailer=failing, now=NOW) == 0
+    report = outbox.deliver_pending(transactions, mailer=failing, claim_for=claim, now=NOW)
+    assert (report.delivered, report.failed) == (0, 1)
     mailer = RecordingMailer()
-    assert outbox.deliver_pending(session, mailer=mailer, now=NOW) == 1
+    # The failed attempt keeps its claim: retried only once the claim has expired.
+    assert outbox.deliver_pending(transactions, mailer=mailer, claim_for=claim, now=NOW) == (
+        outbox.DeliveryReport()
+    )
+    retry = NOW + claim
+    assert (
+        outbox.deliver_pending(transactions, mailer=mailer, claim_for=claim, now=retry).delivered
+        == 1
+    )
     assert mailer.sent[0][0] == "aino@example.fi" and "/passport/sign-in/" in mailer.sent[0][2]
+    session.expire_all()
     delivered = session.exec(select(OutboxMessage)).one()
-    assert delivered.sent_at is not None and delivered.body is None
-    assert outbox.deliver_pending(session, mailer=mailer, now=NOW) == 0
+    assert delivered.sent_at == retry and delivered.body is None and delivered.attempts == 2
+    assert outbox.deliver_pending(transactions, mailer=mailer, claim_for=claim, now=retry) == (
+        outbox.DeliveryReport()
+    )
 
     later = NOW + timedelta(minutes=1)
     service.request_sign_in_link(session, settings, email="aino@example.fi", now=later)
@@ -236,15 +253,28 @@ def test_outbox_delivery_clears_bodies_and_expired_links_are_purged(
     assert all(m.body is None for m in session.exec(select(OutboxMessage)).all())
 
 
-def test_dev_outbox_is_refused_in_production(
+def test_dev_outbox_shows_the_own_organization_and_is_refused_in_production(
     session: Session, settings: Settings, world: dict[str, Any]
 ) -> None:
     from app.config import Environment
     from app.errors import Forbidden
 
-    service.request_sign_in_link(session, settings, email="aino@example.fi", now=NOW)
-    shown = outbox.dev_messages(session, settings)
+    other = make_org(session, settings)
+    make_participant(session, other, email="aino@example.fi")
+    # The same address in two organizations: a link from each.
+    assert service.request_sign_in_link(session, settings, email="aino@example.fi", now=NOW) == 2
+    org_id = world["org"].id
+    shown = outbox.dev_messages(session, settings, organization_id=org_id, now=NOW)
     assert len(shown) == 1 and shown[0].body and "/passport/sign-in/" in shown[0].body
+    assert shown[0].status == "pending"
+    [theirs] = outbox.dev_messages(session, settings, organization_id=other.id, now=NOW)
+    assert theirs.id != shown[0].id
+    later = NOW + service.SIGN_IN_TTL
+    outbox.purge_expired(session, now=later)
+    session.expire_all()
+    assert outbox.dev_messages(session, settings, organization_id=org_id, now=later)[0].status == (
+        "expired"
+    )
     production = settings.model_copy(update={"environment": Environment.production})
     with pytest.raises(Forbidden):
-        outbox.dev_messages(session, production)
+        outbox.dev_messages(session, production, organization_id=org_id)
