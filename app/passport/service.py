@@ -25,6 +25,7 @@ from app.audit import service as audit
 from app.auth.passwords import hash_password, verify_password
 from app.config import Settings
 from app.errors import NotFound, RateLimited, ValidationFailed
+from app.i18n import gettext as _
 from app.mail import outbox
 from app.models import Participant, SignInToken, User
 from app.tokens import hash_token, new_token, plausible
@@ -283,11 +284,16 @@ def request_sign_in_link(session: Session, settings: Settings, *, email: str, no
             session,
             kind="sign-in-link",
             recipient=address,
-            subject="Osaamispassi: sign-in link",
+            # In the language of the page the link was asked for.
+            subject=_("Osaamispassi: sign-in link"),
             body=(
-                "Open your competence passport with this link. It works once, for "
-                f"{int(SIGN_IN_TTL.total_seconds() // 60)} minutes:\n\n"
-                f"{sign_in_url(settings, token)}\n"
+                _(
+                    "Open your competence passport with this link. It works once, for "
+                    "{minutes} minutes:"
+                ).format(minutes=int(SIGN_IN_TTL.total_seconds() // 60))
+                + f"\n\n{sign_in_url(settings, token)}\n\n"
+                + _("If you did not ask for this link, you can ignore this message.")
+                + "\n"
             ),
             now=now,
             expires_at=expires,

@@ -1,4 +1,4 @@
-"""The organization admin's pages: coaches and the audit log."""
+"""The organization admin's pages: coaches, the audit log and, in development, the outbox."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from sqlmodel import Session, col, func, select
 
 from app.audit import service as audit
 from app.auth.sessions import add_flash, end_user_sessions
-from app.deps import SessionDep
+from app.config import Environment
+from app.deps import SessionDep, SettingsDep
 from app.errors import AppError, NotFound
+from app.mail import outbox
 from app.models import AuditEvent, User
 from app.models.base import utcnow
 from app.models.users import Role
@@ -240,3 +242,29 @@ def audit_csv(
     return private_download(
         out.getvalue(), media_type="text/csv; charset=utf-8", filename=f"audit-{stamp}.csv"
     )
+
+
+# --- outbox (development) ------------------------------------------------------------------
+
+
+@router.get("/admin/outbox", response_class=HTMLResponse)
+def outbox_page(
+    request: Request, staff: AdminDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Development only: the organization's latest e-mails with their contents, so that
+    signing in by e-mail can be tried without a mail server. No such page in production."""
+    if settings.environment is Environment.production:
+        raise NotFound("No such page.")
+    messages = outbox.dev_messages(session, settings, organization_id=staff.org_id)
+    response = templates.TemplateResponse(
+        request,
+        "admin/outbox.html",
+        {
+            "messages": messages,
+            "delivery": settings.smtp_host is not None,
+            "link_prefix": settings.public_origin + "/",
+        },
+    )
+    # The page shows live sign-in links: never kept by a browser or a proxy.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

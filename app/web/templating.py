@@ -26,7 +26,14 @@ def _common(request: Request) -> dict[str, Any]:
         "staff": request.scope.get(STAFF_KEY),
         "holder": request.scope.get(HOLDER_KEY),
         "current_path": request.url.path + (("?" + request.url.query) if request.url.query else ""),
+        # The admins' outbox page exists outside production only (app/web/admin.py).
+        "dev_outbox": _environment(request) != "production",
     }
+
+
+def _environment(request: Request) -> str:
+    settings = getattr(request.app.state, "settings", None)
+    return str(getattr(settings, "environment", "production"))
 
 
 def format_date(value: date | datetime | None) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from tests.browser.support import (
+    PHONE,
     TABLET_LANDSCAPE,
     TABLET_PORTRAIT,
     Device,
@@ -163,6 +164,30 @@ def test_group_award(page: Page, live_server: LiveServer) -> None:
     expect(page.get_by_role("list").filter(has_text="Työelämä")).not_to_have_count(0)
 
 
+def test_e_mail_sign_in_tried_through_the_admins_outbox_page(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    """Development without a mail server: a participant asks for a sign-in link, the admin
+    finds it on the outbox page, and the participant signs in with it."""
+    phone = new_page(PHONE)
+    phone.goto("/passport/sign-in")
+    phone.locator("#email").fill("aino@demo.example.fi")
+    phone.get_by_role("button", name="Lähetä minulle linkki").click()
+    expect(phone.get_by_role("heading", name="Katso sähköpostisi")).to_be_visible()
+    admin = new_page(TABLET_PORTRAIT)
+    _sign_in(admin, live_server.admin.email, live_server.admin.password)
+    admin.get_by_role("link", name="Lähtevät viestit").click()
+    expect(admin.get_by_role("heading", level=1)).to_have_text("Lähtevät viestit (kehitys)")
+    message = admin.locator(".outbox-message").filter(has_text="aino@demo.example.fi").first
+    link = message.get_by_role("link").first.get_attribute("href")
+    assert link is not None and link.startswith(f"{live_server.url}/passport/sign-in/")
+    screenshot(admin, "admin-outbox")
+    check_a11y(admin, "admin-outbox")
+    phone.goto(link)
+    phone.get_by_role("button", name="Avaa passini").click()
+    expect(phone).to_have_url(f"{live_server.url}/passport")
+
+
 def test_admin_and_participant_pages_pass_axe(
     new_page: Callable[..., Page], live_server: LiveServer
 ) -> None:
@@ -177,6 +202,7 @@ def test_admin_and_participant_pages_pass_axe(
         ("/coach/group-award", "group-badge-admin"),
         ("/admin/users", "admin-users"),
         ("/admin/audit", "admin-audit"),
+        ("/admin/outbox", "admin-outbox-list"),
     ):
         response = page.goto(path)
         assert response is not None and response.status == 200, path

@@ -81,6 +81,7 @@ CASES = [
     Case("POST", "/admin/users/{uid}/active", 303, 403, 403, {"active": "1"}),
     Case("GET", "/admin/audit", OWN, 403, 403),
     Case("GET", "/admin/audit.csv", OWN, 403, 403),
+    Case("GET", "/admin/outbox", OWN, 403, 403),
     Case("GET", "/admin/participants/{pid}/data", OWN, 403, 403),
     Case("POST", "/admin/participants/{pid}/export", OWN, 403, 403),
     # Without the confirmation nothing is erased (the matrix must not erase the fixture).
