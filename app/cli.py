@@ -624,7 +624,8 @@ def outbox_deliver(
 ) -> None:
     """Send pending messages by SMTP (SMTP_HOST) and clear expired sign-in links.
 
-    Safe to run on several instances at once: each message is sent by one run only.
+    Safe to run on several instances at once: each message is sent by one run only. Exit
+    code 1 when a send failed (the message is retried by a later run), 2 without SMTP_HOST.
     """
     from functools import partial
 
@@ -644,7 +645,7 @@ def outbox_deliver(
     transactions = partial(transaction, get_engine(settings))
     claim_for = claim_period(settings.smtp_timeout_seconds)
 
-    def one_run() -> None:
+    def one_run() -> int:
         report = delivery_run(transactions, mailer=mailer, claim_for=claim_for)
         line = (
             f"delivered {report.delivered}, failed {report.failed}, "
@@ -653,9 +654,12 @@ def outbox_deliver(
         if report.stopped_early:
             line += " (stopped after a failure; see the log)"
         typer.echo(line)
+        return report.failed
 
     if watch is None:
-        one_run()
+        # A failed send (retried by a later run) makes the exit code 1, for a cron job's mail.
+        if one_run():
+            raise typer.Exit(1)
         return
     typer.echo(f"delivering every {watch:g} s; stop with Ctrl+C")
     try:

@@ -197,7 +197,10 @@ def test_outbox_deliver_sends_by_smtp_and_says_when_there_is_no_mail_server(
 ) -> None:
     from datetime import timedelta
 
+    from sqlalchemy import update
+
     from app.db import get_engine, transaction
+    from app.models import OutboxMessage
     from app.models.base import utcnow
     from app.passport import service as passport
     from tests.mail.smtp_server import smtp_server
@@ -228,6 +231,16 @@ def test_outbox_deliver_sends_by_smtp_and_says_when_there_is_no_mail_server(
         monkeypatch.setenv("SMTP_PORT", str(server.port))
         monkeypatch.setenv("MAIL_FROM", "Paja <noreply@paja.example.fi>")
         get_settings.cache_clear()
+        server.recorder.reject_with = "451 4.3.0 Try again later"
+        code, out = run("outbox", "deliver")
+        assert code == 1, out
+        assert "delivered 0, failed 1, given up 0, expired links cleared 0 (stopped" in out
+        server.recorder.reject_with = None
+        code, out = run("outbox", "deliver")
+        # Still claimed by the failed attempt: not retried yet. Then the claim expires.
+        assert code == 0 and out.startswith("delivered 0, failed 0"), out
+        with transaction(get_engine(get_settings())) as session:
+            session.execute(update(OutboxMessage).values(claimed_until=utcnow()))
         code, out = run("outbox", "deliver")
         assert code == 0, out
         assert out.strip() == "delivered 1, failed 0, given up 0, expired links cleared 0"
