@@ -4,12 +4,16 @@ sign-in links, in the language the link was asked for; no such page in productio
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from app.config import Environment
+from app.mail import outbox
+from tests.conftest import session_factory_override
 from tests.web.conftest import World, post_form
 
 LINK_RE = re.compile(r'<a href="(https://passi\.test/passport/sign-in/[A-Za-z0-9_-]+)">')
@@ -25,6 +29,7 @@ def test_admin_sees_the_own_organizations_messages_and_can_sign_in_with_the_link
     client_factory: object,
     world: World,
     session: Session,
+    connection: Connection,
 ) -> None:
     world.participant.email = "aino@example.fi"
     world.other_participant.email = "toinen@example.fi"
@@ -48,6 +53,20 @@ def test_admin_sees_the_own_organizations_messages_and_can_sign_in_with_the_link
     [link] = LINK_RE.findall(page.text)
     opened = participant.get(link)
     assert opened.status_code == 200
+
+    # Once delivered, the page says so and the link is gone from it (and from the database).
+    sent: list[str] = []
+
+    class Mailer:
+        def send(self, *, to: str, subject: str, body: str) -> None:
+            sent.append(to)
+
+    transactions = session_factory_override(connection)()
+    outbox.deliver_pending(transactions, mailer=Mailer(), claim_for=timedelta(minutes=2))
+    assert sorted(sent) == ["aino@example.fi", "toinen@example.fi"]
+    page = admin_client.get("/admin/outbox")
+    assert "Lähetetty " in page.text and "Sisältö on tyhjennetty." in page.text
+    assert not LINK_RE.findall(page.text)
 
 
 def test_the_outbox_page_does_not_exist_in_production(
