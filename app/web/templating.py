@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.config import PROJECT_ROOT
 from app.i18n import LANGUAGE_NAMES, LANGUAGES, current_language, gettext, ngettext, pick
+from app.web.markdown import narrative_html
 
 
 def _common(request: Request) -> dict[str, Any]:
@@ -77,4 +78,5 @@ environment.globals["with_query"] = with_query
 environment.filters["date"] = format_date
 environment.filters["datetime"] = format_datetime
 environment.filters["isodate"] = format_iso_date
+environment.filters["narrative"] = narrative_html
 templates = Jinja2Templates(env=environment, context_processors=[_common])

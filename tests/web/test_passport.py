@@ -371,6 +371,9 @@ def test_share_a_badge_open_it_signed_out_and_revoke_it(
     assert opened.headers["cache-control"] == "no-store"
     assert opened.headers["referrer-policy"] == "no-referrer"
     assert "tutkinnonosat_" in opened.text and "eperusteet" in opened.text
+    # The criteria narrative's Markdown list is an HTML list, not lines with hyphens.
+    assert "<li>Osaa noudattaa puutyöpajan turvaohjeita" in opened.text
+    assert "- Osaa noudattaa" not in opened.text
     assert "Teki työn hyvin." not in opened.text  # evidence is off by default
     listing = holder.get("/passport/shares").text
     assert "Avattu 1 kerran." in listing
