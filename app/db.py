@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -75,6 +75,11 @@ def dispose_engines() -> None:
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+
+
+# Opens one transaction: committed when its block ends without error, else rolled back
+# (`functools.partial(transaction, engine)`).
+Transactions = Callable[[], AbstractContextManager[Session]]
 
 
 @contextmanager

@@ -32,14 +32,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
-
 from app.clients.service import LimitState, add_to_window, retry_after_seconds
-from app.db import SQLITE_IMMEDIATE
+from app.db import SQLITE_IMMEDIATE, Transactions
 
 MAX_LEASE = 128
 LEASE_SHARE_OF_LIMIT = 100  # a lease is at most 1/100 of the limit
@@ -71,7 +68,7 @@ class LimitLeases:
 
     def count(
         self,
-        sessions: Callable[[], AbstractContextManager[Session]],
+        sessions: Transactions,
         *,
         bucket: str,
         limit: int,

@@ -19,8 +19,6 @@ then any run may try again, up to :data:`MAX_ATTEMPTS` times.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -29,7 +27,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, or_, select
 
 from app.config import Environment, Settings
-from app.db import SQLITE_IMMEDIATE
+from app.db import SQLITE_IMMEDIATE, Transactions
 from app.errors import Forbidden
 from app.models import OutboxMessage
 from app.models.base import utcnow
@@ -55,11 +53,6 @@ class MessageRefused(Exception):
     ends the run (the server is probably unreachable, and the next messages would only wait
     for the same time-out).
     """
-
-
-# Opens one transaction: committed when its block ends without error, else rolled back
-# (`functools.partial(app.db.transaction, engine)`).
-Transactions = Callable[[], AbstractContextManager[Session]]
 
 
 @dataclass(frozen=True)
@@ -148,14 +141,6 @@ def _deliverable(now: datetime) -> list[Any]:
         or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) <= now),
         col(OutboxMessage.attempts) < MAX_ATTEMPTS,
     ]
-
-
-def pending(session: Session, *, now: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
-    """Messages not yet delivered whose body is still there and not expired, and that a run
-    may claim now (not claimed by a run, not given up)."""
-    return session.exec(
-        select(OutboxMessage).where(*_deliverable(now)).order_by(col(OutboxMessage.id)).limit(limit)
-    ).all()
 
 
 def claim_next(session: Session, *, now: datetime, claim_for: timedelta) -> Claimed | None:

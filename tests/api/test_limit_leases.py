@@ -4,16 +4,13 @@ small limits, few writes for a busy client, and never past the limit across inst
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
 
 from app.clients.leases import LimitLeases, lease_cap
-from app.db import make_engine, transaction
+from app.db import Transactions, make_engine, transaction
 from tests.conftest import session_factory_override
 
 NOW = datetime(2026, 12, 1, 12, 0, 5, tzinfo=UTC)
@@ -27,7 +24,7 @@ class Clock:
         return self.now
 
 
-def _sessions(connection: Connection) -> Callable[[], AbstractContextManager[Session]]:
+def _sessions(connection: Connection) -> Transactions:
     return session_factory_override(connection)()
 
 
