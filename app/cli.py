@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -313,13 +313,20 @@ def verify_command(
                     {
                         "file": str(path),
                         "verified": result.verified,
+                        "outcome": result.outcome,
                         "format": result.input_format,
                         "proof": result.proof_format,
                         "checks": [asdict(c) for c in result.checks],
                     }
                 )
             else:
-                typer.echo(f"{path}: {'VERIFIED' if result.verified else 'NOT VERIFIED'}")
+                verdict = {
+                    "verified": "VERIFIED",
+                    "issuer_unconfirmed": "NOT VERIFIED (intact, but the key could not be "
+                    "confirmed as the issuer's)",
+                    "not_verified": "NOT VERIFIED",
+                }[result.outcome]
+                typer.echo(f"{path}: {verdict}")
                 for c in result.checks:
                     typer.echo(f"  [{c.status}] {c.id}: {c.message}")
     if as_json:
@@ -494,14 +501,25 @@ def trust_add(
     note: Annotated[str | None, typer.Option(help="Why the issuer is trusted")] = None,
     document: DocumentOption = None,
 ) -> None:
-    """Add an issuer to the trust registry."""
+    """Add an issuer to the trust registry, with its key documents.
+
+    Without --document, the issuer's own document (a did:web's DID document, an https
+    issuer's URL) is fetched, checked and pinned: the registry trusts keys, not names.
+    """
     from app.db import get_engine, transaction
     from app.errors import AppError
-    from app.trust.service import add_trusted_issuer
+    from app.net.fetch import SafeFetcher
+    from app.trust.service import add_trusted_issuer, fetch_issuer_documents, needs_documents
+    from app.verification.service import fetch_policy
 
     settings = load_settings()
-    documents = read_documents(document)
+    documents: dict[str, Any] = dict(read_documents(document))
     try:
+        if not documents and needs_documents(issuer.strip()):
+            fetcher = SafeFetcher(fetch_policy(settings))
+            documents = dict(fetch_issuer_documents(issuer.strip(), fetcher.get))
+            for doc_url in documents:
+                typer.echo(f"fetched {doc_url}; its keys are pinned in the registry")
         with transaction(get_engine(settings)) as session:
             entry = add_trusted_issuer(
                 session,

@@ -131,15 +131,20 @@ def test_trust_registry_commands(env: Path) -> None:
     code, out = run("trust", "add", DID, "--name", "Koulu", "--document", str(doc_file))
     assert code == 0, out
     assert f"document for {DID_URL}" in out
-    code, out = run("trust", "add", DID, "--name", "Koulu")
+    code, out = run("trust", "add", DID, "--name", "Koulu", "--document", str(doc_file))
     assert code == 1 and "already" in out
+    # Without --document the issuer's own document is fetched; here it cannot be.
+    code, out = run("trust", "add", "did:web:unreachable.invalid", "--name", "X")
+    assert code == 1 and "could not be fetched" in out, out
     code, out = run("trust", "list", "--json")
     assert code == 0
     assert json.loads(out) == [
         {"id": DID, "name": "Koulu", "url": None, "note": None, "documents": [DID_URL]}
     ]
     code, out = run("trust", "update", DID, "--remove-document", DID_URL, "--note", "x")
-    assert code == 0 and "0 document(s)" in out, out
+    assert code == 1 and "without key documents" in out, out
+    code, out = run("trust", "update", DID, "--note", "x")
+    assert code == 0 and "1 document(s)" in out, out
     # A document that is not the issuer's is refused with the reason.
     wrong = env / "wrong.json"
     wrong.write_text(json.dumps({**did_doc, "id": "did:web:evil.example"}), encoding="utf-8")

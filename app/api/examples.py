@@ -73,6 +73,7 @@ JWT = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImRpZDp3ZWI6cGFzc2kuZXhhbXBsZS5maTpvcmdzOmVkd
 
 VERIFIED: dict[str, Any] = {
     "verified": True,
+    "outcome": "verified",
     "input_format": "json",
     "proof_format": "data-integrity",
     "checks": [
@@ -137,6 +138,7 @@ VERIFIED: dict[str, Any] = {
 
 REVOKED: dict[str, Any] = {
     "verified": False,
+    "outcome": "not_verified",
     "input_format": "jwt",
     "proof_format": "vc-jwt",
     "checks": [
@@ -154,6 +156,35 @@ REVOKED: dict[str, Any] = {
         },
     ],
     "credential": None,
+    "recognition": {"units": [], "other_alignments": []},
+}
+
+ISSUER_UNCONFIRMED: dict[str, Any] = {
+    "verified": False,
+    "outcome": "issuer_unconfirmed",
+    "input_format": "jwt",
+    "proof_format": "vc-jwt",
+    "checks": [
+        {
+            "id": "proof",
+            "status": "passed",
+            "code": "signature_valid",
+            "message": "The JWT signature is valid (ES256).",
+        },
+        {
+            "id": "issuer",
+            "status": "failed",
+            "code": "key_unbound",
+            "message": "The signature is intact, but we could not confirm that the key belongs "
+            "to the issuer. Neither the issuer's own document nor a trusted source lists the "
+            "key in the JWT header.",
+        },
+    ],
+    "credential": {
+        "id": f"{ORIGIN}/credentials/0b6f4c1e-7d1a-4a57-9c41-3f0e6f1b2a90",
+        "name": "Puutyön perusteet",
+        "issuer": {"id": ISSUER, "name": "Eduro-säätiö", "known": False, "trust": None},
+    },
     "recognition": {"units": [], "other_alignments": []},
 }
 

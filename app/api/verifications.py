@@ -248,6 +248,7 @@ def _item_error(exc: Exception) -> VerificationOut:
     message = getattr(exc, "detail", str(exc))
     return VerificationOut(
         verified=False,
+        outcome="not_verified",
         checks=[CheckOut(id="input", status="failed", code=code, message=message)],
     )
 
@@ -298,6 +299,10 @@ ONE_RESULT = {
             "examples": {
                 "verified": {"value": examples.VERIFIED},
                 "revoked": {"value": examples.REVOKED},
+                "issuer_unconfirmed": {
+                    "summary": "Intact, but signed with a key not bound to the issuer",
+                    "value": examples.ISSUER_UNCONFIRMED,
+                },
             }
         }
     },
@@ -312,6 +317,7 @@ BATCH_RESULT = {
                     examples.REVOKED,
                     {
                         "verified": False,
+                        "outcome": "not_verified",
                         "input_format": None,
                         "proof_format": None,
                         "checks": [

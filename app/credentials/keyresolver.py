@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 
 from sqlalchemy import Text, bindparam, cast
@@ -65,3 +66,37 @@ def local_key_resolver(session: Session, settings: Settings) -> PublicKeyResolve
         return _PARSED_KEYS.get(jwk_text, lambda: PublicKey.from_jwk(json.loads(jwk_text)))
 
     return resolve
+
+
+_ORG_KEYS = (
+    core_select(
+        col(SigningKey.key_id), col(SigningKey.status), cast(col(SigningKey.public_jwk), Text)
+    )
+    .join(Organization, col(Organization.id) == col(SigningKey.organization_id))
+    .where(col(Organization.slug) == bindparam("slug"))
+    .order_by(col(SigningKey.id))
+)
+
+
+def _parsed_key(jwk_text: str) -> PublicKey:
+    return _PARSED_KEYS.get(jwk_text, lambda: PublicKey.from_jwk(json.loads(jwk_text)))
+
+
+def local_issuer_keys(
+    session: Session, settings: Settings
+) -> Callable[[str], list[tuple[str, PublicKey]]]:
+    """The published keys of one of our organizations (active and retired; withdrawn ones
+    never), by issuer DID, each with its verification method id."""
+    prefix = our_did_prefix(settings)
+
+    def keys(issuer: str) -> list[tuple[str, PublicKey]]:
+        if not issuer.startswith(prefix):
+            return []
+        rows = session.connection().execute(_ORG_KEYS, {"slug": issuer.removeprefix(prefix)})
+        return [
+            (f"{issuer}#{key_id}", _parsed_key(str(jwk_text)))
+            for key_id, status, jwk_text in rows
+            if status != KeyStatus.revoked
+        ]
+
+    return keys

@@ -35,7 +35,7 @@ EXPIRY_WARNING = timedelta(days=30)
 
 class State(StrEnum):
     green = "green"  # verified, nothing to note
-    amber = "amber"  # verified with warnings (expiring soon, a key not confirmed, ...)
+    amber = "amber"  # verified with notes (expiring soon, ...), or intact by an unconfirmed key
     red = "red"  # failed: revoked, suspended, expired, tampered, key withdrawn
 
 
@@ -52,10 +52,13 @@ class VerificationView:
     state: State
     checks: list[CheckView]
     checked_at: datetime
+    # The signature is intact but the key could not be bound to the issuer: amber, and
+    # never "genuine" (VerificationResult.outcome == "issuer_unconfirmed").
+    issuer_unconfirmed: bool = False
 
     @property
     def verified(self) -> bool:
-        return self.state is not State.red
+        return self.state is not State.red and not self.issuer_unconfirmed
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,10 @@ def _as_list(value: Any) -> list[Any]:
 def reduce_result(result: VerificationResult, *, now: datetime) -> VerificationView:
     """Green, amber or red with the list of checks.
 
-    Red when any check failed; amber when a check warned or was skipped, or the credential
-    expires within :data:`EXPIRY_WARNING`; green otherwise.
+    Red when any check failed, except that a valid signature by a key that could not be
+    bound to the issuer is amber (intact, issuer unconfirmed, not verified); amber when a
+    check warned or was skipped, or the credential expires within :data:`EXPIRY_WARNING`;
+    green otherwise.
     """
     checks = [CheckView(c.id, c.status, c.code, c.message) for c in result.checks]
     credential = result.credential or {}
@@ -122,13 +127,18 @@ def reduce_result(result: VerificationResult, *, now: datetime) -> VerificationV
                     f"The credential expires soon ({until}).",
                 )
             )
-    if not result.verified:
+    unconfirmed = result.outcome == "issuer_unconfirmed"
+    if unconfirmed:
+        state = State.amber
+    elif not result.verified:
         state = State.red
     elif any(c.status in ("warning", "skipped") for c in checks):
         state = State.amber
     else:
         state = State.green
-    return VerificationView(state=state, checks=checks, checked_at=now)
+    return VerificationView(
+        state=state, checks=checks, checked_at=now, issuer_unconfirmed=unconfirmed
+    )
 
 
 def _achievement(credential: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -5,12 +5,16 @@ Verification reports whether a credential's issuer is known, and uses the config
 documents instead of fetching them, so those issuers verify offline. A document is accepted
 only when it is served from the issuer's own host and its keys belong to the issuer, so one
 entry can never stand in for another issuer's documents.
+
+The registry holds keys, not names: an entry of a did:web or https issuer needs at least one
+key document (given, or fetched from the issuer's own host and pinned when it is added). An
+entry without one (left from before this rule) gives no trust. A did:key issuer is its key.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -28,6 +32,7 @@ from app.keys import PublicKey
 from app.memo import DerivedCache
 from app.models import Organization, TrustedIssuer
 from app.models.base import utcnow
+from app.net.fetch import FetchError, UrlNotAllowed
 from app.organizations.service import issuer_did
 from app.trust import repository
 from app.vc.did import did_web_to_url
@@ -188,6 +193,54 @@ def document_url(issuer_id: str, document: Mapping[str, Any], url: str | None = 
     return url
 
 
+def needs_documents(issuer_id: str) -> bool:
+    """Every registered issuer but a did:key (which is its own key) needs key documents."""
+    return not issuer_id.startswith("did:key:")
+
+
+def own_document_url(issuer_id: str) -> str:
+    """Where an issuer publishes its own key document: a did:web's DID document URL, an
+    https issuer's own URL."""
+    issuer_id = _check_issuer_id(issuer_id)
+    if issuer_id.startswith("did:web:"):
+        return did_web_to_url(issuer_id)
+    if issuer_id.startswith("https://"):
+        return issuer_id
+    raise ValidationFailed(f"{issuer_id} carries its key in its id: it needs no documents.")
+
+
+def fetch_issuer_documents(
+    issuer_id: str, fetch: Callable[[str], bytes]
+) -> dict[str, Mapping[str, Any]]:
+    """Fetch the issuer's own key document (through the bounded fetcher), to pin it.
+
+    Raises:
+        ValidationFailed: It cannot be fetched, is not JSON, or holds no keys of the issuer.
+    """
+    url = own_document_url(issuer_id)
+    hint = "Give the issuer's DID document, JWKS or key document as a file instead."
+    try:
+        raw = fetch(url)
+    except (FetchError, UrlNotAllowed) as exc:
+        raise ValidationFailed(f"{url} could not be fetched: {exc.detail} {hint}") from exc
+    try:
+        document = json.loads(raw)
+    except ValueError as exc:
+        raise ValidationFailed(f"{url} did not answer with JSON. {hint}") from exc
+    if not isinstance(document, dict):
+        raise ValidationFailed(f"{url} did not answer with a JSON object. {hint}")
+    return {document_url(issuer_id, document, url): document}
+
+
+def _require_documents(issuer_id: str, documents: Mapping[str, Any]) -> None:
+    if needs_documents(issuer_id) and not documents:
+        raise ValidationFailed(
+            f"{issuer_id} needs at least one key document: the registry trusts keys, not "
+            "names. Give its DID document, JWKS or key document, or let it be fetched from "
+            f"{own_document_url(issuer_id)}."
+        )
+
+
 def _own_issuer_ids(session: Session, settings: Settings) -> set[str]:
     return {issuer_did(settings, org) for org in session.exec(select(Organization)).all()}
 
@@ -233,12 +286,14 @@ def add_trusted_issuer(
     if repository.by_issuer_id(session, issuer_id) is not None:
         raise Conflict(f"{issuer_id} is in the trust registry already; update it instead.")
     moment = now or utcnow()
+    checked = _checked_documents(issuer_id, documents or {})
+    _require_documents(issuer_id, checked)
     entry = TrustedIssuer(
         issuer_id=issuer_id,
         name=name,
         url=url or None,
         note=note or None,
-        documents=_checked_documents(issuer_id, documents or {}),
+        documents=checked,
         created_at=moment,
         updated_at=moment,
     )
@@ -293,6 +348,11 @@ def update_trusted_issuer(
             raise NotFound(f"{entry.issuer_id} has no document for {doc_url}.")
         del merged[doc_url]
     merged.update(_checked_documents(entry.issuer_id, documents or {}))
+    if not merged and needs_documents(entry.issuer_id):
+        raise ValidationFailed(
+            f"{entry.issuer_id} would be left without key documents and so give no trust: "
+            "add another document first, or remove the entry."
+        )
     if len(merged) > MAX_DOCUMENTS:
         raise ValidationFailed(f"An issuer may have at most {MAX_DOCUMENTS} documents.")
     if merged != entry.documents:
@@ -385,8 +445,10 @@ def _derive_trust(own_prefix: str, rows: tuple[tuple[str, str, str | None], ...]
     for kind, name, text in rows:  # sorted: by kind, then issuer id
         if kind != "registry":
             continue
-        known[name] = "registry"
-        for url, document in (json.loads(text) if text else {}).items():
+        entry_documents = json.loads(text) if text else {}
+        if entry_documents or not needs_documents(name):
+            known[name] = "registry"  # an entry without keys gives no trust
+        for url, document in entry_documents.items():
             documents[url] = document
             if isinstance(document, Mapping) and isinstance(document.get("keys"), list):
                 owners[url] = name

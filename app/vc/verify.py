@@ -26,6 +26,7 @@ from app.vc.statuslist import decode_list, get_bit
 from app.vc.types import DocumentLoaderFn, PublicKey
 
 Status = Literal["passed", "failed", "skipped", "warning"]
+Outcome = Literal["verified", "issuer_unconfirmed", "not_verified"]
 
 VC_CONTEXTS = ("https://www.w3.org/ns/credentials/v2", "https://www.w3.org/2018/credentials/v1")
 OB_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/context"
@@ -33,24 +34,39 @@ OB_TYPES = ("OpenBadgeCredential", "AchievementCredential", "EndorsementCredenti
 DEFAULT_SKEW = timedelta(minutes=5)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_ENDORSEMENTS = 10
+KEY_UNBOUND = "key_unbound"
+KEY_UNBOUND_MESSAGE = (
+    "The signature is intact, but we could not confirm that the key belongs to the issuer."
+)
 
 
 @dataclass(frozen=True)
 class ResolvedKey:
     """A public key and the controller (issuer) it belongs to.
 
-    ``confirmed`` is false when the key was taken from the verification method id itself
-    (the ``issuer#z6Mk…`` form) because the controller's document could not be fetched:
-    the signature then proves integrity, but the issuer has not confirmed the key.
+    ``bound`` says whether the link between key and controller rests on something other
+    than the credential itself: the controller is the key (``did:key``), the controller's
+    own document lists it (a DID document, or a key document served from the controller's
+    own host or registered for it), or the key is in this service's database. A key taken
+    from the verification method id alone (the ``issuer#z6Mk…`` form when the issuer's
+    document cannot be read) is not bound: its signature proves that the document is
+    intact, not who signed it.
     """
 
     key: PublicKey
     controller: str | None
-    confirmed: bool = True
+    bound: bool = True
 
 
 KeyResolver = Callable[[str], ResolvedKey]
 """Verification method id (or JWS kid) -> key and controller; raises KeyResolutionError."""
+
+IssuerKeys = Callable[[str], Sequence[tuple[str, PublicKey]]]
+"""Issuer id -> the keys bound to that issuer, each with its verification method id.
+
+Used for keys a credential carries itself (a JWT ``jwk`` header): such a key may only select
+one of these, never add to them. Raises nothing; an issuer without bound keys gives ``[]``.
+"""
 
 StatusListFetcher = Callable[[str], Mapping[str, Any]]
 """Status list credential URL -> the list credential (JSON); raises VCError or ValueError."""
@@ -92,7 +108,18 @@ class VerificationResult:
 
     @property
     def verified(self) -> bool:
+        """The signature is valid, the key is bound to the issuer and nothing else failed."""
         return bool(self.checks) and not any(c.status == "failed" for c in self.checks)
+
+    @property
+    def outcome(self) -> Outcome:
+        """``verified``; ``issuer_unconfirmed`` when the only failure is a valid signature by
+        a key that could not be bound to the issuer (the document is intact, its origin is
+        unconfirmed); ``not_verified`` otherwise."""
+        failed = [c for c in self.checks if c.status == "failed"]
+        if not self.checks or (failed and any(c.code != KEY_UNBOUND for c in failed)):
+            return "not_verified"
+        return "issuer_unconfirmed" if failed else "verified"
 
     def add(self, id: str, status: Status, code: str, message: str, **details: Any) -> None:
         self.checks.append(Check(id, status, code, message, details))
@@ -113,8 +140,10 @@ class Verifier:
             (``None`` = the schema is not available; reported as a warning).
         now: The current time.
         skew: Allowed clock skew for the validity window.
-        jwk_loader: Turns a JWK into a key, for JWTs that carry their key in the header
-            (such a key proves integrity only; the issuer check then warns).
+        jwk_loader: Turns a JWK into a key, for JWTs that carry their key in the header.
+        issuer_keys: The keys bound to an issuer. A key a JWT carries in its header counts
+            only when it is one of these; otherwise the signature proves integrity only
+            and the outcome is ``issuer_unconfirmed``.
         authoritative_status: True for status list URLs that ``status_fetcher`` reads
             from the issuer's own store (the verifier is the issuer): such lists may come
             unsigned, since a signature would only vouch for the same data.
@@ -127,6 +156,7 @@ class Verifier:
     status_fetcher: StatusListFetcher | None = None
     skew: timedelta = DEFAULT_SKEW
     jwk_loader: Callable[[Mapping[str, Any]], PublicKey] | None = None
+    issuer_keys: IssuerKeys | None = None
     authoritative_status: Callable[[str], bool] | None = None
 
 
@@ -320,8 +350,14 @@ class _RecordingResolver:
     def __init__(self, resolver: KeyResolver) -> None:
         self.resolver = resolver
         self.controllers: dict[str, str | None] = {}
-        self.unconfirmed: set[str] = set()
+        self.unbound: set[str] = set()
         self.refused: dict[str, str] = {}
+
+    def record(self, method_id: str, resolved: ResolvedKey) -> PublicKey:
+        self.controllers[method_id] = resolved.controller
+        if not resolved.bound:
+            self.unbound.add(method_id)
+        return resolved.key
 
     def __call__(self, method_id: str) -> PublicKey:
         try:
@@ -329,10 +365,12 @@ class _RecordingResolver:
         except KeyDocumentRefused as exc:
             self.refused[method_id] = str(exc)
             raise
-        self.controllers[method_id] = resolved.controller
-        if not resolved.confirmed:
-            self.unconfirmed.add(method_id)
-        return resolved.key
+        return self.record(method_id, resolved)
+
+
+def _linkable(issuer: str) -> bool:
+    """Only a DID or a URL can have keys; an id such as urn:uuid cannot."""
+    return issuer.startswith(("did:", "https://", "http://"))
 
 
 def _check_controller(
@@ -341,47 +379,44 @@ def _check_controller(
     issuer: str | None,
     result: VerificationResult,
 ) -> bool:
+    """The key binding: every signing key must belong to the issuer by something other than
+    the credential itself. A key shown to be another party's fails; a key that cannot be
+    tied to anyone is the distinct ``key_unbound`` outcome."""
     controllers = resolver.controllers
     for method_id in method_ids:
         controller = controllers.get(method_id)
-        owner = controller or "an unknown controller"
-        if (
-            issuer is not None
-            and controller != issuer
-            and not issuer.startswith(("did:", "https://", "http://"))
-        ):
-            # An issuer id such as urn:uuid cannot own keys: nothing ties the key to it.
+        if issuer is None or not _linkable(issuer):
             result.add(
                 "issuer",
-                "warning",
-                "issuer_unlinkable",
-                f"The issuer id {issuer} cannot be linked to a key; the credential was "
-                f"signed by {owner}.",
+                "failed",
+                KEY_UNBOUND,
+                KEY_UNBOUND_MESSAGE
+                + f" The issuer id {issuer or '(none)'} cannot have keys; the credential "
+                f"was signed with {method_id}.",
+                issuer=issuer,
                 verification_method=method_id,
             )
-            return True
-        if issuer is None or controller != issuer:
+            return False
+        if controller is not None and controller != issuer:
             result.add(
                 "issuer",
                 "failed",
                 "key_not_issuers",
-                f"The signing key {method_id} belongs to {owner}, not to the issuer "
-                f"{issuer or '(none)'}.",
+                f"The signing key {method_id} belongs to {controller}, not to the issuer {issuer}.",
                 verification_method=method_id,
             )
             return False
-    unconfirmed = [m for m in method_ids if m in resolver.unconfirmed]
-    if unconfirmed:
-        result.add(
-            "issuer",
-            "warning",
-            "key_unconfirmed",
-            "The signing key is named in the credential itself and the issuer's own document "
-            "could not be fetched to confirm it.",
-            issuer=issuer,
-            verification_methods=unconfirmed,
-        )
-        return True
+        if controller is None or method_id in resolver.unbound:
+            result.add(
+                "issuer",
+                "failed",
+                KEY_UNBOUND,
+                KEY_UNBOUND_MESSAGE
+                + f" Neither the issuer's own document nor a trusted source lists {method_id}.",
+                issuer=issuer,
+                verification_method=method_id,
+            )
+            return False
     result.add(
         "issuer",
         "passed",
@@ -478,18 +513,40 @@ def _verify_jwt(
         algorithm=alg,
         warnings=list(outcome.warnings),
     )
-    kid = (outcome.header or {}).get("kid")
     credential = outcome.credential
-    if isinstance(kid, str):
-        _check_controller([kid], resolver, issuer_id(credential), result)
+    header = outcome.header or {}
+    if outcome.key_source == "kid":
+        method_id = str(header["kid"])
     else:
-        result.add(
-            "issuer",
-            "warning",
-            "key_embedded",
-            "The JWT carries its own key; it is not tied to the issuer by a DID or key document.",
-        )
+        method_id = _bind_embedded_key(header.get("jwk"), issuer_id(credential), verifier, resolver)
+    _check_controller([method_id], resolver, issuer_id(credential), result)
     return credential
+
+
+EMBEDDED_KEY = "the key in the JWT header"
+
+
+def _same_key(a: PublicKey, b: PublicKey) -> bool:
+    return a.algorithm == b.algorithm and a.to_jwk() == b.to_jwk()
+
+
+def _bind_embedded_key(
+    jwk: Any, issuer: str | None, verifier: Verifier, resolver: _RecordingResolver
+) -> str:
+    """A key carried in the JWT header only selects among the issuer's bound keys.
+
+    Returns the verification method id of the bound key it matches, or
+    :data:`EMBEDDED_KEY`, recorded as unbound, when it matches none.
+    """
+    assert verifier.jwk_loader is not None and isinstance(jwk, Mapping)
+    key = verifier.jwk_loader(jwk)
+    if issuer is not None and verifier.issuer_keys is not None:
+        for method_id, bound in verifier.issuer_keys(issuer):
+            if _same_key(key, bound):
+                resolver.record(method_id, ResolvedKey(bound, issuer))
+                return method_id
+    resolver.record(EMBEDDED_KEY, ResolvedKey(key, None, bound=False))
+    return EMBEDDED_KEY
 
 
 def _check_status(
@@ -557,6 +614,8 @@ def _bitstring_status(
             raise ValueError("the status list's signature does not verify")
         if any(c != list_issuer for c in resolver.controllers.values()):
             raise ValueError("the status list was signed with another party's key")
+        if resolver.unbound:
+            raise ValueError("the status list's key could not be confirmed to belong to the issuer")
     elif verifier.authoritative_status is None or not verifier.authoritative_status(url):
         raise ValueError("the status list is not signed")
     subject = list_credential["credentialSubject"]

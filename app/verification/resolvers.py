@@ -9,11 +9,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
 from app.config import Settings
-from app.credentials.keyresolver import local_key_resolver, our_did_prefix
+from app.credentials.keyresolver import local_issuer_keys, local_key_resolver, our_did_prefix
 from app.keys import PublicKey, resolve_did_key
 from app.net.fetch import FetchError, UrlNotAllowed
 from app.vc.did import did_web_to_url, find_verification_method
@@ -105,6 +106,54 @@ def _from_method(method: Mapping[str, Any]) -> PublicKey:
         raise KeyResolutionError(f"unusable verification method: {exc}") from exc
 
 
+def _origin(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
+
+
+def controller_origin(controller: str) -> tuple[str, str, int] | None:
+    """Where a controller's own documents are served: an https id's origin, a did:web's host."""
+    if controller.startswith("did:web:"):
+        try:
+            return _origin(did_web_to_url(controller))
+        except DidError:
+            return None
+    return _origin(controller)
+
+
+def served_by(url: str, controller: str) -> bool:
+    """True when a document at `url` is the controller's own: served from its origin."""
+    origin = controller_origin(controller)
+    return origin is not None and origin == _origin(url)
+
+
+def _listed_method(document: Mapping[str, Any], method_id: str) -> dict[str, Any]:
+    """A verification method of an https controller document, allowed to assert: listed under
+    ``assertionMethod``, or under ``verificationMethod`` when the document (e.g. an OB 3.0
+    issuer profile) names no relationships at all."""
+    relationship = "assertionMethod" if "assertionMethod" in document else None
+    try:
+        return find_verification_method(document, method_id, relationship=relationship)
+    except KeyError as exc:
+        raise KeyResolutionError(str(exc.args[0])) from exc
+
+
+def _fragment_key(fragment: str) -> PublicKey | None:
+    """The key of the 1EdTech ``issuer#<multikey>`` form, from the id itself."""
+    if not fragment.startswith("z"):
+        return None
+    try:
+        return PublicKey.from_multikey(fragment)
+    except ValueError:
+        return None
+
+
 def _from_jwks(
     document: Mapping[str, Any], url: str, fragment: str, owner: str | None
 ) -> ResolvedKey:
@@ -113,7 +162,7 @@ def _from_jwks(
     for jwk in document["keys"]:
         if isinstance(jwk, Mapping) and jwk.get("kid") in (fragment, f"{url}#{fragment}"):
             try:
-                return ResolvedKey(PublicKey.from_jwk(jwk), owner)
+                return ResolvedKey(PublicKey.from_jwk(jwk), owner, bound=owner is not None)
             except ValueError as exc:
                 raise KeyResolutionError(f"unusable key {fragment} in {url}: {exc}") from exc
     raise KeyResolutionError(f"the JWKS at {url} has no key {fragment!r}")
@@ -125,7 +174,8 @@ def key_resolver(
     source: DocumentSource,
     jwks_owners: Mapping[str, str] | None = None,
 ) -> Callable[[str], ResolvedKey]:
-    """Resolve a verification method id to its key and controller."""
+    """Resolve a verification method id to its key, its controller and whether the key is
+    bound to that controller by something other than the credential (see ResolvedKey)."""
     owners = dict(jwks_owners or {})
     ours = local_key_resolver(session, settings)
     prefix = our_did_prefix(settings)
@@ -133,6 +183,7 @@ def key_resolver(
     def resolve(method_id: str) -> ResolvedKey:
         did, _, fragment = method_id.partition("#")
         if did.startswith(prefix):
+            # Our own organizations: only their keys in our database, never a fetched one.
             return ResolvedKey(ours(method_id), did)
         if did.startswith("did:key:"):
             try:
@@ -158,28 +209,104 @@ def key_resolver(
             try:
                 document = source.get_json(did)
             except KeyResolutionError:
-                if fragment.startswith("z6Mk"):
-                    # The 1EdTech `issuer#<multikey>` form: the key is in the id itself.
-                    try:
-                        key = PublicKey.from_multikey(fragment)
-                    except ValueError as exc:
-                        raise KeyResolutionError(f"invalid key in {method_id}") from exc
-                    return ResolvedKey(key, did, confirmed=False)
-                raise
+                key = _fragment_key(fragment)
+                if key is None:
+                    raise
+                # The signature can still be checked (is the document intact?), but nothing
+                # but the credential says the key is the issuer's: unbound.
+                return ResolvedKey(key, did, bound=False)
             if fragment and isinstance(document.get("keys"), list):
                 return _from_jwks(document, did, fragment, owners.get(did))
             if fragment:
-                try:
-                    method = find_verification_method(document, method_id, relationship=None)
-                except KeyError as exc:
-                    raise KeyResolutionError(str(exc.args[0])) from exc
+                method = _listed_method(document, method_id)
                 controller = method.get("controller") or document.get("id")
             else:
                 method = dict(document)
                 controller = document.get("controller")
-            return ResolvedKey(
-                _from_method(method), controller if isinstance(controller, str) else None
-            )
+            if not isinstance(controller, str):
+                return ResolvedKey(_from_method(method), None, bound=False)
+            # A document binds a key to its controller only when it is the controller's own:
+            # served from the controller's host (or registered for it, which checks the same).
+            return ResolvedKey(_from_method(method), controller, bound=served_by(did, controller))
         raise KeyResolutionError(f"cannot resolve the verification method {method_id!r}")
 
     return resolve
+
+
+def _assertion_keys(
+    document: Mapping[str, Any], controller: str, *, require_listed: bool
+) -> list[tuple[str, PublicKey]]:
+    keys: list[tuple[str, PublicKey]] = []
+    methods = document.get("verificationMethod")
+    listed = document.get("assertionMethod")
+    for entry in [
+        *(methods if isinstance(methods, list) else [methods]),
+        *(listed if isinstance(listed, list) else [listed]),
+    ]:
+        method_id = entry.get("id") if isinstance(entry, Mapping) else entry
+        if not isinstance(method_id, str):
+            continue
+        if method_id.startswith("#"):
+            method_id = controller + method_id
+        try:
+            method = (
+                find_verification_method(document, method_id)
+                if require_listed or "assertionMethod" in document
+                else find_verification_method(document, method_id, relationship=None)
+            )
+            key = PublicKey.from_verification_method(method)
+        except (KeyError, ValueError):
+            continue
+        if (method.get("controller") or controller) == controller and (method_id, key) not in keys:
+            keys.append((method_id, key))
+    return keys
+
+
+def issuer_keys(
+    session: Session,
+    settings: Settings,
+    source: DocumentSource,
+    jwks_owners: Mapping[str, str] | None = None,
+) -> Callable[[str], list[tuple[str, PublicKey]]]:
+    """The keys bound to an issuer, for keys a credential carries itself (a JWT ``jwk``
+    header), which may only select one of them: our organizations' keys in the database
+    (withdrawn ones never); the did:key itself; the keys a did:web document lists under
+    ``assertionMethod``; an https issuer's own document and the JWKS registered for it."""
+    owners = dict(jwks_owners or {})
+    ours = local_issuer_keys(session, settings)
+    prefix = our_did_prefix(settings)
+
+    def keys(issuer: str) -> list[tuple[str, PublicKey]]:
+        try:
+            if issuer.startswith(prefix):
+                return ours(issuer)
+            if issuer.startswith("did:key:"):
+                return [(f"{issuer}#{issuer.removeprefix('did:key:')}", resolve_did_key(issuer))]
+            if issuer.startswith("did:web:"):
+                document = source.get_json(did_web_to_url(issuer))
+                if document.get("id") != issuer:
+                    return []
+                return _assertion_keys(document, issuer, require_listed=True)
+            if not issuer.startswith(("https://", "http://")):
+                return []
+            found: list[tuple[str, PublicKey]] = []
+            for url, owner in owners.items():
+                if owner != issuer:
+                    continue
+                for jwk in source.get_json(url).get("keys") or []:
+                    if isinstance(jwk, Mapping) and isinstance(jwk.get("kid"), str):
+                        try:
+                            found.append((f"{url}#{jwk['kid']}", PublicKey.from_jwk(jwk)))
+                        except ValueError:
+                            continue
+            try:
+                document = source.get_json(issuer)
+            except KeyResolutionError:
+                return found
+            if document.get("id", issuer) == issuer:
+                found += _assertion_keys(document, issuer, require_listed=False)
+            return found
+        except (KeyResolutionError, DidError, ValueError):
+            return []
+
+    return keys

@@ -25,7 +25,8 @@ class IssuerOut(BaseModel):
     url: str | None = None
     known: bool = Field(
         description="The issuer is one of this service's own organizations or is in its "
-        "trust registry"
+        "trust registry, and the credential was signed with one of that issuer's keys "
+        "(false whenever the key could not be bound to the issuer)"
     )
     trust: Literal["own", "registry"] | None = Field(
         default=None, description="Why the issuer is known; null when it is not"
@@ -81,6 +82,7 @@ class VerificationOut(BaseModel):
             "examples": [
                 {
                     "verified": True,
+                    "outcome": "verified",
                     "input_format": "json",
                     "proof_format": "data-integrity",
                     "checks": [
@@ -110,12 +112,26 @@ class VerificationOut(BaseModel):
         }
     )
 
-    verified: bool
+    verified: bool = Field(
+        description="True only when the signature is valid, the signing key is bound to the "
+        "issuer (the issuer's DID, its DID document or own key document, this service's "
+        "database for its own organizations, or the trust registry; never by a key the "
+        "credential carries itself), and no other check failed"
+    )
+    outcome: Literal["verified", "issuer_unconfirmed", "not_verified"] = Field(
+        description="verified; issuer_unconfirmed: the signature is intact but the key could "
+        "not be bound to the issuer (check key_unbound), so who issued it is not confirmed; "
+        "not_verified: any other failure"
+    )
     input_format: str | None = None
     proof_format: str | None = None
     checks: list[CheckOut]
     credential: CredentialSummary | None = None
-    recognition: RecognitionSummary = Field(default_factory=RecognitionSummary)
+    recognition: RecognitionSummary = Field(
+        default_factory=RecognitionSummary,
+        description="What the badge relates to; empty unless the signature is valid and "
+        "bound to the issuer (a revoked or expired badge still shows what it was)",
+    )
 
 
 class VerificationIn(BaseModel):

@@ -22,7 +22,7 @@ from app.net.fetch import Fetcher, FetchPolicy, SafeFetcher
 from app.trust.service import IssuerTrust, issuer_trust
 from app.vc.statuslist import build_status_list_credential
 from app.vc.verify import VerificationResult, Verifier, verify_credential
-from app.verification.resolvers import DocumentSource, key_resolver
+from app.verification.resolvers import DocumentSource, issuer_keys, key_resolver
 from app.verification.schema import schema_validator
 
 
@@ -105,6 +105,7 @@ def build_verifier(
         status_fetcher=fetch_status,
         now=now,
         jwk_loader=PublicKey.from_jwk,
+        issuer_keys=issuer_keys(session, settings, source, registry.jwks_owners),
         authoritative_status=lambda url: url.startswith(status_prefix),
     )
 

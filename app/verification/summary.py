@@ -183,12 +183,19 @@ def to_api(
     if credential is None:
         return VerificationOut(
             verified=result.verified,
+            outcome=result.outcome,
             input_format=result.input_format,
             proof_format=result.proof_format,
             checks=checks,
         )
     trust = trust if trust is not None else issuer_trust(session, settings)
-    known_as = trust.trust_of(issuer_id(credential))
+    # Who issued it is established only by a valid signature with a key bound to the
+    # issuer: otherwise the issuer id is just what the document claims.
+    genuine = all(
+        (c := result.check(name)) is not None and c.status == "passed"
+        for name in ("proof", "issuer")
+    )
+    known_as = trust.trust_of(issuer_id(credential)) if genuine else None
     achievement = _achievement(credential)
     issuer = credential.get("issuer")
     issuer_obj = issuer if isinstance(issuer, Mapping) else {}
@@ -215,9 +222,10 @@ def to_api(
     alignments = [a for a in _as_list(achievement.get("alignment")) if isinstance(a, Mapping)]
     return VerificationOut(
         verified=result.verified,
+        outcome=result.outcome,
         input_format=result.input_format,
         proof_format=result.proof_format,
         checks=checks,
         credential=summary,
-        recognition=recognition_summary(session, alignments),
+        recognition=recognition_summary(session, alignments) if genuine else RecognitionSummary(),
     )

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.net.fetch import FetchPolicy, UrlNotAllowed, check_url
 from app.trust.service import add_trusted_issuer
-from tests.verification.test_foreign_issuers import DID
+from tests.verification.test_foreign_issuers import DID, _issuer_keys
 
 PROBLEM = "application/problem+json"
 
@@ -39,7 +39,9 @@ def test_null_inputs_are_not_counted_as_given(client: TestClient) -> None:
 def test_registry_times_carry_their_time_zone(
     client: TestClient, session: Session, settings: Settings
 ) -> None:
-    add_trusted_issuer(session, settings=settings, issuer_id=DID, name="Koulu")
+    add_trusted_issuer(
+        session, settings=settings, issuer_id=DID, name="Koulu", documents={"": _issuer_keys()[1]}
+    )
     session.commit()
     (entry,) = client.get("/api/v1/trusted-issuers").json()
     assert entry["updated_at"].endswith(("Z", "+00:00")), entry

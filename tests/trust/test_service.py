@@ -3,6 +3,7 @@ fetches in verification; the result says whether the issuer is known."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -12,11 +13,13 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.keys import KeySigner, generate_private_key
-from app.models import AuditEvent
+from app.models import AuditEvent, TrustedIssuer
+from app.net.fetch import FetchError
 from app.organizations.service import issuer_did
 from app.trust.service import (
     add_trusted_issuer,
     document_url,
+    fetch_issuer_documents,
     get_trusted_issuer,
     issuer_trust,
     list_trusted_issuers,
@@ -124,10 +127,12 @@ def test_a_registered_jwks_ties_its_keys_to_the_issuer(
 ) -> None:
     signer, jwks = _jwks_issuer()
     token = _jwt_credential(signer)
-    # The same JWKS given without the registry proves integrity but names no owner.
+    # The same JWKS given without the registry proves integrity but names no owner: the
+    # key cannot be bound to the issuer.
     loose = verify(session, settings, token, now=NOW, offline={JWKS_URL: jwks}, fetcher=NoNetwork())  # type: ignore[arg-type]
     assert statuses(loose)["proof"] == "passed"
-    assert "key_not_issuers" in codes(loose) and not loose.verified
+    assert "key_unbound" in codes(loose) and not loose.verified
+    assert loose.outcome == "issuer_unconfirmed"
 
     with pytest.raises(ValidationFailed, match="URL"):
         add_trusted_issuer(
@@ -150,9 +155,14 @@ def test_our_own_organizations_are_known_and_not_registrable(
     assert issuer_trust(session, settings).trust_of(own) == "own"
     with pytest.raises(Conflict, match="own issuer"):
         add_trusted_issuer(session, settings=settings, issuer_id=own, name="x")
-    add_trusted_issuer(session, settings=settings, issuer_id=DID, name="Koulu")
+    did_doc = _issuer_keys()[1]
+    add_trusted_issuer(
+        session, settings=settings, issuer_id=DID, name="Koulu", documents={"": did_doc}
+    )
     with pytest.raises(Conflict, match="already"):
-        add_trusted_issuer(session, settings=settings, issuer_id=DID, name="Koulu")
+        add_trusted_issuer(
+            session, settings=settings, issuer_id=DID, name="Koulu", documents={"": did_doc}
+        )
 
 
 @pytest.mark.parametrize(
@@ -163,6 +173,68 @@ def test_issuer_ids_must_be_resolvable(
 ) -> None:
     with pytest.raises(ValidationFailed, match="issuer id"):
         add_trusted_issuer(session, settings=settings, issuer_id=issuer_id, name="x")
+
+
+def test_an_entry_needs_key_documents(session: Session, settings: Settings) -> None:
+    """The registry trusts keys, not names: a did:web or https issuer without documents is
+    refused, and an entry without documents (left from before) gives no trust."""
+    with pytest.raises(ValidationFailed, match="key document"):
+        add_trusted_issuer(session, settings=settings, issuer_id=DID, name="Koulu")
+    with pytest.raises(ValidationFailed, match="key document"):
+        add_trusted_issuer(session, settings=settings, issuer_id=HTTPS_ISSUER, name="Koulu")
+    did_key = generate_private_key("Ed25519").public_key.to_did_key()
+    add_trusted_issuer(session, settings=settings, issuer_id=did_key, name="Avain")
+    assert issuer_trust(session, settings).trust_of(did_key) == "registry"
+    session.add(TrustedIssuer(issuer_id=HTTPS_ISSUER, name="Vanha", documents={}))
+    session.flush()
+    assert issuer_trust(session, settings).trust_of(HTTPS_ISSUER) is None
+
+
+def test_an_https_issuer_added_without_documents_is_refused_and_its_forgery_unknown(
+    session: Session, settings: Settings
+) -> None:
+    """The attack of issue #11: `trust add https://school.example/issuer` with no document,
+    then a credential naming `issuer#z6Mk<attacker key>`."""
+    from app.credentials.documents import document_loader
+    from tests.forgery import forged_data_integrity
+
+    signer, _ = _issuer_keys()
+    credential = _credential(settings, signer)
+    with pytest.raises(ValidationFailed):
+        add_trusted_issuer(session, settings=settings, issuer_id=HTTPS_ISSUER, name="Koulu")
+    session.add(TrustedIssuer(issuer_id=HTTPS_ISSUER, name="Vanha", documents={}))
+    session.flush()
+    forged, _ = forged_data_integrity(
+        credential, document_loader(settings), created=NOW, issuer=HTTPS_ISSUER
+    )
+    result = verify(session, settings, forged, now=NOW, fetcher=NoNetwork())  # type: ignore[arg-type]
+    assert result.outcome == "issuer_unconfirmed" and not result.verified
+    from app.verification.summary import to_api
+
+    answer = to_api(session, settings, result)
+    assert answer.credential is not None and answer.credential.issuer.known is False
+
+
+def test_fetch_issuer_documents_pins_what_the_issuer_publishes() -> None:
+    _, did_doc = _issuer_keys()
+    fetched: list[str] = []
+
+    def fetch(url: str) -> bytes:
+        fetched.append(url)
+        return json.dumps(did_doc).encode()
+
+    assert fetch_issuer_documents(DID, fetch) == {DID_URL: did_doc}
+    assert fetched == [DID_URL]
+
+    def unreachable(url: str) -> bytes:
+        raise FetchError(f"{url} did not answer in time.")
+
+    with pytest.raises(ValidationFailed, match="could not be fetched"):
+        fetch_issuer_documents(DID, unreachable)
+    with pytest.raises(ValidationFailed, match="JSON"):
+        fetch_issuer_documents(HTTPS_ISSUER, lambda url: b"<html>")
+    with pytest.raises(ValidationFailed, match="no keys"):
+        fetch_issuer_documents(HTTPS_ISSUER, lambda url: b'{"id": "https://school.example/issuer"}')
 
 
 def test_documents_must_belong_to_the_issuer() -> None:
@@ -197,16 +269,20 @@ def test_documents_must_belong_to_the_issuer() -> None:
 
 def test_update_and_remove(session: Session, settings: Settings) -> None:
     _, did_doc = _issuer_keys()
-    add_trusted_issuer(session, settings=settings, issuer_id=DID, name="Koulu")
+    _, new_doc = _issuer_keys()
+    add_trusted_issuer(
+        session, settings=settings, issuer_id=DID, name="Koulu", documents={"": did_doc}
+    )
     entry = update_trusted_issuer(
-        session, issuer_id=DID, name="Uusi nimi", note="sopimus 2026", documents={"": did_doc}
+        session, issuer_id=DID, name="Uusi nimi", note="sopimus 2026", documents={"": new_doc}
     )
     assert entry.name == "Uusi nimi" and list(entry.documents) == [DID_URL]
-    assert issuer_trust(session, settings).documents == {DID_URL: did_doc}
-    entry = update_trusted_issuer(session, issuer_id=DID, remove_documents=[DID_URL])
-    assert entry.documents == {}
-    with pytest.raises(NotFound):
+    assert issuer_trust(session, settings).documents == {DID_URL: new_doc}
+    # The last key document cannot be removed: the entry would give no trust.
+    with pytest.raises(ValidationFailed, match="without key documents"):
         update_trusted_issuer(session, issuer_id=DID, remove_documents=[DID_URL])
+    with pytest.raises(NotFound):
+        update_trusted_issuer(session, issuer_id=DID, remove_documents=["https://x.example/k"])
     with pytest.raises(ValidationFailed):
         update_trusted_issuer(session, issuer_id=DID, name="  ")
     with pytest.raises(ValidationFailed, match="at most 200"):
@@ -218,4 +294,4 @@ def test_update_and_remove(session: Session, settings: Settings) -> None:
         get_trusted_issuer(session, issuer_id=DID)
     with pytest.raises(NotFound):
         remove_trusted_issuer(session, issuer_id=DID)
-    assert _audit_actions(session) == ["trust.add", "trust.update", "trust.update", "trust.remove"]
+    assert _audit_actions(session) == ["trust.add", "trust.update", "trust.remove"]

@@ -21,6 +21,7 @@ from app.vc.verify import VerificationResult
 from app.verification.service import verify
 from tests.conftest import STANDARDS
 from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.verification.issuer_documents import documents_for
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 VECTORS = STANDARDS / "vectors"
@@ -179,33 +180,91 @@ def test_tampered_credential_fails_the_proof(
     ],
 )
 def test_1edtech_positive_vectors(session: Session, settings: Settings, name: str) -> None:
+    """Judged with the issuer's document (built from the issuer and the key the vector names):
+    verified. Without it, the signature is intact but nothing binds the key to the issuer."""
     path = VECTORS / "1edtech-validator" / "positive" / name
     if not path.exists():
         pytest.skip(f"vector {path} not found")
     doc = json.loads(path.read_text())
-    result = _verify(session, settings, doc, now=datetime(2025, 1, 1, tzinfo=UTC))
+    moment = datetime(2025, 1, 1, tzinfo=UTC)
+    documents = documents_for(doc)
+    bare = _verify(session, settings, doc, now=moment)
+    assert statuses(bare)["proof"] == "passed", bare.checks
+    assert not bare.verified
+    assert "key_unbound" in codes(bare)
+    if not doc.get("credentialStatus"):
+        assert bare.outcome == "issuer_unconfirmed"
+    result = _verify(session, settings, doc, now=moment, offline=documents)
     assert statuses(result)["proof"] == "passed", result.checks
     assert statuses(result)["validity"] == "passed"
+    if not documents:
+        # simple-did-key-method: the issuer is a urn:uuid, which cannot have keys; the
+        # did:key that signed is not the issuer's by anything the credential shows.
+        assert result.outcome == "issuer_unconfirmed"
+        return
+    assert statuses(result)["issuer"] == "passed", result.checks
     if doc.get("credentialStatus"):
         # The example status list lives on an example domain that cannot be fetched.
         assert "status_unavailable" in codes(result)
+        assert result.outcome == "not_verified"
     else:
         assert result.verified, [c for c in result.checks if c.status == "failed"]
+    if doc.get("endorsement"):
+        assert statuses(result)["endorsements"] in ("passed", "warning")
+
+
+def test_1edtech_vector_with_another_hosts_document_is_not_bound(
+    session: Session, settings: Settings
+) -> None:
+    """A key document that claims the issuer as controller but is served from another host
+    (where anyone can publish) binds nothing."""
+    path = VECTORS / "1edtech-validator" / "positive" / "simple.json"
+    if not path.exists():
+        pytest.skip(f"vector {path} not found")
+    doc = json.loads(path.read_text())
+    issuer = doc["issuer"] if isinstance(doc["issuer"], str) else doc["issuer"]["id"]
+    method_id = (
+        doc["proof"][0]["verificationMethod"]
+        if isinstance(doc["proof"], list)
+        else (doc["proof"]["verificationMethod"])
+    )
+    assert method_id.startswith(issuer + "#")
+    # Served at the issuer's URL but listing the key under another relationship only.
+    listed_elsewhere = documents_for(doc)[issuer] | {"assertionMethod": []}
+    result = _verify(
+        session,
+        settings,
+        doc,
+        now=datetime(2025, 1, 1, tzinfo=UTC),
+        offline={issuer: listed_elsewhere},
+    )
+    assert not result.verified
 
 
 def test_spec_jwt_examples_verify_and_tampering_fails(session: Session, settings: Settings) -> None:
+    """The spec's VC-JWTs carry their RSA key in the header: with the issuer's document
+    listing that key they verify; without it the key binds nothing; tampered, they fail."""
     folder = VECTORS / "ob-v3p0-spec-rendered-examples"
     tokens = sorted(folder.glob("*.jwt")) if folder.exists() else []
     if not tokens:
         pytest.skip(f"no JWT examples under {folder}")
+    moment = datetime(2025, 1, 1, tzinfo=UTC)
     for path in tokens:
         token = path.read_text().strip()
-        result = _verify(session, settings, token, now=datetime(2025, 1, 1, tzinfo=UTC))
+        result = _verify(session, settings, token, now=moment, offline=documents_for(token))
         assert statuses(result)["proof"] == "passed", (path.name, result.checks)
+        assert statuses(result)["issuer"] == "passed", (path.name, result.checks)
+        bare = _verify(session, settings, token, now=moment)
+        assert statuses(bare)["proof"] == "passed"
+        assert "key_unbound" in codes(bare) and not bare.verified
+        failed = {c.code for c in result.checks if c.status == "failed"}
+        if not failed:  # some examples name status lists on example hosts
+            assert bare.outcome == "issuer_unconfirmed", (path.name, bare.checks)
         header, payload, signature = token.split(".")
         flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
         bad = _verify(session, settings, f"{header}.{payload}.{flipped}")
         assert statuses(bad)["proof"] == "failed"
+        assert bad.outcome == "not_verified"
 
 
 def test_garbage_inputs_fail_cleanly(session: Session, settings: Settings) -> None:
