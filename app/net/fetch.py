@@ -65,22 +65,41 @@ class FetchPolicy:
     allow_http: bool = False
 
 
-def _address_allowed(address: str, policy: FetchPolicy) -> bool:
-    ip = ipaddress.ip_address(address)
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated; never a real server's address
+
+
+def _ipv4_allowed(ip: ipaddress.IPv4Address, policy: FetchPolicy) -> bool:
     if ip.is_loopback:
         return policy.allow_loopback
-    return not (
-        ip.is_private
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or (
-            ip.version == 6
-            and ip.ipv4_mapped is not None
-            and not _address_allowed(str(ip.ipv4_mapped), policy)
-        )
-    )
+    return ip.is_global and not ip.is_multicast
+
+
+def _address_allowed(address: str, policy: FetchPolicy) -> bool:
+    """Only globally routable unicast addresses (and loopback when the policy allows it).
+
+    Private, shared (100.64.0.0/10), link-local, reserved, documentation, benchmarking and
+    multicast addresses are refused, and so are IPv6 forms that carry an IPv4 address which
+    would be refused itself: IPv4-mapped, 6to4 and NAT64. Teredo and the deprecated
+    IPv4-compatible form are refused outright, as are scoped (link-local) addresses.
+    """
+    if "%" in address:
+        return False
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _ipv4_allowed(ip, policy)
+    if ip.is_loopback:
+        return policy.allow_loopback
+    if ip.ipv4_mapped is not None:
+        return _ipv4_allowed(ip.ipv4_mapped, policy)
+    if ip.teredo is not None or ip in _IPV4_COMPATIBLE:
+        return False
+    embedded = ip.sixtofour
+    if embedded is None and any(ip in net for net in _NAT64):
+        embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if embedded is not None and not (embedded.is_global and not embedded.is_multicast):
+        return False
+    return ip.is_global and not ip.is_multicast
 
 
 def check_url(url: str, policy: FetchPolicy) -> list[str]:
@@ -104,8 +123,8 @@ def check_url(url: str, policy: FetchPolicy) -> list[str]:
         raise UrlNotAllowed("URLs with user names or passwords are not allowed.")
     try:
         infos = socket.getaddrinfo(parts.hostname, port or 443, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError(f"The host {parts.hostname} cannot be found.") from exc
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise FetchError(f"{url} could not be fetched.") from exc
     addresses = sorted({str(info[4][0]) for info in infos})
     for address in addresses:
         if not _address_allowed(address, policy):
@@ -149,15 +168,27 @@ class SafeFetcher:
     def get(self, url: str, *, accept: str = "application/json") -> bytes:
         """GET a URL, following at most `max_redirects` checked redirects.
 
+        Every hop connects to an address that was checked, not to whatever a second DNS
+        look-up would answer: the request goes to that address, with the host name kept
+        for TLS (SNI and certificate check) and the Host header.
+
         Raises:
             UrlNotAllowed: The URL (or a redirect target) is not allowed.
-            FetchError: Time-out, network error, non-200 status or a too large body.
+            FetchError: Time-out, network or TLS error, non-200 status or a too large body.
+                Network failures all read the same ("could not be fetched"), so that the
+                answers cannot be used to probe which hosts and ports exist.
         """
         current = url
         for _ in range(self.policy.max_redirects + 1):
-            check_url(current, self.policy)
+            addresses = check_url(current, self.policy)
+            target, host, sni = pinned_request(current, addresses[0])
             try:
-                with self._client.stream("GET", current, headers={"Accept": accept}) as resp:
+                with self._client.stream(
+                    "GET",
+                    target,
+                    headers={"Accept": accept, "Host": host},
+                    extensions={"sni_hostname": sni},
+                ) as resp:
                     if resp.is_redirect:
                         location = resp.headers.get("location")
                         if not location:
@@ -177,8 +208,22 @@ class SafeFetcher:
                                 f"{current} is larger than {self.policy.max_bytes} bytes."
                             )
                     return bytes(body)
-            except httpx.TimeoutException as exc:
-                raise FetchError(f"{current} did not answer in time.") from exc
-            except httpx.HTTPError as exc:
-                raise FetchError(f"{current} could not be fetched: {exc}") from exc
+            except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+                raise FetchError(f"{current} could not be fetched.") from exc
         raise FetchError(f"{url} redirected too many times.")
+
+
+def pinned_request(url: str, address: str) -> tuple[str, str, str]:
+    """The URL rewritten to connect to `address`, the Host header and the TLS server name.
+
+    Returns:
+        (URL with the address as host, Host header value, SNI host name).
+    """
+    parsed = httpx.URL(url)
+    host = parsed.raw_host.decode("ascii")  # IDNA-encoded, as it goes on the wire
+    literal = f"[{address}]" if ":" in address else address
+    pinned = parsed.copy_with(host=literal.strip("[]"))
+    host_header = f"[{host}]" if ":" in host else host
+    if parsed.port is not None:
+        host_header += f":{parsed.port}"
+    return str(pinned), host_header, host

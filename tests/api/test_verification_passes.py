@@ -48,7 +48,7 @@ def did_web_host(monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], list[
     requested: list[str] = []
 
     def handle_request(self: Any, request: httpx.Request) -> httpx.Response:
-        requested.append(str(request.url))
+        requested.append(f"https://{request.headers['host']}{request.url.raw_path.decode()}")
         return httpx.Response(200, json=did_doc, request=request)
 
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", handle_request)

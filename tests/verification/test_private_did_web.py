@@ -156,7 +156,7 @@ def test_control_a_public_address_is_fetched(
     seen: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(str(request.url))
+        seen.append(f"{request.url} Host: {request.headers['host']}")
         return httpx.Response(200, json=did_doc)
 
     fetcher = SafeFetcher(FetchPolicy(), transport=httpx.MockTransport(handler))
@@ -164,4 +164,5 @@ def test_control_a_public_address_is_fetched(
     result = verify(session, settings, credential, now=NOW, fetcher=fetcher)
     FETCHED_DOCUMENTS.clear()
     assert result.verified, result.checks
-    assert seen == ["https://badges.school.example/issuers/7/did.json"]
+    # To the checked address, for the issuer's host.
+    assert seen == ["https://93.184.216.34/issuers/7/did.json Host: badges.school.example"]
