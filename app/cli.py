@@ -718,7 +718,9 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        proxy_headers=True,
+        # Forwarding headers are believed only from TRUSTED_PROXIES, in the app itself
+        # (app/main.py); uvicorn's own handling would trust any local process by default.
+        proxy_headers=False,
         log_level=settings.log_level.lower(),
         # The app logs each request itself (app/middleware.py), without the secret tokens of
         # passport and share links; uvicorn's own access log would print them.

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     documents_dir: Path | None = None
     # Only for tests and local development: allow fetching from loopback addresses.
     fetch_allow_loopback: bool = False
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or
+    # networks, comma-separated. Empty (the default): the headers are ignored and the
+    # connecting address is the client's, whoever sends them.
+    trusted_proxies: str = ""
     context_cache_dir: Path = PROJECT_ROOT / "var" / "contexts"
     catalog_dir: Path = PROJECT_ROOT
     log_level: str = "INFO"
@@ -143,6 +147,23 @@ class Settings(BaseSettings):
                 "Osaamispassi <noreply@passi.example.fi>"
             ) from exc
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"TRUSTED_PROXIES must list IP addresses or networks; {item!r} is not one"
+                ) from exc
+        return ",".join(items)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [item for item in self.trusted_proxies.split(",") if item]
 
     @field_validator("base_url")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.api import catalog, health, issuers, public, verifications
@@ -58,4 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.add_middleware(WebStateMiddleware, secure_cookies=settings.secure_cookies)
     app.add_middleware(RequestContextMiddleware, hsts=settings.public_origin.startswith("https://"))
+    if settings.trusted_proxy_list:
+        # Outermost, so every later layer (limits, sign-in throttling, audit) sees the client
+        # the proxy reports; only for the configured proxies. `serve` turns uvicorn's own
+        # handling off, which would trust 127.0.0.1 by default.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app

@@ -273,6 +273,7 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
         "--http",
         "httptools",
         "--no-access-log",
+        "--no-proxy-headers",
         "--log-level",
         "warning",
     ]

@@ -210,7 +210,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         # "osaamispassi serve") do not stop this one in the middle of a test run.
         command = [
             sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--proxy-headers", "--log-level", "info",
+            "--host", "127.0.0.1", "--port", str(port), "--no-proxy-headers", "--log-level", "info",
             # The app logs requests itself, without secret tokens (app/middleware.py).
             "--no-access-log",
         ]  # fmt: skip
