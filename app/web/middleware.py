@@ -6,9 +6,9 @@ Plain ASGI, so error pages rendered outside the routes get the same language.
 from __future__ import annotations
 
 import secrets
-from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.i18n import current_language, negotiate
@@ -20,13 +20,14 @@ YEAR = 365 * 24 * 3600
 
 
 def _cookies(scope: Scope) -> dict[str, str]:
-    raw = dict(scope.get("headers") or []).get(b"cookie", b"").decode("latin-1")
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(raw)
-    except Exception:
-        return {}
-    return {key: morsel.value for key, morsel in jar.items()}
+    # Starlette's parser, as request.cookies uses: lenient like browsers, so one cookie with
+    # a name the standard library refuses (set by another app on the same host) does not
+    # hide the others. SimpleCookie.load dropped them all, and every form then failed CSRF.
+    cookies: dict[str, str] = {}
+    for name, value in scope.get("headers") or []:
+        if name == b"cookie":
+            cookies.update(cookie_parser(value.decode("latin-1")))
+    return cookies
 
 
 class WebStateMiddleware:

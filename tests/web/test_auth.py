@@ -155,3 +155,51 @@ def test_deactivated_user_is_signed_out_at_once(
     assert response.status_code == 200
     assert coach_client.get("/coach", follow_redirects=False).status_code == 303
     assert sign_in(coach_client, world.coach.email).status_code == 401
+
+
+def test_a_cookie_with_an_odd_name_does_not_hide_the_others(
+    client: TestClient, world: World
+) -> None:
+    """Another app on the host may set a cookie whose name the standard library refuses;
+    the CSRF cookie must still be read, or every form fails."""
+    client.get("/login")  # the CSRF seed cookie is set
+    client.cookies.set("bad name[1]", "x", domain="passi.test")
+    client.cookies.set("w,eird", "y", domain="passi.test")
+    again = client.get("/login")
+    assert "osp_csrf" not in again.headers.get("set-cookie", ""), "the seed was not read"
+    response = sign_in(client, world.coach.email)
+    assert response.status_code == 303, response.text
+    page = post_form(
+        client,
+        f"/coach/participants/{world.participant.id}/edit",
+        f"/coach/participants/{world.participant.id}/edit",
+        {"display_name": "Aino Uusi"},
+    )
+    assert page.status_code in (200, 303), page.text
+
+
+def test_a_planted_csrf_cookie_and_its_token_fail_in_a_signed_in_browser(
+    client_factory: Callable[[], TestClient], world: World
+) -> None:
+    """The attacker gets a CSRF cookie and its token from their own visit, plants the cookie
+    in the victim's browser (cookie tossing) and submits with the token: the token is bound
+    to the victim's session, which the attacker does not have."""
+    attacker, victim = client_factory(), client_factory()
+    token = csrf_of(attacker.get("/login").text)
+    planted = attacker.cookies.get("osp_csrf")
+    assert planted
+    assert sign_in(victim, world.coach.email).status_code == 303
+    victim.cookies.set("osp_csrf", planted, domain="passi.test")
+    response = victim.post(
+        f"/coach/participants/{world.participant.id}/edit",
+        data={"csrf_token": token, "display_name": "Hijacked"},
+    )
+    assert response.status_code == 403
+    # The victim's own forms still work with the planted seed (their session binds them).
+    page = post_form(
+        victim,
+        f"/coach/participants/{world.participant.id}/edit",
+        f"/coach/participants/{world.participant.id}/edit",
+        {"display_name": "Aino Uusi"},
+    )
+    assert page.status_code in (200, 303), page.text
