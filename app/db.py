@@ -44,17 +44,25 @@ def _begin_sqlite(conn: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets foreign keys on and a busy timeout."""
+    """Create an engine; SQLite gets foreign keys on and a busy timeout.
+
+    Errors never carry the statement's parameters (`hide_parameters`): they hold what people
+    wrote (award narratives, names) and secrets' hashes, and errors end up in logs.
+    """
     if url.startswith("sqlite"):
         # As many connections as the threadpool that runs the sync dependencies has threads
         # (40): a request waits for a thread, never for a connection, under load.
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
         pool = {} if in_memory else {"pool_size": 40, "max_overflow": 0}
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, hide_parameters=True, **pool
+        )
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
         event.listen(engine, "begin", _begin_sqlite)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=20, max_overflow=20, hide_parameters=True
+        )
     return engine
 
 

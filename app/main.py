@@ -12,7 +12,7 @@ from app.api.problems import install_openapi
 from app.clients.leases import LimitLeases
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import get_engine
-from app.handlers import install_error_handlers
+from app.handlers import install_error_handlers, unhandled_error_handler
 from app.logging import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.verification.schemas import BatchIn, VerificationIn
@@ -58,7 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app, [VerificationIn, BatchIn])
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.add_middleware(WebStateMiddleware, secure_cookies=settings.secure_cookies)
-    app.add_middleware(RequestContextMiddleware, hsts=settings.public_origin.startswith("https://"))
+    app.add_middleware(
+        RequestContextMiddleware,
+        hsts=settings.public_origin.startswith("https://"),
+        on_error=unhandled_error_handler,
+    )
     if settings.trusted_proxy_list:
         # Outermost, so every later layer (limits, sign-in throttling, audit) sees the client
         # the proxy reports; only for the configured proxies. `serve` turns uvicorn's own

@@ -6,8 +6,11 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logging import request_id_var
@@ -26,6 +29,11 @@ SECURITY_HEADERS = {
     ),
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+# Pages with people's data, for staff or for the participant: never kept by a browser's or a
+# proxy's cache (a shared tablet's back button must not show the previous coach's pages).
+PRIVATE_PREFIXES = ("/coach", "/admin", "/login", "/logout", "/passport", "/p/")
 
 
 # The passport's own pages; any other second segment is a personal passport link's token.
@@ -49,12 +57,21 @@ def _safe_path(path: str) -> str:
     return path
 
 
-class RequestContextMiddleware:
-    """Gives each request an id (or keeps a sane incoming X-Request-ID) and sets headers."""
+ErrorRenderer = Callable[[Request, Exception], Awaitable[Response]]
 
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+
+class RequestContextMiddleware:
+    """Gives each request an id (or keeps a sane incoming X-Request-ID) and sets headers.
+
+    An unhandled error is answered here, through `on_error`, so that the 500 answer carries
+    the request id and the security headers too (Starlette's outermost error middleware
+    would answer it past this one). The error is then raised on, for the server to log.
+    """
+
+    def __init__(self, app: ASGIApp, *, hsts: bool, on_error: ErrorRenderer) -> None:
         self.app = app
         self.hsts = hsts
+        self.on_error = on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,21 +82,32 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         start = time.perf_counter()
         status = 500
+        started = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
+                started = True
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if scope.get("path", "").startswith(PRIVATE_PREFIXES):
+                    headers.setdefault("Cache-Control", "private, no-store")
                 if self.hsts:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            try:
+                await self.app(scope, receive, send_wrapper)
+            except Exception as exc:
+                if started:
+                    raise
+                response = await self.on_error(Request(scope), exc)
+                await response(scope, receive, send_wrapper)
+                raise
         finally:
             log.info(
                 "%s %s %s %.1fms",
