@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from app.config import Settings, get_settings
+from app.errors import NotFound, nul_in_text
 
 _engines: dict[str, Engine] = {}
 
@@ -43,6 +44,34 @@ def _begin_sqlite(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _refuse_unstorable_parameters(
+    _conn: Any,
+    _cursor: Any,
+    _statement: str,
+    parameters: Any,
+    _context: Any,
+    executemany: bool,
+) -> None:
+    """The last line of app/input_guard.py: a NUL in text (PostgreSQL refuses it) or an
+    integer beyond 64 bits (both databases refuse it) is a 4xx, not a database error."""
+    for row in parameters if executemany else (parameters,):
+        if isinstance(row, Mapping):
+            values: Any = row.values()
+        elif isinstance(row, list | tuple):
+            values = row
+        else:
+            values = (row,)
+        for value in values:
+            if isinstance(value, str):
+                if "\x00" in value:
+                    raise nul_in_text()
+            elif isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+                raise NotFound("No such item.")
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys on and a busy timeout.
 
@@ -63,6 +92,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url, pool_pre_ping=True, pool_size=20, max_overflow=20, hide_parameters=True
         )
+    event.listen(engine, "before_cursor_execute", _refuse_unstorable_parameters)
     return engine
 
 

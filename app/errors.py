@@ -53,6 +53,21 @@ class BadRequest(AppError):
     title = "Bad request"
 
 
+class UnusableInput(BadRequest):
+    """Text that no part of the service can store or look up (a NUL character)."""
+
+    problem = "unusable-input"
+    title = "The input contains a character that cannot be used"
+
+
+def nul_in_text() -> UnusableInput:
+    """The error for text with a NUL character (the message is translated on pages)."""
+    return UnusableInput(
+        "The text contains an invisible control character that cannot be saved. Remove it "
+        "(or type the text again) and try again."
+    )
+
+
 class ValidationFailed(AppError):
     status_code = 422
     problem = "validation-failed"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -13,6 +13,7 @@ from app.clients.leases import LimitLeases
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import get_engine
 from app.handlers import install_error_handlers, unhandled_error_handler
+from app.input_guard import refuse_unusable_input
 from app.logging import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.verification.schemas import BatchIn, VerificationIn
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        # Every route: a NUL or an impossible id is a 4xx before anything else runs.
+        dependencies=[Depends(refuse_unusable_input)],
     )
     app.state.settings = settings
     app.state.engine = get_engine(settings)

@@ -28,10 +28,11 @@ ERROR_KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "PayloadTooLarge": None,
     "UnsupportedMediaType": None,
     "CsrfFailed": None,
+    "UnusableInput": None,
     "add_flash": (2,),
 }
 METHODS = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
-PAGE_MODULES = [
+PAGE_MODULES = ["app/errors.py", "app/input_guard.py"] + [
     f"app/{package}/**.py"
     for package in (
         "auth",
