@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 
 from fastapi import Request, Response
@@ -54,6 +55,7 @@ class RequestCount:
         self.attempted = False
         self.limit = 0
         self.state: LimitState | None = None
+        self.bucket: str | None = None
 
     def take(self, session: Session | None = None) -> None:
         """Count the request (blocking: call it in a worker thread) and enforce the limit.
@@ -79,8 +81,29 @@ class RequestCount:
             bucket = f"client:{client_id}"
         else:
             bucket, limit = self._anonymous
+        self.bucket = bucket
         state = self._leases.count(self._sessions, bucket=bucket, limit=limit, now=self._now)
         return state, limit
+
+    def require(self, units: int) -> None:
+        """Refuse up front work that would take the caller past its limit (a batch of
+        `units` items counts as that many requests; this request's own unit is taken)."""
+        if self.state is not None and units - 1 > self.state.remaining:
+            raise RateLimited(
+                f"These {units} credentials count as {units} requests, and at most "
+                f"{self.state.remaining + 1} remain of {self.limit} this minute. Send fewer at "
+                f"a time, or try again in {self.state.retry_after} seconds.",
+                retry_after=self.state.retry_after,
+            )
+
+    def charge(self, units: int) -> None:
+        """Count the work a request did beyond its own unit (blocking: a worker thread)."""
+        if self.bucket is not None and units > 1:
+            self._leases.spend(self._sessions, bucket=self.bucket, units=units - 1, now=self._now)
+            if self.state is not None:  # the answer's X-RateLimit-Remaining says so too
+                self.state = replace(
+                    self.state, remaining=max(self.state.remaining - (units - 1), 0)
+                )
 
     def _enforce(self) -> None:
         if self.state is None or self.state.allowed:

@@ -29,7 +29,7 @@ from app.net.fetch import (
 )
 from app.trust.service import IssuerTrust, issuer_trust
 from app.vc.contexts import PINNED_CONTEXTS
-from app.vc.verify import VerificationResult, verify_credential
+from app.vc.verify import VerificationResult, WorkBudget, verify_credential
 from app.verification.schemas import BatchIn, BatchOut, CheckOut, VerificationIn, VerificationOut
 from app.verification.service import build_verifier, fetch_policy
 from app.verification.summary import to_api
@@ -37,6 +37,9 @@ from app.verification.summary import to_api
 router = APIRouter(prefix="/api/v1", tags=["verification"], dependencies=[Depends(rate_limit)])
 CountDep = Annotated[RequestCount, Depends(rate_limit)]
 
+# Credentials (each endorsement and wrapped credential counts) one request may verify: a
+# batch of 100 with an endorsement each. Every unit spent counts toward the caller's limit.
+MAX_WORK_PER_REQUEST = 200
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_BATCH_BODY_BYTES = 20 * 1024 * 1024
 MAX_JSON_DEPTH = 64
@@ -136,6 +139,7 @@ def _verify_item(
     item: VerificationIn,
     trust: IssuerTrust,
     fetcher: Fetcher,
+    budget: WorkBudget,
 ) -> VerificationOut:
     given = [v for v in (item.credential, item.jwt, item.url) if v is not None]
     if len(given) != 1 or len(item.model_fields_set - {"recipient"}) != 1:
@@ -151,7 +155,7 @@ def _verify_item(
         data = _resolve_url(session, settings, item.url, fetcher)
         if isinstance(data, dict):
             _check_contexts(data)
-    return _verify_data(session, settings, data, item.recipient, trust, fetcher)
+    return _verify_data(session, settings, data, item.recipient, trust, fetcher, budget)
 
 
 def _verify_data(
@@ -161,8 +165,11 @@ def _verify_data(
     email: str | None,
     trust: IssuerTrust,
     fetcher: Fetcher,
+    budget: WorkBudget,
 ) -> VerificationOut:
-    verifier = build_verifier(session, settings, now=utcnow(), trust=trust, fetcher=fetcher)
+    verifier = build_verifier(
+        session, settings, now=utcnow(), trust=trust, fetcher=fetcher, budget=budget
+    )
     result: VerificationResult = verify_credential(data, verifier, recipient_email=email)
     if isinstance(fetcher, NoNetwork) and fetcher.asked:
         # A failure to fetch may have been turned into a failed check: not an answer.
@@ -204,43 +211,61 @@ def _verify_json_body(
                 '{"url": "https://..."}: ' + exc.errors()[0]["msg"]
             ) from exc
         trust = issuer_trust(session, settings)
+        budget = WorkBudget(MAX_WORK_PER_REQUEST)
         try:
-            return _json(_verify_item(session, settings, item, trust, NoNetwork()))
+            answer = _verify_item(session, settings, item, trust, NoNetwork(), budget)
         except NetworkNeeded as exc:
             raise _Parsed(item) from exc
+    count.charge(budget.spent)
+    return _json(answer)
 
 
 def _verify_one_item(
-    sessions: SessionFactory, settings: Settings, item: VerificationIn
+    count: RequestCount, sessions: SessionFactory, settings: Settings, item: VerificationIn
 ) -> Response:
     """The second pass, fetching what is needed."""
+    budget = WorkBudget(MAX_WORK_PER_REQUEST)
     with sessions(read_only=True) as session:
         trust = issuer_trust(session, settings)
         fetcher = SafeFetcher(fetch_policy(settings))
-        return _json(_verify_item(session, settings, item, trust, fetcher))
+        answer = _verify_item(session, settings, item, trust, fetcher, budget)
+    count.charge(budget.spent)
+    return _json(answer)
 
 
 def _verify_upload(
-    sessions: SessionFactory, settings: Settings, data: bytes, email: str | None, fetcher: Fetcher
+    count: RequestCount,
+    sessions: SessionFactory,
+    settings: Settings,
+    data: bytes,
+    email: str | None,
+    fetcher: Fetcher,
 ) -> Response:
+    budget = WorkBudget(MAX_WORK_PER_REQUEST)
     with sessions(read_only=True) as session:
         trust = issuer_trust(session, settings)
-        return _json(_verify_data(session, settings, data, email, trust, fetcher))
+        answer = _verify_data(session, settings, data, email, trust, fetcher, budget)
+    count.charge(budget.spent)
+    return _json(answer)
 
 
 def _verify_items(
-    sessions: SessionFactory, settings: Settings, items: list[VerificationIn]
+    count: RequestCount, sessions: SessionFactory, settings: Settings, items: list[VerificationIn]
 ) -> Response:
+    budget = WorkBudget(MAX_WORK_PER_REQUEST)
     with sessions(read_only=True) as session:
         trust = issuer_trust(session, settings)
         fetcher = SafeFetcher(fetch_policy(settings))
         results = []
         for item in items:
             try:
-                results.append(_verify_item(session, settings, item, trust, fetcher))
+                results.append(_verify_item(session, settings, item, trust, fetcher, budget))
             except (BadRequest, NotFound, FetchError, UrlNotAllowed) as exc:
                 results.append(_item_error(exc))
-        return _json(BatchOut(results=results))
+    # Every item counts, also one refused before any verification (a URL may have been
+    # fetched for it), and every endorsement and wrapped credential verified.
+    count.charge(max(len(items), budget.spent))
+    return _json(BatchOut(results=results))
 
 
 def _item_error(exc: Exception) -> VerificationOut:
@@ -435,7 +460,9 @@ async def verify_one(
         try:
             response = await in_thread(_verify_json_body, count, sessions, settings, raw)
         except _Parsed as needs:
-            response = await in_network_thread(_verify_one_item, sessions, settings, needs.item)
+            response = await in_network_thread(
+                _verify_one_item, count, sessions, settings, needs.item
+            )
         return count.add_headers(response)
     if content_type == "multipart/form-data":
         await count.take_now()
@@ -448,11 +475,13 @@ async def verify_one(
             recipient = form.get("recipient")
         email = recipient if isinstance(recipient, str) and recipient else None
         try:
-            response = await in_thread(_verify_upload, sessions, settings, data, email, NoNetwork())
+            response = await in_thread(
+                _verify_upload, count, sessions, settings, data, email, NoNetwork()
+            )
         except NetworkNeeded:
             fetcher = SafeFetcher(fetch_policy(settings))
             response = await in_network_thread(
-                _verify_upload, sessions, settings, data, email, fetcher
+                _verify_upload, count, sessions, settings, data, email, fetcher
             )
         return count.add_headers(response)
     raise UnsupportedMediaType("Send application/json or multipart/form-data.")
@@ -497,7 +526,8 @@ async def verify_batch(
         raise BadRequest(
             'Send {"items": [...]} with 1 to 100 items: ' + exc.errors()[0]["msg"]
         ) from exc
+    count.require(len(batch.items))
     # A batch may hold other issuers' credentials and URLs: verified where fetching may wait.
     return count.add_headers(
-        await in_network_thread(_verify_items, sessions, settings, batch.items)
+        await in_network_thread(_verify_items, count, sessions, settings, batch.items)
     )

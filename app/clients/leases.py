@@ -107,6 +107,29 @@ class LimitLeases:
             lease.left += granted - 1
             return LimitState(True, max(limit - lease.shared, 0) + lease.left, retry_after)
 
+    def spend(self, sessions: Transactions, *, bucket: str, units: int, now: datetime) -> None:
+        """Add `units` more to `bucket`'s count in the minute of `now`: work a request did
+        beyond the one unit `count` took (a batch, endorsements). From this instance's
+        lease first, the rest written to the shared count; never refuses (the work is done),
+        but the caller's next requests are refused sooner."""
+        if units <= 0:
+            return
+        minute = int(now.timestamp()) // 60
+        with self._lock:
+            lease = self._current(bucket, minute)
+            local = min(lease.left, units)
+            lease.left -= local
+            units -= local
+        if units == 0:
+            return
+        with sessions() as session:
+            session.connection(execution_options={SQLITE_IMMEDIATE: True})
+            shared = add_to_window(session, bucket=bucket, minute=minute, units=units)
+        with self._lock:
+            self.reservations += 1
+            lease = self._current(bucket, minute)
+            lease.shared = max(lease.shared, shared)
+
     def _current(self, bucket: str, minute: int) -> _Lease:
         """The bucket's lease for `minute` (call with the lock held)."""
         if minute > self._minute:

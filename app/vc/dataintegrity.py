@@ -37,6 +37,7 @@ from app.vc.multibase import multibase_decode, multibase_encode
 from app.vc.types import DocumentLoaderFn, JsonObject, PublicKeyResolver, Signer
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
+MAX_PROOFS = 5
 """The cryptosuite used for signing."""
 LEGACY_CRYPTOSUITES = frozenset({"eddsa-2022"})
 """Older names of the same algorithm, accepted when verifying."""
@@ -272,6 +273,11 @@ def verify_proof(
     proofs = raw if isinstance(raw, list) else [raw]
     if not proofs:
         return ProofResult(False, error="document has an empty proof set")
+    if len(proofs) > MAX_PROOFS:
+        # Each proof costs a canonicalization; nothing real carries more than a few.
+        return ProofResult(
+            False, error=f"document has {len(proofs)} proofs; at most {MAX_PROOFS} are checked"
+        )
 
     cache: dict[str, Any] = {}
     checks: list[ProofCheck] = []

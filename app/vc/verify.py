@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from app.vc.baking import BakingError, detect_and_unbake
 from app.vc.clr import CLR_CONTEXT_PREFIX, MAX_WRAPPED
-from app.vc.dataintegrity import verify_proof
+from app.vc.dataintegrity import MAX_PROOFS, verify_proof
 from app.vc.dates import parse_datetime
 from app.vc.errors import KeyDocumentRefused, KeyResolutionError, VCError
 from app.vc.jwt import verify_vc_jwt
@@ -128,6 +128,23 @@ class VerificationResult:
         return next((c for c in self.checks if c.id == id), None)
 
 
+class WorkBudget:
+    """How many credentials one request may verify: each credential, endorsement and wrapped
+    credential is one unit (a Data Integrity proof costs milliseconds of canonicalization).
+    Shared by every verification of a request; `spent` is what the caller is charged."""
+
+    def __init__(self, units: int) -> None:
+        self.left = units
+        self.spent = 0
+
+    def spend(self, units: int = 1) -> bool:
+        if self.left < units:
+            return False
+        self.left -= units
+        self.spent += units
+        return True
+
+
 @dataclass(frozen=True)
 class Verifier:
     """Everything verification needs from outside, injected.
@@ -144,6 +161,8 @@ class Verifier:
         issuer_keys: The keys bound to an issuer. A key a JWT carries in its header counts
             only when it is one of these; otherwise the signature proves integrity only
             and the outcome is ``issuer_unconfirmed``.
+        budget: The request's work budget (``None``: unbounded, for trusted callers such as
+            the command line and our own pages).
         authoritative_status: True for status list URLs that ``status_fetcher`` reads
             from the issuer's own store (the verifier is the issuer): such lists may come
             unsigned, since a signature would only vouch for the same data.
@@ -157,6 +176,7 @@ class Verifier:
     skew: timedelta = DEFAULT_SKEW
     jwk_loader: Callable[[Mapping[str, Any]], PublicKey] | None = None
     issuer_keys: IssuerKeys | None = None
+    budget: WorkBudget | None = None
     authoritative_status: Callable[[str], bool] | None = None
 
 
@@ -442,6 +462,15 @@ def _refused(resolver: _RecordingResolver, result: VerificationResult) -> None:
 def _verify_data_integrity(
     credential: dict[str, Any], verifier: Verifier, result: VerificationResult
 ) -> bool:
+    proofs = _as_list(credential.get("proof"))
+    if len(proofs) > MAX_PROOFS:
+        result.add(
+            "proof",
+            "failed",
+            "too_many_proofs",
+            f"The credential carries {len(proofs)} proofs; at most {MAX_PROOFS} are checked.",
+        )
+        return False
     resolver = _RecordingResolver(verifier.key_resolver)
     outcome = verify_proof(
         credential, public_key_resolver=resolver, document_loader=verifier.document_loader
@@ -682,12 +711,18 @@ def _check_endorsements(
     endorsements = _as_list(credential.get("endorsement"))
     if not endorsements:
         return
-    if depth > 0 or len(endorsements) > MAX_ENDORSEMENTS:
+    budget = verifier.budget
+    if (
+        depth > 0
+        or len(endorsements) > MAX_ENDORSEMENTS
+        or (budget is not None and budget.left < len(endorsements))
+    ):
         result.add(
             "endorsements",
             "warning",
             "endorsements_not_checked",
-            "Endorsements were not checked (too many or nested).",
+            "Endorsements were not checked (too many, nested, or past the request's "
+            "verification work limit).",
         )
         return
     bad = 0
@@ -767,6 +802,15 @@ def verify_credential(
     if parsed is None:
         return result
     result.add("parse", "passed", "parsed", f"Read a credential ({result.input_format}).")
+    if verifier.budget is not None and not verifier.budget.spend():
+        result.add(
+            "work",
+            "failed",
+            "work_limit",
+            "This request asks for more verification work than one request may do; "
+            "send fewer credentials at a time.",
+        )
+        return result
     if isinstance(parsed, str):
         credential = _verify_jwt(parsed, verifier, result)
         if credential is None:

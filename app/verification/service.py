@@ -21,7 +21,7 @@ from app.models import Organization, StatusList
 from app.net.fetch import Fetcher, FetchPolicy, SafeFetcher
 from app.trust.service import IssuerTrust, issuer_trust
 from app.vc.statuslist import build_status_list_credential
-from app.vc.verify import VerificationResult, Verifier, verify_credential
+from app.vc.verify import VerificationResult, Verifier, WorkBudget, verify_credential
 from app.verification.resolvers import DocumentSource, issuer_keys, key_resolver
 from app.verification.schema import schema_validator
 
@@ -64,8 +64,13 @@ def build_verifier(
     offline: Mapping[str, Mapping[str, Any]] | None = None,
     fetcher: Fetcher | None = None,
     trust: IssuerTrust | None = None,
+    budget: WorkBudget | None = None,
 ) -> Verifier:
-    """A Verifier wired to this service: our issuers from the database, others fetched."""
+    """A Verifier wired to this service: our issuers from the database, others fetched.
+
+    `budget` bounds the verification work (see WorkBudget); the API gives every request
+    one, our own pages and the command line verify without.
+    """
     registry = trust if trust is not None else issuer_trust(session, settings)
     # Documents given for this call win over the trust registry, which wins over DOCUMENTS_DIR.
     documents = {
@@ -106,6 +111,7 @@ def build_verifier(
         now=now,
         jwk_loader=PublicKey.from_jwk,
         issuer_keys=issuer_keys(session, settings, source, registry.jwks_owners),
+        budget=budget,
         authoritative_status=lambda url: url.startswith(status_prefix),
     )
 
