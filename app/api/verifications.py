@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -28,7 +27,9 @@ from app.net.fetch import (
     UrlNotAllowed,
 )
 from app.trust.service import IssuerTrust, issuer_trust
+from app.vc import strictjson
 from app.vc.contexts import PINNED_CONTEXTS
+from app.vc.strictjson import StrictJsonError
 from app.vc.verify import VerificationResult, WorkBudget, verify_credential
 from app.verification.schemas import BatchIn, BatchOut, CheckOut, VerificationIn, VerificationOut
 from app.verification.service import build_verifier, fetch_policy
@@ -98,9 +99,11 @@ def _parse_json(raw: bytes) -> Any:
     # verification's request handling).
     too_deep = f"The JSON nests deeper than {MAX_JSON_DEPTH} levels."
     try:
-        value = json.loads(raw)
+        value = strictjson.loads(raw)
     except RecursionError as exc:
         raise MalformedJson(too_deep) from exc
+    except StrictJsonError as exc:
+        raise MalformedJson(f"The body is not acceptable JSON: {exc}.") from exc
     except ValueError as exc:
         raise MalformedJson(f"The body is not valid JSON: {exc}") from exc
     if json_depth_exceeds(raw, value, MAX_JSON_DEPTH):

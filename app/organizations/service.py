@@ -17,6 +17,7 @@ from app.keys import load_private_key as decrypt_private_key
 from app.models import Organization, SigningKey
 from app.models.base import utcnow
 from app.models.organizations import KeyPurpose, KeyStatus
+from app.names import checked_name
 from app.organizations import repository
 from app.users.service import normalise_email
 
@@ -96,11 +97,12 @@ def create_organization(
         raise ValidationFailed("The organization's web address must start with https://.")
     if not name.strip():
         raise ValidationFailed("Give the organization's name.")
+    name = checked_name(name)
     if repository.by_slug(session, slug) is not None:
         raise Conflict(f"An organization with the short name {slug!r} already exists.")
     organization = Organization(
         slug=slug,
-        name=name.strip(),
+        name=name,
         url=url,
         email=normalise_email(email),
         logo_url=logo_url,

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from app.audit import service as audit
 from app.errors import ValidationFailed
 from app.models import Organization, Participant
+from app.names import checked_name
 from app.users.service import normalise_email
 
 MAX_NAME = 200
@@ -19,9 +20,9 @@ def _checked_name_and_period(
 ) -> str:
     """The name with its spaces tidied; raises for a missing or too long name or a period
     that ends before it starts."""
-    display_name = " ".join(display_name.split())
-    if not display_name:
+    if not display_name.strip():
         raise ValidationFailed("Give the name as the person wants it on the badge.")
+    display_name = checked_name(display_name)
     if len(display_name) > MAX_NAME:
         raise ValidationFailed("The name can have at most {n} characters.", params={"n": MAX_NAME})
     if period_start and period_end and period_end < period_start:

@@ -32,6 +32,7 @@ from app.keys import PublicKey
 from app.memo import DerivedCache
 from app.models import Organization, TrustedIssuer
 from app.models.base import utcnow
+from app.names import checked_name
 from app.net.fetch import FetchError, UrlNotAllowed
 from app.organizations.service import issuer_did
 from app.trust import repository
@@ -87,6 +88,8 @@ def _check_issuer_id(issuer_id: str) -> str:
 def _check_details(name: str | None, url: str | None, note: str | None) -> None:
     if name is not None and not 0 < len(name.strip()) <= 200:
         raise ValidationFailed("Give the issuer's name (at most 200 characters).")
+    if name is not None:
+        checked_name(name)
     if url and (not url.startswith(("https://", "http://")) or len(url) > 500):
         raise ValidationFailed(
             "The issuer's web site must be an http(s) URL of at most 500 characters."

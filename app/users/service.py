@@ -10,6 +10,7 @@ from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from app.errors import Conflict, ValidationFailed
 from app.models import Organization, User
 from app.models.users import Role
+from app.names import checked_name
 
 
 def normalise_email(email: str) -> str:
@@ -38,9 +39,9 @@ def create_user(
 ) -> User:
     """Create an admin or coach of the organization."""
     email = normalise_email(email)
-    display_name = display_name.strip()
-    if not display_name:
+    if not display_name.strip():
         raise ValidationFailed("Give the person's name.")
+    display_name = checked_name(display_name)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
             "The password must have at least {n} characters.",

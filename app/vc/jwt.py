@@ -35,8 +35,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from app.vc import strictjson
 from app.vc.dates import to_numeric_date
 from app.vc.errors import JwtError, KeyResolutionError
+from app.vc.strictjson import StrictJsonError
 from app.vc.types import JsonObject, PublicKey, PublicKeyResolver, Signer
 
 JWT_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
@@ -72,27 +74,10 @@ def _b64url_decode(segment: str, what: str) -> bytes:
     return data
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise JwtError(f"duplicate JSON member {key!r}")
-        out[key] = value
-    return out
-
-
-def _reject_constant(name: str) -> Any:
-    raise JwtError(f"invalid JSON number {name}")
-
-
 def _json_object(data: bytes, what: str) -> JsonObject:
     try:
-        value = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_reject_constant,
-        )
-    except JwtError as exc:
+        value = strictjson.loads(data.decode("utf-8"))
+    except StrictJsonError as exc:
         raise JwtError(f"{what}: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise JwtError(f"{what} is not UTF-8") from exc

@@ -9,12 +9,12 @@ with a stable ``code`` that the pages translate, and an English ``message``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from app.vc import strictjson
 from app.vc.baking import BakingError, detect_and_unbake
 from app.vc.clr import CLR_CONTEXT_PREFIX, MAX_WRAPPED
 from app.vc.dataintegrity import MAX_PROOFS, verify_proof
@@ -23,6 +23,7 @@ from app.vc.errors import KeyDocumentRefused, KeyResolutionError, VCError
 from app.vc.jwt import verify_vc_jwt
 from app.vc.openbadges import identity_hash
 from app.vc.statuslist import decode_list, get_bit
+from app.vc.strictjson import StrictJsonError
 from app.vc.types import DocumentLoaderFn, PublicKey
 
 Status = Literal["passed", "failed", "skipped", "warning"]
@@ -225,7 +226,12 @@ def _parse_input(
     text = text.strip()
     if text.startswith("{"):
         try:
-            parsed = json.loads(text)
+            parsed = strictjson.loads(text)
+        except StrictJsonError as exc:
+            result.add(
+                "parse", "failed", "malformed_json", f"The credential is not acceptable JSON: {exc}"
+            )
+            return None
         except (ValueError, RecursionError) as exc:
             result.add(
                 "parse", "failed", "malformed_json", f"The credential is not valid JSON: {exc}"

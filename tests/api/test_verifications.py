@@ -208,3 +208,33 @@ def test_png_with_two_credential_chunks_is_rejected(
     body = response.json()
     assert body["verified"] is False
     assert body["checks"][0]["code"] == "baked_image_invalid"
+
+
+def test_duplicate_members_in_a_json_body_are_refused(
+    client: TestClient, issued: Credential
+) -> None:
+    text = json.dumps({"credential": issued.json_ld})
+    doubled = text.replace('"validFrom":', '"validFrom": "2000-01-01T00:00:00Z", "validFrom":', 1)
+    assert doubled != text
+    response = client.post(
+        "/api/v1/verifications", content=doubled, headers={"content-type": "application/json"}
+    )
+    _problem(response, 400, "malformed-json")
+    assert "duplicate JSON member 'validFrom'" in response.json()["detail"]
+    upload = client.post(
+        "/api/v1/verifications",
+        files={
+            "file": (
+                "badge.json",
+                json.dumps(issued.json_ld)
+                .replace('"validFrom":', '"validFrom": "2000-01-01T00:00:00Z", "validFrom":', 1)
+                .encode(),
+                "application/json",
+            )
+        },
+    )
+    assert upload.status_code == 200
+    body = upload.json()
+    assert body["verified"] is False
+    parse = next(c for c in body["checks"] if c["id"] == "parse")
+    assert parse["code"] == "malformed_json" and "duplicate" in parse["message"]

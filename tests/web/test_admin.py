@@ -169,3 +169,24 @@ def test_an_award_that_fails_to_sign_leaves_nothing_behind(
     session.expire_all()
     assert len(session.exec(select(Award)).all()) == before
     assert session.exec(select(EvidencePhoto)).one().award_id is None
+
+
+def test_a_name_with_a_direction_override_is_refused_on_the_form_with_the_input_kept(
+    coach_client: TestClient,
+) -> None:
+    response = post_form(
+        coach_client,
+        "/coach/participants/new",
+        "/coach/participants/new",
+        {"display_name": "\u202eoniA", "email": "aino@example.fi"},
+    )
+    assert response.status_code == 422
+    assert "muuttaa tekstin suuntaa" in response.text
+    assert "aino@example.fi" in response.text
+    blank = post_form(
+        coach_client,
+        "/coach/participants/new",
+        "/coach/participants/new",
+        {"display_name": "\u200b\u3164"},
+    )
+    assert blank.status_code == 422
