@@ -225,7 +225,7 @@ def fetch_issuer_documents(
     try:
         raw = fetch(url)
     except (FetchError, UrlNotAllowed) as exc:
-        raise ValidationFailed(f"{url} could not be fetched: {exc.detail} {hint}") from exc
+        raise ValidationFailed(f"{exc.detail} {hint}") from exc
     try:
         document = json.loads(raw)
     except ValueError as exc:
