@@ -227,7 +227,7 @@ def test_fetch_issuer_documents_pins_what_the_issuer_publishes() -> None:
     assert fetched == [DID_URL]
 
     def unreachable(url: str) -> bytes:
-        raise FetchError(f"{url} did not answer in time.")
+        raise FetchError(f"{url} could not be fetched.")
 
     with pytest.raises(ValidationFailed, match="could not be fetched"):
         fetch_issuer_documents(DID, unreachable)
