@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.config import Settings, get_settings
+from app.eperusteet.commands import eperusteet_app
 from app.vc.errors import ContextError
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ outbox_app = typer.Typer(
     help="Outgoing e-mail (sign-in links): delivery by SMTP.", no_args_is_help=True
 )
 app.add_typer(trust_app, name="trust")
+app.add_typer(eperusteet_app, name="eperusteet")
 app.add_typer(outbox_app, name="outbox")
 
 
@@ -95,6 +97,18 @@ def catalog_validate(directory: CatalogDir = None) -> None:
         f"catalog valid: {len(catalog.qualifications)} qualifications, "
         f"{len(catalog.requirements)} skill requirements, {len(catalog.badges)} badges"
     )
+    for slug, qual in sorted(catalog.qualifications.items()):
+        if qual.provenance is not None:
+            p = qual.provenance
+            typer.echo(
+                f"  imported         {slug}: ePerusteet {qual.eperusteet_id} "
+                f"({qual.diaarinumero}), modified {p.modified.date()}, imported {p.imported}"
+            )
+        else:
+            typer.echo(
+                f"  AWAITING IMPORT  {slug}: {len(qual.units)} units (codes and names as in "
+                "Koodisto); requirement texts are the catalog's own, osp unknown"
+            )
 
 
 @catalog_app.command("sync")

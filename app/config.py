@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # networks, comma-separated. Empty (the default): the headers are ignored and the
     # connecting address is the client's, whoever sends them.
     trusted_proxies: str = ""
+    # The ePerusteet external API (`osaamispassi eperusteet import|sync`).
+    eperusteet_url: AnyHttpUrl = AnyHttpUrl(
+        "https://eperusteet.opintopolku.fi/eperusteet-service/api/external"
+    )
     context_cache_dir: Path = PROJECT_ROOT / "var" / "contexts"
     catalog_dir: Path = PROJECT_ROOT
     log_level: str = "INFO"

@@ -29,6 +29,10 @@ from app.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARDS = Path(os.environ.get("OSAAMISPASSI_STANDARDS_DIR", ROOT.parent / "shared" / "standards"))
+# Saved ePerusteet and Koodisto answers (read from shared/, never copied into the project).
+EPERUSTEET = Path(
+    os.environ.get("OSAAMISPASSI_EPERUSTEET_DIR", ROOT.parent / "shared" / "eperusteet")
+)
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -50,26 +50,44 @@ class BadgeOut(BaseModel):
 
 class RequirementOut(BaseModel):
     id: str
-    text: dict[str, str]
+    code: str | None = Field(
+        default=None, description="Koodisto code (ammattitaitovaatimukset_N, osaamistavoitteet_N)"
+    )
+    osa_alue: str | None = Field(default=None, description="Common units: the osa-alue code")
+    text: dict[str, str] = Field(
+        description="The official text (imported unit) or the catalog's own description "
+        "(unit awaiting import)"
+    )
     assessment: dict[str, Any] | None = None
 
 
 class UnitOut(BaseModel):
     code: str
+    koodisto_version: int | None = None
     name: dict[str, str]
-    osp: int
+    osp: int | None = Field(description="Competence points; null until imported")
     url: str | None
+    status: Literal["imported", "awaiting-import"]
     requirements: list[RequirementOut]
 
 
 class QualificationOut(BaseModel):
     slug: str
     kind: str
-    eperusteet_id: int
-    diaarinumero: str
+    eperusteet_id: int | None = Field(description="null when the peruste is not yet known")
+    diaarinumero: str | None
     koulutus_code: str | None
     name: dict[str, str]
     url: str
+    status: Literal["imported", "awaiting-import"] = Field(
+        description="imported: names, osp and requirements are ePerusteet's (see provenance); "
+        "awaiting-import: unit codes and names are Koodisto's, the rest is not yet imported"
+    )
+    provenance: dict[str, Any] | None = Field(
+        default=None,
+        description="Where the imported data came from: source, sha256, imported, modified "
+        "(the peruste's muokattu), valid_from, valid_until, transition_ends",
+    )
     units: list[UnitOut] | None = None
 
 
@@ -145,11 +163,14 @@ def _qualification_out(session: SessionDep, q: Qualification, with_units: bool) 
         koulutus_code=q.koulutus_code,
         name=q.name,
         url=q.url,
+        status="imported" if q.status == "imported" else "awaiting-import",
+        provenance=q.provenance,
     )
     if with_units:
         units = session.exec(
             select(QualificationUnit)
             .where(QualificationUnit.qualification_id == q.id)
+            .where(QualificationUnit.status != "retired")
             .order_by(col(QualificationUnit.code))
         ).all()
         out.units = []
@@ -162,11 +183,20 @@ def _qualification_out(session: SessionDep, q: Qualification, with_units: bool) 
             out.units.append(
                 UnitOut(
                     code=u.code,
+                    koodisto_version=u.koodisto_version,
                     name=u.name,
                     osp=u.osp,
                     url=u.url,
+                    status="imported" if u.status == "imported" else "awaiting-import",
                     requirements=[
-                        RequirementOut(id=r.key, text=r.text, assessment=r.assessment) for r in reqs
+                        RequirementOut(
+                            id=r.key,
+                            code=r.code,
+                            osa_alue=r.osa_alue,
+                            text=r.text,
+                            assessment=r.assessment,
+                        )
+                        for r in reqs
                     ],
                 )
             )

@@ -214,22 +214,39 @@ BADGE: dict[str, Any] = {
 
 QUALIFICATION: dict[str, Any] = {
     "slug": "puuteollisuuden-perustutkinto",
-    "kind": "perustutkinto",
+    "kind": "qualification",
     "eperusteet_id": 3932281,
     "diaarinumero": "OPH-2455-2017",
     "koulutus_code": "koulutus_351741",
     "name": {"fi": "Puuteollisuuden perustutkinto"},
-    "url": "https://eperusteet.opintopolku.fi/#/fi/ammatillinenperustutkinto/3932281",
+    "url": "https://eperusteet.opintopolku.fi/#/fi/ammatillinen/3932281/tiedot",
+    "status": "imported",
+    "provenance": {
+        "source": "https://eperusteet.opintopolku.fi/eperusteet-service/api/external/peruste/"
+        "3932281",
+        "sha256": "21b06a9f7e3da9b2aaeaa336326338bbc75440d1c06fac8540984cd8706c7ca7",
+        "imported": "2026-12-03",
+        "modified": "2022-08-15T11:55:02.258000Z",
+        "valid_from": "2018-08-01",
+    },
     "units": [
         {
             "code": "tutkinnonosat_105444",
-            "name": {"fi": "Puutuotevalmistuksessa toimiminen"},
+            "koodisto_version": None,
+            "name": {"fi": "Puutuotevalmistuksessa toimiminen", "sv": "Tillverkning av trävaror"},
             "osp": 45,
-            "url": "https://eperusteet.opintopolku.fi/#/fi/tutkinnonosa/105444",
+            "url": "https://eperusteet.opintopolku.fi/#/fi/ammatillinen/3932281/tutkinnonosat/"
+            "3933351",
+            "status": "imported",
             "requirements": [
                 {
-                    "id": "puu-105444-1",
-                    "text": {"fi": "suunnittelee työvaiheiden järjestyksen"},
+                    "id": "puu-105444-suunnittelu",
+                    "code": None,
+                    "osa_alue": None,
+                    "text": {
+                        "fi": "suunnitella puutuotteiden valmistuksen ja työvaiheiden "
+                        "keskinäisen järjestyksen"
+                    },
                     "assessment": None,
                 }
             ],

@@ -36,9 +36,53 @@ class Catalog:
     requirements: dict[str, tuple[Qualification, Unit, Requirement]] = field(default_factory=dict)
 
     def badge_hash(self, slug: str) -> str:
-        """A digest of everything a version of the badge consists of."""
-        payload = {"badge": self.badges[slug].model_dump(mode="json"), "image": self.images[slug]}
+        """A digest of everything a version of the badge consists of: its definition, its
+        image and what its criteria map to (a corrected unit makes a new version)."""
+        payload = {
+            "badge": self.badges[slug].model_dump(mode="json"),
+            "image": self.images[slug],
+            "mapping": self.mapping(slug),
+        }
         return content_hash(payload)
+
+    def mapping(self, slug: str) -> list[dict[str, Any]]:
+        """The units and requirements the badge's criteria map to, grouped by unit, as a
+        badge version keeps them (the alignments of its credentials)."""
+        keys = {k for c in self.badges[slug].criteria for k in c.requirements}
+        units: dict[str, dict[str, Any]] = {}
+        for key in sorted(keys):
+            qual, unit, req = self.requirements[key]
+            entry = units.setdefault(
+                unit.code,
+                {
+                    "qualification": {
+                        "slug": qual.slug,
+                        "name": qual.name.model_dump(exclude_none=True),
+                        "eperusteet_id": qual.eperusteet_id,
+                        "diaarinumero": qual.diaarinumero,
+                        "url": str(qual.url),
+                        "status": qual.status,
+                    },
+                    "unit": {
+                        "code": unit.code,
+                        "koodisto_version": unit.koodisto_version,
+                        "name": unit.name.model_dump(exclude_none=True),
+                        "osp": unit.osp,
+                        "url": str(unit.url) if unit.url else None,
+                        "status": unit.status,
+                    },
+                    "requirements": [],
+                },
+            )
+            entry["requirements"].append(
+                {
+                    "key": req.id,
+                    "code": req.code,
+                    "osa_alue": req.osa_alue,
+                    "text": req.text.model_dump(exclude_none=True),
+                }
+            )
+        return [units[code] for code in sorted(units)]
 
 
 class CatalogInvalid(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -45,35 +46,99 @@ class FullText(Text):
     en: str = Field(min_length=1)
 
 
+RequirementCode = Annotated[
+    str, Field(pattern=r"^(ammattitaitovaatimukset|osaamistavoitteet)_\d+$")
+]
+UnitCode = Annotated[str, Field(pattern=r"^tutkinnonosat_\d+$")]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
 class Requirement(Strict):
+    """A vocational skill requirement (ammattitaitovaatimus) or a common unit's competence
+    objective (osaamistavoite).
+
+    In an imported unit, `text` is the official text and `code` its Koodisto code where the
+    peruste format has one (2019 and later). In a unit awaiting import, `text` is the
+    catalog's own description of what is observed, shown as such and never sent to schools
+    as an official requirement.
+    """
+
     id: Slug
+    code: RequirementCode | None = None
+    osa_alue: Annotated[str, Field(pattern=r"^[A-Z0-9]{2,8}$")] | None = None
+    area: Text | None = None  # the kohdealue (2019 format) the requirement belongs to
     text: Text
     assessment: dict[Literal["T1", "H3", "K5"], Text] | None = None
 
 
+class Replaced(Strict):
+    """An earlier unit code that credentials may carry, and why this unit replaces it."""
+
+    code: UnitCode
+    name: str = Field(min_length=1)
+    reason: Literal["wrong-code", "renewed"]
+    note: str | None = None
+
+
 class Unit(Strict):
-    code: Annotated[str, Field(pattern=r"^tutkinnonosat_\d+$")]
-    name: FullText
-    osp: Annotated[int, Field(gt=0, le=200)]
+    code: UnitCode
+    koodisto_version: Annotated[int, Field(gt=0)] | None = None
+    name: Text
+    osp: Annotated[int, Field(gt=0, le=200)] | None = None
     url: HttpUrl | None = None
+    status: Literal["imported", "awaiting-import"] = "imported"
+    replaces: list[Replaced] = Field(default_factory=list)
     requirements: Annotated[list[Requirement], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _status_rules(self) -> Unit:
+        if self.status == "imported" and self.osp is None:
+            raise ValueError("an imported unit has its osp from the peruste")
+        if self.status == "awaiting-import" and any(r.code for r in self.requirements):
+            raise ValueError("a unit awaiting import has no official requirement codes")
+        return self
+
+
+class Provenance(Strict):
+    """Where an imported qualification's data came from (`osaamispassi eperusteet import`)."""
+
+    source: str = Field(min_length=1)  # the API URL, or the file name
+    sha256: Sha256  # of the answer or file as read
+    imported: date
+    modified: datetime  # the peruste's `muokattu`
+    valid_from: date | None = None  # voimassaoloAlkaa
+    valid_until: date | None = None  # voimassaoloLoppuu
+    transition_ends: date | None = None  # siirtymaPaattyy
 
 
 class Qualification(Strict):
     slug: Slug
     kind: Literal["qualification", "common-units"]
-    eperusteet_id: Annotated[int, Field(gt=0)]
-    diaarinumero: Annotated[str, Field(pattern=r"^[A-Z]+-\d+-\d{4}$|^\d+/\d+/\d{4}$")]
+    eperusteet_id: Annotated[int, Field(gt=0)] | None = None
+    diaarinumero: Annotated[str, Field(pattern=r"^[A-Z]+-\d+-\d{4}$|^\d+/\d+/\d{4}$")] | None = None
     koulutus_code: Annotated[str, Field(pattern=r"^koulutus_\d{6}$")] | None = None
     name: FullText
     url: HttpUrl
+    provenance: Provenance | None = None
+    notes: str | None = None
     units: Annotated[list[Unit], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _koulutus_for_qualifications(self) -> Qualification:
         if self.kind == "qualification" and self.koulutus_code is None:
             raise ValueError("koulutus_code is required for a qualification")
+        if self.provenance is not None:
+            if self.eperusteet_id is None or self.diaarinumero is None:
+                raise ValueError("an imported qualification has its peruste id and diaarinumero")
+            if any(u.status != "imported" for u in self.units):
+                raise ValueError("every unit of an imported qualification is imported")
+        elif any(u.status == "imported" for u in self.units):
+            raise ValueError("a unit can be imported only with the qualification's provenance")
         return self
+
+    @property
+    def status(self) -> Literal["imported", "awaiting-import"]:
+        return "imported" if self.provenance is not None else "awaiting-import"
 
 
 class Category(StrEnum):

@@ -82,11 +82,20 @@ def _sync_qualifications(session: Session, catalog: Catalog, report: SyncReport)
         row.koulutus_code = qual.koulutus_code
         row.name = qual.name.model_dump(exclude_none=True)
         row.url = str(qual.url)
+        row.status = qual.status
+        row.provenance = qual.provenance.model_dump(mode="json") if qual.provenance else None
         row.content_hash = digest
         session.add(row)
         session.flush()
         assert row.id is not None
         units = repository.units_of(session, row.id)
+        current = {unit.code for unit in qual.units}
+        for code, old_unit in units.items():
+            # A unit the catalog no longer has: kept (old badge versions may still refer to
+            # its requirements), never listed or aligned to again.
+            if code not in current and old_unit.status != "retired":
+                old_unit.status = "retired"
+                session.add(old_unit)
         for unit in qual.units:
             urow = units.get(unit.code) or QualificationUnit(
                 qualification_id=row.id, code=unit.code, name={}, osp=unit.osp
@@ -94,6 +103,9 @@ def _sync_qualifications(session: Session, catalog: Catalog, report: SyncReport)
             urow.name = unit.name.model_dump(exclude_none=True)
             urow.osp = unit.osp
             urow.url = str(unit.url) if unit.url else None
+            urow.status = unit.status
+            urow.koodisto_version = unit.koodisto_version
+            urow.replaces = [r.model_dump(exclude_none=True) for r in unit.replaces]
             session.add(urow)
             session.flush()
             assert urow.id is not None
@@ -102,6 +114,9 @@ def _sync_qualifications(session: Session, catalog: Catalog, report: SyncReport)
                     unit_id=urow.id, key=req.id, text={}
                 )
                 rrow.unit_id = urow.id
+                rrow.code = req.code
+                rrow.osa_alue = req.osa_alue
+                rrow.area = req.area.model_dump(exclude_none=True) if req.area else None
                 rrow.text = req.text.model_dump(exclude_none=True)
                 rrow.assessment = (
                     {k: v.model_dump(exclude_none=True) for k, v in req.assessment.items()}
@@ -144,6 +159,7 @@ def _sync_badges(session: Session, catalog: Catalog, report: SyncReport, now: da
             version_label=badge.version,
             content_hash=digest,
             definition=badge.model_dump(mode="json"),
+            mapping=catalog.mapping(slug),
             image_svg=catalog.images[slug],
             created_at=now,
         )

@@ -46,7 +46,6 @@ from app.vc.openbadges import (
 )
 from app.vc.statuslist import set_bit
 
-EPERUSTEET_FRAMEWORK = "ePerusteet"
 UNIT_TARGET_TYPE = "ext:TutkinnonOsa"
 REQUIREMENT_TARGET_TYPE = "ext:Ammattitaitovaatimus"
 
@@ -73,8 +72,13 @@ def issuer_profile(settings: Settings, organization: Organization) -> IssuerProf
     )
 
 
-def alignments_for(session: Session, version: BadgeVersion) -> list[Alignment]:
-    """One alignment per qualification unit and per skill requirement the badge maps to."""
+def qualification_framework(name_fi: str, diaarinumero: str | None) -> str:
+    """The alignment's targetFramework: the peruste's name and diaarinumero."""
+    return f"{name_fi} ({diaarinumero})" if diaarinumero else name_fi
+
+
+def _mapping_from_rows(session: Session, version: BadgeVersion) -> list[dict[str, Any]]:
+    """The mapping of a version made before versions kept their own: the current rows."""
     rows = session.exec(
         select(SkillRequirement, QualificationUnit, Qualification)
         .join(
@@ -86,33 +90,85 @@ def alignments_for(session: Session, version: BadgeVersion) -> list[Alignment]:
         .where(BadgeVersionRequirement.badge_version_id == version.id)
         .order_by(col(QualificationUnit.code), col(SkillRequirement.key))
     ).all()
-    units: dict[str, Alignment] = {}
-    requirements: list[Alignment] = []
+    units: dict[str, dict[str, Any]] = {}
     for req, unit, qual in rows:
-        framework = f"{EPERUSTEET_FRAMEWORK}: {qual.name['fi']} ({qual.diaarinumero})"
-        unit_url = unit.url or qual.url
-        units.setdefault(
+        entry = units.setdefault(
             unit.code,
+            {
+                "qualification": {
+                    "slug": qual.slug,
+                    "name": qual.name,
+                    "eperusteet_id": qual.eperusteet_id,
+                    "diaarinumero": qual.diaarinumero,
+                    "url": qual.url,
+                    "status": qual.status,
+                },
+                "unit": {
+                    "code": unit.code,
+                    "koodisto_version": unit.koodisto_version,
+                    "name": unit.name,
+                    "osp": unit.osp,
+                    "url": unit.url,
+                    "status": unit.status,
+                },
+                "requirements": [],
+            },
+        )
+        entry["requirements"].append(
+            {"key": req.key, "code": req.code, "osa_alue": req.osa_alue, "text": req.text}
+        )
+    return list(units.values())
+
+
+def alignments_for(session: Session, version: BadgeVersion) -> list[Alignment]:
+    """One alignment per qualification unit and per official skill requirement the badge
+    version maps to, as the version was made.
+
+    A unit points at its page in ePerusteet (targetUrl), with its Koodisto code
+    (targetCode) and the peruste's name and diaarinumero (targetFramework). Requirements are
+    aligned only when their text is the official one (an imported unit), with their
+    Koodisto code where the peruste format has one. A unit awaiting import is aligned by its
+    code alone: its requirement texts are the catalog's own words, not ePerusteet's.
+    """
+    mapping = (
+        version.mapping if version.mapping is not None else _mapping_from_rows(session, version)
+    )
+    units: list[Alignment] = []
+    requirements: list[Alignment] = []
+    for entry in mapping:
+        qual, unit = entry["qualification"], entry["unit"]
+        # A qualification awaiting import names no diaarinumero: which peruste its units
+        # belong to is what the import will confirm.
+        imported = qual.get("status", "imported") == "imported"
+        framework = qualification_framework(
+            qual["name"]["fi"], qual.get("diaarinumero") if imported else None
+        )
+        unit_url = unit.get("url") or qual["url"]
+        description = qual["name"]["fi"] + (f", {unit['osp']} osp" if unit.get("osp") else "")
+        units.append(
             Alignment(
-                target_name=unit.name["fi"],
+                target_name=unit["name"]["fi"],
                 target_url=unit_url,
-                target_code=unit.code,
+                target_code=unit["code"],
                 target_framework=framework,
                 target_type=UNIT_TARGET_TYPE,
-                target_description=f"{qual.name['fi']}, {unit.osp} osp",
-            ),
-        )
-        requirements.append(
-            Alignment(
-                target_name=req.text["fi"],
-                target_url=unit_url,
-                target_code=req.key,
-                target_framework=framework,
-                target_type=REQUIREMENT_TARGET_TYPE,
-                target_description=f"{unit.code} {unit.name['fi']}",
+                target_description=description,
             )
         )
-    return [*units.values(), *requirements]
+        if unit.get("status", "imported") != "imported":
+            continue
+        for req in entry["requirements"]:
+            requirements.append(
+                Alignment(
+                    target_name=req["text"]["fi"],
+                    target_url=unit_url,
+                    target_code=req.get("code") or req["key"],
+                    target_framework=framework,
+                    target_type=REQUIREMENT_TARGET_TYPE,
+                    target_description=f"{unit['code']} {unit['name']['fi']}",
+                )
+            )
+    return [*units, *requirements]
 
 
 def criteria_narrative(badge: Badge, observed: list[str]) -> str:

@@ -19,12 +19,18 @@ class Qualification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=100, unique=True, index=True)
     kind: str = Field(max_length=20)
-    eperusteet_id: int
-    diaarinumero: str = Field(max_length=50)
+    eperusteet_id: int | None = None
+    diaarinumero: str | None = Field(default=None, max_length=50)
     koulutus_code: str | None = Field(default=None, max_length=50)
     name: dict[str, str] = json_field()
     url: str = Field(max_length=500)
     content_hash: str = Field(max_length=64)
+    # "imported" (from ePerusteet, with provenance) or "awaiting-import".
+    status: str = Field(default="awaiting-import", max_length=20)
+    provenance: dict[str, Any] | None = json_field(nullable=True)
+    # The peruste's `muokattu` of the last live update an admin confirmed (eperusteet sync):
+    # criteria/ files older than it are not loaded over it.
+    confirmed_modified: datetime | None = optional_datetime_field()
 
 
 class QualificationUnit(SQLModel, table=True):
@@ -37,8 +43,12 @@ class QualificationUnit(SQLModel, table=True):
     qualification_id: int = Field(foreign_key="qualification.id", index=True)
     code: str = Field(max_length=50, index=True)
     name: dict[str, str] = json_field()
-    osp: int
+    osp: int | None = None
     url: str | None = Field(default=None, max_length=500)
+    status: str = Field(default="imported", max_length=20)
+    koodisto_version: int | None = None
+    # Earlier codes credentials may carry for this unit: [{code, name, reason, note}].
+    replaces: list[dict[str, Any]] = json_field(default=[])
 
 
 class SkillRequirement(SQLModel, table=True):
@@ -49,6 +59,9 @@ class SkillRequirement(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="qualification_unit.id", index=True)
     key: str = Field(max_length=100, unique=True, index=True)
+    code: str | None = Field(default=None, max_length=60)
+    osa_alue: str | None = Field(default=None, max_length=8)
+    area: dict[str, str] | None = json_field(nullable=True)
     text: dict[str, str] = json_field()
     assessment: dict[str, Any] | None = json_field(nullable=True)
 
@@ -79,6 +92,10 @@ class BadgeVersion(SQLModel, table=True):
     version_label: str = Field(max_length=20)
     content_hash: str = Field(max_length=64)
     definition: dict[str, Any] = json_field()
+    # The qualification units and requirements the version maps to, as they were when the
+    # version was made (what its credentials' alignments say); None for versions made before
+    # the mapping was kept, which read the current rows.
+    mapping: list[dict[str, Any]] | None = json_field(nullable=True)
     image_svg: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = created_at_field()
 
@@ -90,3 +107,24 @@ class BadgeVersionRequirement(SQLModel, table=True):
 
     badge_version_id: int = Field(foreign_key="badge_version.id", primary_key=True)
     requirement_id: int = Field(foreign_key="skill_requirement.id", primary_key=True)
+
+
+class CatalogFinding(SQLModel, table=True):
+    """A difference `eperusteet sync` found between ePerusteet and the catalog, for an admin
+    to look at; confirming it applies it (a new version of each badge it touches)."""
+
+    __tablename__ = "catalog_finding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=64, unique=True, index=True)
+    qualification_slug: str = Field(max_length=100, index=True)
+    kind: str = Field(max_length=40)
+    unit_code: str | None = Field(default=None, max_length=50)
+    requirement_key: str | None = Field(default=None, max_length=100)
+    before: dict[str, Any] | None = json_field(nullable=True)
+    after: dict[str, Any] | None = json_field(nullable=True)
+    badges: list[str] = json_field(default=[])
+    peruste_modified: datetime | None = optional_datetime_field()
+    detected_at: datetime = created_at_field()
+    confirmed_at: datetime | None = optional_datetime_field()
+    confirmed_by_user_id: int | None = Field(default=None, foreign_key="user_account.id")

@@ -90,7 +90,7 @@ class RequirementProgress:
 class UnitProgress:
     code: str
     name: dict[str, str]
-    osp: int
+    osp: int | None
     url: str | None
     qualification_name: dict[str, str]
     requirements: list[RequirementProgress] = field(default_factory=list)

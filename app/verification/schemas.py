@@ -46,17 +46,48 @@ class CredentialSummary(BaseModel):
 
 
 class RequirementOut(BaseModel):
-    id: str
-    text: str
+    id: str = Field(description="The requirement's id in the badge (its Koodisto code or ours)")
+    code: str | None = Field(
+        default=None,
+        description="Koodisto code of the vocational skill requirement or competence "
+        "objective (ammattitaitovaatimukset_NNNN, osaamistavoitteet_NNNN); null for perusteet "
+        "of 2018, whose requirements have no codes",
+    )
+    text: str = Field(description="The requirement as the credential states it (Finnish)")
     url: str | None = None
+
+
+class CorrectionOut(BaseModel):
+    """The credential carries a unit code the catalog has since corrected."""
+
+    reason: Literal["wrong-code", "renewed"] = Field(
+        description="wrong-code: the badge was mapped to the wrong unit when this credential "
+        "was issued; renewed: the unit was replaced by a renewed peruste"
+    )
+    current_code: str = Field(description="The unit the badge maps to now")
+    current_name: str
+    current_qualification: str
+    note: str | None = None
 
 
 class UnitOut(BaseModel):
-    code: str = Field(description="ePerusteet code, e.g. tutkinnonosat_105444")
+    code: str = Field(description="Koodisto code (koodiUri), e.g. tutkinnonosat_105444")
+    koodisto_version: int | None = Field(default=None, description="Version of the code")
     name: str
-    url: str | None = None
+    url: str | None = Field(default=None, description="The unit's page in ePerusteet")
     osp: int | None = Field(default=None, description="Size in competence points (osp)")
-    qualification: str | None = Field(default=None, description="Framework / qualification")
+    qualification: str | None = Field(
+        default=None, description="The qualification: name, diaarinumero and koulutus code"
+    )
+    peruste_id: int | None = Field(default=None, description="ePerusteet id of the peruste")
+    diaarinumero: str | None = Field(default=None, description="The peruste's diaarinumero")
+    status: Literal["imported", "awaiting-import", "unknown"] = Field(
+        default="unknown",
+        description="imported: name, osp and requirements are ePerusteet's; awaiting-import: "
+        "the unit code and name are confirmed in Koodisto, its requirements not yet imported; "
+        "unknown: not a unit of this service's catalog",
+    )
+    correction: CorrectionOut | None = None
     requirements: list[RequirementOut] = Field(default_factory=list)
 
 
@@ -101,8 +132,25 @@ class VerificationOut(BaseModel):
                         "units": [
                             {
                                 "code": "tutkinnonosat_105444",
+                                "koodisto_version": 2,
                                 "name": "Puutuotevalmistuksessa toimiminen",
-                                "requirements": [],
+                                "url": "https://eperusteet.opintopolku.fi/#/fi/ammatillinen/"
+                                "3932281/tutkinnonosat/3944378",
+                                "osp": 45,
+                                "qualification": "Puuteollisuuden perustutkinto "
+                                "(OPH-2455-2017, koulutus_351741)",
+                                "peruste_id": 3932281,
+                                "diaarinumero": "OPH-2455-2017",
+                                "status": "imported",
+                                "correction": None,
+                                "requirements": [
+                                    {
+                                        "id": "puu-105444-suunnittelu",
+                                        "code": None,
+                                        "text": "suunnitella puutuotteiden valmistuksen ja "
+                                        "työvaiheiden keskinäisen järjestyksen",
+                                    }
+                                ],
                             }
                         ],
                         "other_alignments": [],

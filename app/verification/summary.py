@@ -20,6 +20,7 @@ from app.vc.verify import VerificationResult, issuer_id
 from app.verification.schemas import (
     AlignmentOut,
     CheckOut,
+    CorrectionOut,
     CredentialSummary,
     IssuerOut,
     RecognitionSummary,
@@ -50,54 +51,123 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+REQUIREMENT_CODE = re.compile(r"^(ammattitaitovaatimukset|osaamistavoitteet)_\d+$")
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """What the catalog knows of a unit: enough for a record of prior learning (eHOKS)."""
+
+    code: str
+    name: Mapping[str, str]
+    osp: int | None
+    koodisto_version: int | None
+    url: str | None
+    status: str
+    qualification_name: Mapping[str, str]
+    peruste_id: int | None
+    diaarinumero: str | None
+    koulutus_code: str | None
+
+    @property
+    def qualification_label(self) -> str:
+        label = self.qualification_name["fi"]
+        details = [d for d in (self.diaarinumero, self.koulutus_code) if d]
+        return f"{label} ({', '.join(details)})" if details else label
+
+
+@dataclass(frozen=True)
+class RequirementInfo:
+    key: str
+    code: str | None
+    unit_code: str
+    text: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A unit code the catalog once used wrongly (or that a renewal replaced)."""
+
+    current: UnitInfo
+    reason: str
+    note: str | None
+
+
 @dataclass(frozen=True)
 class CatalogIndex:
-    """What the recognition summary needs of the catalog: per unit code its credits and
-    qualification, per skill requirement its unit's code."""
+    """The catalog as the recognition summary needs it: units by code, requirements by key
+    and by Koodisto code, and earlier unit codes that credentials may still carry."""
 
-    units: Mapping[str, tuple[int, str]]
-    requirement_units: Mapping[str, str]
+    units: Mapping[str, UnitInfo]
+    requirements: Mapping[str, RequirementInfo]
+    replaced: Mapping[str, Replacement]
 
 
-# The catalog changes only by `catalog sync`, which rewrites a qualification's units and
-# requirements only together with its content_hash. The (id, content_hash) pairs, read on
-# every request, therefore identify the catalog's content: the index built from them is
-# reused until a sync (by any app instance) changes a hash, adds or removes a qualification.
+# The catalog changes only by `catalog sync` (and confirmed ePerusteet updates), which
+# rewrite a qualification's units and requirements only together with its content_hash.
+# The (id, content_hash) pairs, read on every request, therefore identify the catalog's
+# content: the index built from them is reused until a change by any app instance.
 _CATALOG_VERSION = core_select(col(Qualification.id), col(Qualification.content_hash)).order_by(
     col(Qualification.id)
 )
 _UNITS = (
     core_select(
         col(QualificationUnit.code),
+        cast(col(QualificationUnit.name), Text),
         col(QualificationUnit.osp),
+        col(QualificationUnit.koodisto_version),
+        col(QualificationUnit.url),
+        col(QualificationUnit.status),
+        cast(col(QualificationUnit.replaces), Text),
         cast(col(Qualification.name), Text),
+        col(Qualification.eperusteet_id),
         col(Qualification.diaarinumero),
         col(Qualification.koulutus_code),
     )
     .join(Qualification, col(Qualification.id) == col(QualificationUnit.qualification_id))
     .order_by(col(QualificationUnit.id))
 )
-_REQUIREMENTS = core_select(col(SkillRequirement.key), col(QualificationUnit.code)).join(
-    QualificationUnit, col(QualificationUnit.id) == col(SkillRequirement.unit_id)
-)
+_REQUIREMENTS = core_select(
+    col(SkillRequirement.key),
+    col(SkillRequirement.code),
+    cast(col(SkillRequirement.text), Text),
+    col(QualificationUnit.code),
+).join(QualificationUnit, col(QualificationUnit.id) == col(SkillRequirement.unit_id))
 _CATALOG_CACHE: DerivedCache[tuple[tuple[int, str], ...], CatalogIndex] = DerivedCache(
     max_entries=4
 )
 
 
-def _qualification_label(name: Mapping[str, str], diaarinumero: str, koulutus: str | None) -> str:
-    return f"{name['fi']} ({diaarinumero}" + (f", {koulutus})" if koulutus else ")")
-
-
 def _build_index(session: Session) -> CatalogIndex:
-    units = {
-        code: (int(osp), _qualification_label(json.loads(name), diaarinumero, koulutus))
-        for code, osp, name, diaarinumero, koulutus in session.connection().execute(_UNITS).all()
-    }
-    requirements = {
-        str(key): str(code) for key, code in session.connection().execute(_REQUIREMENTS).all()
-    }
-    return CatalogIndex(units=units, requirement_units=requirements)
+    units: dict[str, UnitInfo] = {}
+    replaced: dict[str, Replacement] = {}
+    for row in session.connection().execute(_UNITS).all():
+        (code, name, osp, version, url, status, replaces, q_name, peruste, diaari, koulutus) = row
+        info: UnitInfo = UnitInfo(
+            code=str(code),
+            name=json.loads(name),
+            osp=osp,
+            koodisto_version=version,
+            url=url,
+            status=str(status),
+            qualification_name=json.loads(q_name),
+            peruste_id=peruste,
+            diaarinumero=diaari,
+            koulutus_code=koulutus,
+        )
+        # A unit the catalog no longer has (retired) does not hide a current one with the
+        # same code.
+        if info.status != "retired" or info.code not in units:
+            units[info.code] = info if info.status != "retired" else units.get(info.code, info)
+        for old in json.loads(replaces or "[]"):
+            replaced[str(old["code"])] = Replacement(info, str(old["reason"]), old.get("note"))
+    requirements: dict[str, RequirementInfo] = {}
+    for key, req_code, text, unit_code in session.connection().execute(_REQUIREMENTS).all():
+        info_r = RequirementInfo(str(key), req_code, str(unit_code), json.loads(text))
+        requirements[info_r.key] = info_r
+        if req_code:
+            requirements.setdefault(str(req_code), info_r)
+    return CatalogIndex(units=units, requirements=requirements, replaced=replaced)
 
 
 def catalog_index(session: Session) -> CatalogIndex:
@@ -107,27 +177,50 @@ def catalog_index(session: Session) -> CatalogIndex:
     return _CATALOG_CACHE.get(version, lambda: _build_index(session))
 
 
+def _unit_out(code: str, alignment: Mapping[str, Any], catalog: CatalogIndex | None) -> UnitOut:
+    out = UnitOut(
+        code=code,
+        name=_text(alignment.get("targetName")) or code,
+        url=_text(alignment.get("targetUrl")),
+        qualification=_text(alignment.get("targetFramework")),
+    )
+    info = catalog.units.get(code) if catalog is not None else None
+    if info is not None:
+        out.osp = info.osp
+        out.koodisto_version = info.koodisto_version
+        out.qualification = info.qualification_label
+        out.peruste_id = info.peruste_id
+        out.diaarinumero = info.diaarinumero
+        out.status = "imported" if info.status == "imported" else "awaiting-import"
+    replacement = catalog.replaced.get(code) if catalog is not None else None
+    if replacement is not None:
+        current = replacement.current
+        out.correction = CorrectionOut(
+            reason="wrong-code" if replacement.reason == "wrong-code" else "renewed",
+            current_code=current.code,
+            current_name=current.name["fi"],
+            current_qualification=current.qualification_label,
+            note=replacement.note,
+        )
+    return out
+
+
 def recognition_summary(
     session: Session, alignments: list[Mapping[str, Any]]
 ) -> RecognitionSummary:
-    """Group alignments by qualification unit; enrich with our ePerusteet data when known."""
+    """Group alignments by qualification unit, with what a record of previously acquired
+    competence needs: the unit's code, Koodisto version, name, osp, peruste and diaarinumero,
+    and each requirement's code and text. A unit code the catalog has since corrected is
+    marked, with the unit that replaces it."""
     units: dict[str, UnitOut] = {}
-    requirement_keys: list[tuple[Mapping[str, Any], str]] = []
+    requirement_alignments: list[tuple[Mapping[str, Any], str]] = []
     others: list[AlignmentOut] = []
     for a in alignments:
         code = _text(a.get("targetCode")) or ""
         if UNIT_CODE.match(code):
-            units.setdefault(
-                code,
-                UnitOut(
-                    code=code,
-                    name=_text(a.get("targetName")) or code,
-                    url=_text(a.get("targetUrl")),
-                    qualification=_text(a.get("targetFramework")),
-                ),
-            )
+            units.setdefault(code, _unit_out(code, a, None))
         elif a.get("targetType") == "ext:Ammattitaitovaatimus" and code:
-            requirement_keys.append((a, code))
+            requirement_alignments.append((a, code))
         elif isinstance(a.get("targetName"), str) and isinstance(a.get("targetUrl"), str):
             others.append(
                 AlignmentOut(
@@ -138,20 +231,21 @@ def recognition_summary(
                     target_type=_text(a.get("targetType")),
                 )
             )
-    catalog = catalog_index(session) if units or requirement_keys else None
+    catalog = catalog_index(session) if units or requirement_alignments else None
     if catalog is not None:
-        for code, out in units.items():
-            if code in catalog.units:
-                out.osp, out.qualification = catalog.units[code]
-    if catalog is not None and requirement_keys:
-        for alignment, key in requirement_keys:
-            unit_code = catalog.requirement_units.get(key)
+        by_code = {_text(a.get("targetCode")): a for a in alignments if isinstance(a, Mapping)}
+        for code in list(units):
+            units[code] = _unit_out(code, by_code.get(code) or {}, catalog)
+        for alignment, key in requirement_alignments:
+            info = catalog.requirements.get(key)
             description = _text(alignment.get("targetDescription")) or ""
-            unit_code = unit_code or next(
+            unit_code = (info.unit_code if info else None) or next(
                 (c for c in description.split() if UNIT_CODE.match(c)), None
             )
             requirement = RequirementOut(
-                id=key,
+                id=info.key if info else key,
+                code=(info.code if info else None)
+                or (key if REQUIREMENT_CODE.match(key) else None),
                 text=_text(alignment.get("targetName")) or key,
                 url=_text(alignment.get("targetUrl")),
             )

@@ -177,7 +177,7 @@ def test_catalog_resync_invalidates_the_summary_index(
     (unit,) = _verify(client, {"jwt": issued.jwt})["recognition"]["units"]
     assert unit["osp"] == 40
     assert "OPH-9999-2026" in unit["qualification"]
-    assert catalog_index(session).units[UNIT][0] == 40
+    assert catalog_index(session).units[UNIT].osp == 40
 
 
 def test_status_list_encoding_caches_agree_and_stay_bounded() -> None:

@@ -19,6 +19,13 @@ QUALIFICATION: dict[str, Any] = {
         "en": "Vocational Qualification in Wood Industry",
     },
     "url": "https://eperusteet.opintopolku.fi/#/fi/ammatillinen/3932281/tiedot",
+    "provenance": {
+        "source": "peruste-3932281.json",
+        "sha256": "0" * 64,
+        "imported": "2026-12-03",
+        "modified": "2022-08-15T11:55:02Z",
+        "valid_from": "2018-08-01",
+    },
     "units": [
         {
             "code": "tutkinnonosat_105444",

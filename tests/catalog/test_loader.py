@@ -36,15 +36,42 @@ def test_criteria_file_that_is_not_yaml(tmp_path: Path) -> None:
 def test_criteria_file_with_missing_and_wrong_fields(tmp_path: Path) -> None:
     write_catalog(tmp_path)
     broken = copy.deepcopy(QUALIFICATION)
-    del broken["diaarinumero"]
+    del broken["url"]
     broken["units"][0]["code"] = "105444"
     broken["units"][0]["osp"] = -5
     write_yaml(tmp_path / "criteria" / "puuteollisuuden-perustutkinto.yaml", broken)
     found = problems(tmp_path)
     prefix = "criteria/puuteollisuuden-perustutkinto.yaml: "
-    assert prefix + "diaarinumero: Field required" in found
+    assert prefix + "url: Field required" in found
     assert any(p.startswith(prefix + "units[0].code: String should match pattern") for p in found)
     assert any(p.startswith(prefix + "units[0].osp: ") for p in found)
+
+
+def test_imported_and_awaiting_import_rules(tmp_path: Path) -> None:
+    """An imported qualification names its peruste and has osp for every unit; one awaiting
+    import has no official requirement codes, and no provenance means awaiting import."""
+    write_catalog(tmp_path)
+    path = tmp_path / "criteria" / "puuteollisuuden-perustutkinto.yaml"
+    prefix = "criteria/puuteollisuuden-perustutkinto.yaml: "
+    no_diaari = copy.deepcopy(QUALIFICATION)
+    del no_diaari["diaarinumero"]
+    write_yaml(path, no_diaari)
+    assert any("peruste id and diaarinumero" in p for p in problems(tmp_path))
+    no_osp = copy.deepcopy(QUALIFICATION)
+    del no_osp["units"][0]["osp"]
+    write_yaml(path, no_osp)
+    assert any(p.startswith(prefix + "units[0]") and "osp" in p for p in problems(tmp_path))
+    awaiting = copy.deepcopy(QUALIFICATION)
+    del awaiting["provenance"]
+    write_yaml(path, awaiting)
+    assert any("only with the qualification's provenance" in p for p in problems(tmp_path))
+    awaiting["units"][0]["status"] = "awaiting-import"
+    del awaiting["units"][0]["osp"]
+    write_yaml(path, awaiting)
+    load_catalog(tmp_path)  # valid
+    awaiting["units"][0]["requirements"][0]["code"] = "ammattitaitovaatimukset_1234"
+    write_yaml(path, awaiting)
+    assert any("no official requirement codes" in p for p in problems(tmp_path))
 
 
 def test_duplicate_requirement_id_across_files(tmp_path: Path) -> None:
