@@ -17,7 +17,16 @@ from app.input_guard import refuse_unusable_input
 from app.logging import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.verification.schemas import BatchIn, VerificationIn
-from app.web import admin, coach, group, pages, participant_admin, passport, signin
+from app.web import (
+    admin,
+    catalog_admin,
+    coach,
+    group,
+    pages,
+    participant_admin,
+    passport,
+    signin,
+)
 from app.web import public as public_pages
 from app.web.middleware import WebStateMiddleware
 
@@ -55,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(coach.router)
     app.include_router(group.router)
     app.include_router(admin.router)
+    app.include_router(catalog_admin.router)
     app.include_router(participant_admin.router)
     app.include_router(passport.router)
     app.include_router(public_pages.router)

@@ -121,6 +121,10 @@ class Qualification(Strict):
     url: HttpUrl
     provenance: Provenance | None = None
     notes: str | None = None
+    # Common units: the osa-alueet the import takes (e.g. YTTT, VVAI22:FI).
+    osa_alueet: list[Annotated[str, Field(pattern=r"^[A-Z0-9]{2,8}(:[A-Z0-9]{1,8})?$")]] = Field(
+        default_factory=list
+    )
     units: Annotated[list[Unit], Field(min_length=1)]
 
     @model_validator(mode="after")

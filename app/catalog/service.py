@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.catalog import repository
 from app.catalog.loader import Catalog, content_hash
+from app.catalog.schemas import Qualification as QualificationFile
 from app.models import (
     BadgeDefinition,
     BadgeVersion,
@@ -27,6 +28,7 @@ class SyncReport:
     new_versions: list[str] = field(default_factory=list)
     archived: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -50,6 +52,11 @@ class SyncReport:
             ("new badge versions", self.new_versions),
             ("badges archived", self.archived),
             ("badges restored", self.restored),
+            (
+                "not loaded (an admin confirmed a newer ePerusteet update; run "
+                "`osaamispassi eperusteet import` to write it to criteria/)",
+                self.stale,
+            ),
         ):
             if items:
                 out.append(f"{label}: {', '.join(items)}")
@@ -59,73 +66,94 @@ class SyncReport:
 def _sync_qualifications(session: Session, catalog: Catalog, report: SyncReport) -> None:
     existing_reqs = repository.requirements_by_key(session)
     for slug, qual in catalog.qualifications.items():
-        digest = content_hash(qual.model_dump(mode="json"))
         row = repository.qualification_by_slug(session, slug)
-        if row is not None and row.content_hash == digest:
+        if (
+            row is not None
+            and row.confirmed_modified is not None
+            and (qual.provenance is None or qual.provenance.modified < row.confirmed_modified)
+        ):
+            # An admin confirmed a newer ePerusteet update than this file holds: loading the
+            # file would undo it. `eperusteet import` writes the file anew.
+            report.stale.append(slug)
             continue
-        if row is None:
-            row = Qualification(
-                slug=slug,
-                kind=qual.kind,
-                eperusteet_id=0,
-                diaarinumero="",
-                name={},
-                url="",
-                content_hash="",
-            )
-            report.qualifications_added.append(slug)
-        else:
-            report.qualifications_updated.append(slug)
-        row.kind = qual.kind
-        row.eperusteet_id = qual.eperusteet_id
-        row.diaarinumero = qual.diaarinumero
-        row.koulutus_code = qual.koulutus_code
-        row.name = qual.name.model_dump(exclude_none=True)
-        row.url = str(qual.url)
-        row.status = qual.status
-        row.provenance = qual.provenance.model_dump(mode="json") if qual.provenance else None
-        row.content_hash = digest
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        units = repository.units_of(session, row.id)
-        current = {unit.code for unit in qual.units}
-        for code, old_unit in units.items():
-            # A unit the catalog no longer has: kept (old badge versions may still refer to
-            # its requirements), never listed or aligned to again.
-            if code not in current and old_unit.status != "retired":
-                old_unit.status = "retired"
-                session.add(old_unit)
-        for unit in qual.units:
-            urow = units.get(unit.code) or QualificationUnit(
-                qualification_id=row.id, code=unit.code, name={}, osp=unit.osp
-            )
-            urow.name = unit.name.model_dump(exclude_none=True)
-            urow.osp = unit.osp
-            urow.url = str(unit.url) if unit.url else None
-            urow.status = unit.status
-            urow.koodisto_version = unit.koodisto_version
-            urow.replaces = [r.model_dump(exclude_none=True) for r in unit.replaces]
-            session.add(urow)
-            session.flush()
-            assert urow.id is not None
-            for req in unit.requirements:
-                rrow = existing_reqs.get(req.id) or SkillRequirement(
-                    unit_id=urow.id, key=req.id, text={}
-                )
-                rrow.unit_id = urow.id
-                rrow.code = req.code
-                rrow.osa_alue = req.osa_alue
-                rrow.area = req.area.model_dump(exclude_none=True) if req.area else None
-                rrow.text = req.text.model_dump(exclude_none=True)
-                rrow.assessment = (
-                    {k: v.model_dump(exclude_none=True) for k, v in req.assessment.items()}
-                    if req.assessment
-                    else None
-                )
-                session.add(rrow)
-                existing_reqs[req.id] = rrow
+        if apply_qualification(session, qual, existing_reqs, row=row):
+            (report.qualifications_updated if row else report.qualifications_added).append(slug)
     session.flush()
+
+
+def apply_qualification(
+    session: Session,
+    qual: QualificationFile,
+    existing_reqs: dict[str, SkillRequirement] | None = None,
+    *,
+    row: Qualification | None = None,
+) -> bool:
+    """Bring one qualification's rows in line with its catalog data; False if unchanged.
+
+    Units no longer in it are retired (kept for old badge versions, never aligned again);
+    requirements are found by their stable ids.
+    """
+    existing_reqs = (
+        existing_reqs if existing_reqs is not None else repository.requirements_by_key(session)
+    )
+    slug = qual.slug
+    digest = content_hash(qual.model_dump(mode="json"))
+    row = row or repository.qualification_by_slug(session, slug)
+    if row is not None and row.content_hash == digest:
+        return False
+    if row is None:
+        row = Qualification(slug=slug, kind=qual.kind, name={}, url="", content_hash="")
+    row.kind = qual.kind
+    row.eperusteet_id = qual.eperusteet_id
+    row.diaarinumero = qual.diaarinumero
+    row.koulutus_code = qual.koulutus_code
+    row.name = qual.name.model_dump(exclude_none=True)
+    row.url = str(qual.url)
+    row.status = qual.status
+    row.provenance = qual.provenance.model_dump(mode="json") if qual.provenance else None
+    row.content_hash = digest
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    units = repository.units_of(session, row.id)
+    current = {unit.code for unit in qual.units}
+    for code, old_unit in units.items():
+        # A unit the catalog no longer has: kept (old badge versions may still refer to
+        # its requirements), never listed or aligned to again.
+        if code not in current and old_unit.status != "retired":
+            old_unit.status = "retired"
+            session.add(old_unit)
+    for unit in qual.units:
+        urow = units.get(unit.code) or QualificationUnit(
+            qualification_id=row.id, code=unit.code, name={}, osp=unit.osp
+        )
+        urow.name = unit.name.model_dump(exclude_none=True)
+        urow.osp = unit.osp
+        urow.url = str(unit.url) if unit.url else None
+        urow.status = unit.status
+        urow.koodisto_version = unit.koodisto_version
+        urow.replaces = [r.model_dump(exclude_none=True) for r in unit.replaces]
+        session.add(urow)
+        session.flush()
+        assert urow.id is not None
+        for req in unit.requirements:
+            rrow = existing_reqs.get(req.id) or SkillRequirement(
+                unit_id=urow.id, key=req.id, text={}
+            )
+            rrow.unit_id = urow.id
+            rrow.code = req.code
+            rrow.osa_alue = req.osa_alue
+            rrow.area = req.area.model_dump(exclude_none=True) if req.area else None
+            rrow.text = req.text.model_dump(exclude_none=True)
+            rrow.assessment = (
+                {k: v.model_dump(exclude_none=True) for k, v in req.assessment.items()}
+                if req.assessment
+                else None
+            )
+            session.add(rrow)
+            existing_reqs[req.id] = rrow
+    session.flush()
+    return True
 
 
 def _sync_badges(session: Session, catalog: Catalog, report: SyncReport, now: datetime) -> None:
@@ -149,6 +177,8 @@ def _sync_badges(session: Session, catalog: Catalog, report: SyncReport, now: da
         session.add(row)
         session.flush()
         assert row.id is not None
+        if any(m["qualification"]["slug"] in report.stale for m in catalog.mapping(slug)):
+            continue  # its mapping in the files is older than a confirmed update
         digest = catalog.badge_hash(slug)
         latest = repository.latest_version(session, row.id)
         if latest is not None and latest.content_hash == digest:

@@ -88,6 +88,19 @@ def _requirements(
 ) -> list[dict[str, Any]]:
     by_code = {r["code"]: r["id"] for r in existing if r.get("code")}
     by_text = {r["text"]["fi"]: r["id"] for r in existing if isinstance(r.get("text"), Mapping)}
+    # Requirements without codes (2018) whose text changed keep their id by position, when
+    # the unit has as many requirements as before (otherwise a change reads as removed and
+    # added, which a person reviews anyway).
+    by_position = (
+        {i: r["id"] for i, r in enumerate(existing, start=1) if not r.get("code")}
+        if len(existing) == len(unit.requirements)
+        else {}
+    )
+    claimed = set(by_text.values()) & {
+        by_text[t]
+        for t in (_localized(r.text).get("fi") for r in unit.requirements)
+        if t in by_text
+    }
     number = unit.code.rsplit("_", 1)[1]
     out: list[dict[str, Any]] = []
     seen_codes: set[str] = set()
@@ -105,8 +118,12 @@ def _requirements(
         text = _localized(req.text)
         if "fi" not in text:
             raise ImportProblem(f"{unit.code}: requirement {position} has no Finnish text")
-        key = by_code.get(req.code) if req.code else None
-        key = key or by_text.get(text["fi"])
+        if req.code is not None:
+            key = by_code.get(req.code)
+        else:
+            key = by_text.get(text["fi"])
+            if key is None and by_position.get(position) not in claimed:
+                key = by_position.get(position)
         if key is None:
             key = _slug_of_code(req.code) if req.code else f"{prefix}-{number}-{position}"
         if key in taken:
@@ -146,8 +163,9 @@ def qualification_data(
             `unit_codes` is empty), requirement ids, name, koulutus code and replaced codes
             are kept.
         unit_codes: The units to take (default: those the existing file has).
-        osa_alueet: For common units, the osa-alueet to take (default: all): a code such as
-            YTTT, or a code and a language variant such as VVAI22:FI.
+        osa_alueet: For common units, the osa-alueet to take: a code such as YTTT, or a code
+            and a language variant such as VVAI22:FI (default: the existing file's choice,
+            else all). The choice is kept in the file.
         prefix: Prefix of new requirement ids of the 2018 format (default: the slug's
             first word).
         include_optional: Also take the optional competence objectives of common units
@@ -174,6 +192,7 @@ def qualification_data(
     name = old.get("name") or _localized(peruste.name)
     koulutus = old.get("koulutus_code") or next(iter(peruste.koulutus_codes), None)
     id_prefix = prefix or slug.split("-")[0]
+    selection = list(osa_alueet) or list(old.get("osa_alueet") or [])
     taken: set[str] = set()
     units: list[dict[str, Any]] = []
     for unit in chosen:
@@ -188,7 +207,7 @@ def qualification_data(
         data["url"] = unit_url(peruste.id, unit)
         if previous.get("replaces"):
             data["replaces"] = previous["replaces"]
-        filters = set(osa_alueet) if osa_alueet and unit.common else None
+        filters = set(selection) if selection and unit.common else None
         data["requirements"] = _requirements(
             unit, previous.get("requirements") or [], id_prefix, filters, taken, include_optional
         )
@@ -221,6 +240,8 @@ def qualification_data(
     result["provenance"] = provenance
     if old.get("notes"):
         result["notes"] = old["notes"]
+    if selection:
+        result["osa_alueet"] = selection
     result["units"] = units
     return result
 

@@ -165,3 +165,131 @@ def import_command(
         typer.echo(f"{target}: peruste {source.peruste.id} ({source.location})")
         for line in _summary(old, data):
             typer.echo(line)
+
+
+FINDING_LABELS = {
+    "unit-removed": "unit removed",
+    "unit-moved": "unit moved to a new code",
+    "unit-renamed": "unit renamed",
+    "osp-changed": "osp changed",
+    "requirement-changed": "requirement text changed",
+    "requirement-removed": "requirement removed",
+    "requirement-added": "requirement added",
+    "peruste-ending": "the peruste ends",
+    "transition-ending": "the transition period ends",
+    "peruste-modified": "the peruste was modified (no change to the catalog's units)",
+    "awaiting-import-available": "the peruste can now be imported",
+    "update-available": "an update can be confirmed",
+}
+
+
+def _describe(finding: Any) -> str:
+    where = " ".join(x for x in (finding.unit_code, finding.requirement) if x)
+    change = ""
+    if finding.before or finding.after:
+        change = f": {finding.before or '-'} -> {finding.after or '-'}"
+        if finding.kind == "update-available":
+            change = ""
+    return f"{finding.qualification} {where} {FINDING_LABELS[finding.kind]}{change}".replace(
+        "  ", " "
+    )
+
+
+@eperusteet_app.command("sync")
+def sync_command(
+    file: Annotated[
+        list[str] | None,
+        typer.Option(help="ID=FILE: a saved GET /peruste/{id} answer instead of the live API"),
+    ] = None,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Folder holding badges/ and criteria/")
+    ] = None,
+) -> None:
+    """Check every qualification of the catalog against ePerusteet and report, per badge, what
+    changed. The findings are stored for an admin to review and confirm (/admin/catalog);
+    nothing in the catalog is rewritten. Exit code 1 when a peruste could not be read."""
+    from app.catalog.loader import CatalogInvalid, load_catalog
+    from app.catalog.updates import NewFinding, store_findings
+    from app.cli import fail, load_settings
+    from app.db import get_engine, transaction
+    from app.eperusteet.catalog_import import FINNISH_TIME, ImportProblem, read_source
+    from app.eperusteet.parser import EperusteetFormatError
+    from app.eperusteet.sync import compare
+    from app.models.base import utcnow
+    from app.net.fetch import FetchError, UrlNotAllowed
+
+    settings = load_settings()
+    try:
+        catalog = load_catalog(directory or settings.catalog_dir)
+    except CatalogInvalid as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(1) from None
+    files: dict[int, str] = {}
+    for item in file or []:
+        key, sep, name = item.partition("=")
+        if not sep or not key.isdigit():
+            fail(f"--file must be ID=FILE, not {item!r}", 2)
+        files[int(key)] = name
+    now = utcnow()
+    today = now.astimezone(FINNISH_TIME).date()
+    client = None
+    failed = False
+    findings = []
+    modified = {}
+    for slug, qual in sorted(catalog.qualifications.items()):
+        if qual.eperusteet_id is None:
+            typer.echo(f"{slug}: awaiting import, no peruste id known: not checked")
+            continue
+        try:
+            if qual.eperusteet_id not in files and client is None:
+                client = _client()
+            source = read_source(files.get(qual.eperusteet_id, str(qual.eperusteet_id)), client)
+        except (EperusteetFormatError, ImportProblem) as exc:
+            typer.echo(f"{slug}: {exc}", err=True)
+            failed = True
+            continue
+        except (FetchError, UrlNotAllowed) as exc:
+            typer.echo(f"{slug}: peruste {qual.eperusteet_id}: {exc.detail}", err=True)
+            failed = True
+            continue
+        try:
+            found = compare(catalog, slug, source, today=today)
+        except ImportProblem as exc:
+            typer.echo(f"{slug}: {exc}", err=True)
+            failed = True
+            continue
+        modified[slug] = source.peruste.modified
+        typer.echo(f"{slug}: {len(found)} finding(s) (peruste {source.peruste.id})")
+        findings += found
+    by_badge: dict[str, list[str]] = {}
+    for finding in findings:
+        for badge in finding.badges or ("(no badge)",):
+            if finding.kind != "update-available":
+                by_badge.setdefault(badge, []).append(_describe(finding))
+    for badge, lines in sorted(by_badge.items()):
+        typer.echo(f"badge {badge}:")
+        for line in lines:
+            typer.echo(f"  {line}")
+    with transaction(get_engine(settings)) as session:
+        added = store_findings(
+            session,
+            [
+                NewFinding(
+                    f.fingerprint,
+                    f.qualification,
+                    f.kind,
+                    f.unit_code,
+                    f.requirement,
+                    dict(f.before) if f.before else None,
+                    dict(f.after) if f.after else None,
+                    f.badges,
+                )
+                for f in findings
+            ],
+            peruste_modified=modified,
+            now=now,
+        )
+    typer.echo(f"{added} new finding(s) stored; an admin reviews them at /admin/catalog")
+    if failed:
+        raise typer.Exit(1)

@@ -32,7 +32,12 @@ ERROR_KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "add_flash": (2,),
 }
 METHODS = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
-PAGE_MODULES = ["app/errors.py", "app/input_guard.py", "app/names.py"] + [
+PAGE_MODULES = [
+    "app/errors.py",
+    "app/input_guard.py",
+    "app/names.py",
+    "app/catalog/updates.py",
+] + [
     f"app/{package}/**.py"
     for package in (
         "auth",
