@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, create_engine
 
 from app.config import Settings, get_settings
 from app.errors import NotFound, nul_in_text
 
 _engines: dict[str, Engine] = {}
+# How long an SQLite statement waits for another connection's write lock.
+_SQLITE_BUSY_MS = 5000
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
@@ -22,7 +28,7 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not wait for the writer
     # With WAL, NORMAL syncs at checkpoints instead of on every commit: the database cannot
     # be corrupted, and only the last commits before a power cut (not a crash of the
@@ -45,6 +51,27 @@ def _begin_sqlite(conn: Any) -> None:
 
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+# Every wait on the database ends: a request never hangs, it gets a 503 (app/handlers.py).
+# PostgreSQL ends a statement after 15 s and a lock wait after 5 s, and closes a connection
+# left idle inside a transaction for 30 s (a request that stalls while holding row locks
+# would otherwise block every other request on them, as a coach's session row once did);
+# a request waits at most 10 s for a pooled connection.
+STATEMENT_TIMEOUT_MS = 15_000
+LOCK_TIMEOUT_MS = 5_000
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000
+POOL_TIMEOUT_SECONDS = 10
+
+
+def _postgres_options(url: str) -> str:
+    """libpq `options` with the time-outs, after any the URL already carries."""
+    given = make_url(url).query.get("options", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    ours = (
+        f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS} "
+        f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+    )
+    return f"{given} {ours}".strip()
 
 
 def _refuse_unstorable_parameters(
@@ -72,6 +99,50 @@ def _refuse_unstorable_parameters(
                 raise NotFound("No such item.")
 
 
+# A bookkeeping write (a session's last_seen_at, a share link's open count) waits at most
+# this long for a lock, then is skipped: it must never hold up or fail the page being read.
+BOOKKEEPING_WAIT_MS = 100
+log = logging.getLogger(__name__)
+
+
+# Runs one bookkeeping write (see `bookkeeping`); the app keeps one in app.state, so that the
+# tests can run it in their own transaction.
+Bookkeeping = Callable[[Executable, Mapping[str, Any]], bool]
+
+
+def bookkeeping(engine: Engine, statement: Executable, params: Mapping[str, Any]) -> bool:
+    """Run one bookkeeping write in a short transaction of its own, committed at once.
+
+    It never joins the request's transaction, so no row lock is held while the request goes
+    on (a signed-in coach's parallel requests once all waited on their session row), and on
+    SQLite a page that only reads stays a reader. The write waits at most
+    BOOKKEEPING_WAIT_MS for a lock; when it cannot have one, or the database fails, it is
+    skipped and False returned.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        with engine.connect() as conn:
+            if sqlite:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={BOOKKEEPING_WAIT_MS}")
+                conn.commit()
+            try:
+                writer = conn.execution_options(**{SQLITE_IMMEDIATE: True}) if sqlite else conn
+                with writer.begin():
+                    if not sqlite:
+                        writer.exec_driver_sql(
+                            f"SET LOCAL lock_timeout = '{BOOKKEEPING_WAIT_MS}ms'"
+                        )
+                    writer.execute(statement, dict(params))
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+                    conn.commit()
+    except (OperationalError, PoolTimeout) as exc:
+        log.info("bookkeeping write skipped: %s", type(getattr(exc, "orig", exc)).__name__)
+        return False
+    return True
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys on and a busy timeout.
 
@@ -83,6 +154,8 @@ def make_engine(url: str) -> Engine:
         # (40): a request waits for a thread, never for a connection, under load.
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
         pool = {} if in_memory else {"pool_size": 40, "max_overflow": 0}
+        if not in_memory:
+            pool["pool_timeout"] = POOL_TIMEOUT_SECONDS
         engine = create_engine(
             url, connect_args={"check_same_thread": False}, hide_parameters=True, **pool
         )
@@ -90,7 +163,13 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _begin_sqlite)
     else:
         engine = create_engine(
-            url, pool_pre_ping=True, pool_size=20, max_overflow=20, hide_parameters=True
+            url,
+            pool_pre_ping=True,
+            pool_size=20,
+            max_overflow=20,
+            pool_timeout=POOL_TIMEOUT_SECONDS,
+            hide_parameters=True,
+            connect_args={"options": _postgres_options(url), "connect_timeout": 5},
         )
     event.listen(engine, "before_cursor_execute", _refuse_unstorable_parameters)
     return engine
@@ -121,17 +200,26 @@ Transactions = Callable[[], AbstractContextManager[Session]]
 
 
 @contextmanager
-def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
+def transaction(
+    engine: Engine, *, read_only: bool = False, writes: bool = False
+) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on any error.
 
     `read_only`: the block only reads. On PostgreSQL it then runs without a transaction
     (autocommit): under READ COMMITTED every statement reads its own snapshot anyway, so a
     transaction around reads only adds the BEGIN and COMMIT round trips (2 of 8 per JWT
     verification).
+
+    `writes`: the block will write. On SQLite it then takes the write lock when it begins
+    (BEGIN IMMEDIATE), waiting its turn: a transaction that read first could not upgrade
+    once another one had committed (SQLITE_BUSY_SNAPSHOT, which no busy time-out waits out),
+    and one of any two overlapping writers failed.
     """
     with Session(engine, expire_on_commit=False) as session:
         if read_only and engine.dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        elif writes and engine.dialect.name == "sqlite":
+            session.connection(execution_options={SQLITE_IMMEDIATE: True})
         try:
             yield session
             session.commit()

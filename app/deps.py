@@ -20,9 +20,16 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+# Requests that may change data; the others only read (bookkeeping aside, which writes in
+# transactions of its own: app.db.bookkeeping).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One request = one transaction: committed when the handler returns, else rolled back."""
-    with transaction(request.app.state.engine) as session:
+    """One request = one transaction: committed when the handler returns, else rolled back.
+    A request that may write takes the write lock up front on SQLite (db.transaction)."""
+    writes = request.method not in SAFE_METHODS
+    with transaction(request.app.state.engine, writes=writes) as session:
         yield session
 
 

@@ -126,6 +126,20 @@ class ServiceUnavailable(AppError):
     title = "Service unavailable"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database did not answer in time or could not be reached."""
+
+    retry_after = 5
+
+
+def database_unavailable() -> DatabaseUnavailable:
+    """The 503 for a database that is unreachable or too busy (translated on pages)."""
+    return DatabaseUnavailable(
+        "The service cannot reach its database just now, or it is very busy. Nothing was "
+        "saved. Try again in a moment."
+    )
+
+
 class ConfigurationError(AppError):
     """Raised at start-up; never rendered to a client."""
 

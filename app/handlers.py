@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import PROBLEM_BASE, AppError, RateLimited
+from app.errors import (
+    PROBLEM_BASE,
+    AppError,
+    DatabaseUnavailable,
+    RateLimited,
+    database_unavailable,
+)
 from app.web.auth import SignInRequired
 from app.web.templating import templates
 
@@ -50,7 +59,11 @@ async def app_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     if isinstance(exc, SignInRequired) and not wants_json(request):
         return RedirectResponse(exc.location, status_code=303)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    headers = (
+        {"Retry-After": str(exc.retry_after)}
+        if isinstance(exc, RateLimited | DatabaseUnavailable)
+        else None
+    )
     return _render(request, exc.status_code, exc.to_problem(request.url.path), headers)
 
 
@@ -82,8 +95,41 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     return _render(request, exc.status_code, body, dict(exc.headers or {}) or None)
 
 
-async def unhandled_error_handler(request: Request, exc: Exception) -> Response:
+async def database_unavailable_handler(request: Request, exc: Exception) -> Response:
+    """The database is unreachable, a connection was cut, a lock or statement timed out, no
+    connection was free in time: a 503 the client may retry, never a 500 or a hang."""
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.url.path,
+        type(getattr(exc, "orig", None) or exc).__name__,
+    )
+    return await app_error_handler(request, database_unavailable())
+
+
+def _log_unhandled(request: Request, exc: Exception) -> None:
+    """Log an unhandled error with its traceback, but never a database error's message
+    details: PostgreSQL's DETAIL repeats row values (a narrative, a name, an e-mail address),
+    which the logs must not hold. Its primary message and the code's frames are enough."""
+    if isinstance(exc, DBAPIError):
+        orig = exc.orig
+        diag = getattr(orig, "diag", None)
+        primary = getattr(diag, "message_primary", None) or str(orig).split("\n", 1)[0]
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error(
+            "unhandled database error on %s %s: %s: %s\nTraceback (frames only):\n%s",
+            request.method,
+            request.url.path,
+            type(orig).__name__,
+            primary,
+            frames,
+        )
+        return
     log.exception("unhandled error on %s %s", request.method, request.url.path)
+
+
+async def unhandled_error_handler(request: Request, exc: Exception) -> Response:
+    _log_unhandled(request, exc)
     body = {
         "type": PROBLEM_BASE + "internal-error",
         "title": "Internal error",
@@ -97,4 +143,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(OperationalError, database_unavailable_handler)
+    app.add_exception_handler(PoolTimeout, database_unavailable_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)

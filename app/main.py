@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -10,8 +12,8 @@ from app import __version__
 from app.api import catalog, health, issuers, public, verifications
 from app.api.problems import install_openapi
 from app.clients.leases import LimitLeases
-from app.config import PROJECT_ROOT, Settings, get_settings
-from app.db import get_engine
+from app.config import PROJECT_ROOT, Environment, Settings, get_settings
+from app.db import bookkeeping, get_engine
 from app.handlers import install_error_handlers, unhandled_error_handler
 from app.input_guard import refuse_unusable_input
 from app.logging import configure_logging
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = get_engine(settings)
+    app.state.bookkeeping = partial(bookkeeping, app.state.engine)
     # This instance's leases of the API's shared rate-limit counts (app/clients/leases.py).
     app.state.limit_leases = LimitLeases()
     install_error_handlers(app)
@@ -75,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestContextMiddleware,
         hsts=settings.public_origin.startswith("https://"),
         on_error=unhandled_error_handler,
+        reraise=settings.environment is Environment.test,
     )
     if settings.trusted_proxy_list:
         # Outermost, so every later layer (limits, sign-in throttling, audit) sees the client

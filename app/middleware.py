@@ -63,15 +63,20 @@ ErrorRenderer = Callable[[Request, Exception], Awaitable[Response]]
 class RequestContextMiddleware:
     """Gives each request an id (or keeps a sane incoming X-Request-ID) and sets headers.
 
-    An unhandled error is answered here, through `on_error`, so that the 500 answer carries
-    the request id and the security headers too (Starlette's outermost error middleware
-    would answer it past this one). The error is then raised on, for the server to log.
+    An unhandled error is answered here, through `on_error` (which logs it), so that the 500
+    answer carries the request id and the security headers too (Starlette's outermost error
+    middleware would answer it past this one). It is not raised on: uvicorn closes a
+    connection whose application raised after answering, which a keep-alive client sees as
+    a reset of its next request. Tests ask for it to be raised (`reraise`), to see it.
     """
 
-    def __init__(self, app: ASGIApp, *, hsts: bool, on_error: ErrorRenderer) -> None:
+    def __init__(
+        self, app: ASGIApp, *, hsts: bool, on_error: ErrorRenderer, reraise: bool = False
+    ) -> None:
         self.app = app
         self.hsts = hsts
         self.on_error = on_error
+        self.reraise = reraise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,7 +112,8 @@ class RequestContextMiddleware:
                     raise
                 response = await self.on_error(Request(scope), exc)
                 await response(scope, receive, send_wrapper)
-                raise
+                if self.reraise:
+                    raise
         finally:
             log.info(
                 "%s %s %s %.1fms",

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -171,7 +172,19 @@ def app(settings: Settings, connection: Connection) -> FastAPI:
     application.dependency_overrides[get_session] = session_override
     application.dependency_overrides[get_limit_session] = limit_session_override(connection)
     application.dependency_overrides[get_session_factory] = session_factory_override(connection)
+    application.state.bookkeeping = bookkeeping_override(connection)
     return application
+
+
+def bookkeeping_override(connection: Connection) -> Callable[..., bool]:
+    """Bookkeeping writes (app.db.bookkeeping) as savepoints of the test's transaction."""
+
+    def write(statement: Any, params: Any) -> bool:
+        with connection.begin_nested():
+            connection.execute(statement, dict(params))
+        return True
+
+    return write
 
 
 def session_factory_override(connection: Connection) -> Callable[[], SessionFactory]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.audit import service as audit
@@ -59,16 +60,9 @@ def award_badge(
     """Record an award and issue its credential; a repeated idempotency key returns the first."""
     organization = session.get(Organization, coach.organization_id)
     assert organization is not None and organization.id is not None
-    existing = session.exec(
-        select(Award)
-        .where(Award.organization_id == organization.id)
-        .where(Award.idempotency_key == request.idempotency_key)
-    ).first()
-    if existing is not None:
-        credential = session.exec(
-            select(Credential).where(Credential.award_id == existing.id)
-        ).one()
-        return existing, credential
+    earlier = _already_awarded(session, organization.id, request.idempotency_key)
+    if earlier is not None:
+        return earlier
 
     participant = session.get(Participant, request.participant_id)
     if participant is None or participant.erased_at is not None:
@@ -121,8 +115,18 @@ def award_badge(
         idempotency_key=request.idempotency_key,
         created_at=now,
     )
-    session.add(award)
-    session.flush()
+    try:
+        # A savepoint: when the same form is sent twice at once (a double tap), the second
+        # insert waits for the first request's commit, then hits the unique key; it then
+        # answers with what the first one issued instead of failing.
+        with session.begin_nested():
+            session.add(award)
+            session.flush()
+    except IntegrityError:
+        earlier = _already_awarded(session, organization.id, request.idempotency_key)
+        if earlier is None:
+            raise
+        return earlier
     if request.photo_public_id:
         photo = pending_photo(session, organization.id, participant.id, request.photo_public_id)
         photo.award_id = award.id
@@ -197,6 +201,20 @@ def correct_award(
 class GroupMember:
     participant_id: int
     sentence: str = ""
+
+
+def _already_awarded(
+    session: Session, organization_id: int, idempotency_key: str
+) -> tuple[Award, Credential] | None:
+    existing = session.exec(
+        select(Award)
+        .where(Award.organization_id == organization_id)
+        .where(Award.idempotency_key == idempotency_key)
+    ).first()
+    if existing is None:
+        return None
+    credential = session.exec(select(Credential).where(Credential.award_id == existing.id)).one()
+    return existing, credential
 
 
 def award_group(

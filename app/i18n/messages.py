@@ -29,6 +29,7 @@ ERROR_KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "UnsupportedMediaType": None,
     "CsrfFailed": None,
     "UnusableInput": None,
+    "DatabaseUnavailable": None,
     "add_flash": (2,),
 }
 METHODS = [("app/**.py", "python"), ("templates/**.html", "jinja2")]

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.config import Settings
+from app.db import Bookkeeping
 from app.errors import NotFound, ValidationFailed
 from app.models import Award, Credential, EvidencePhoto, Participant, ShareLink
 from app.tokens import hash_token, new_token, plausible
@@ -222,7 +223,7 @@ def active_share_link(
 
 
 def open_share(session: Session, token: str, *, now: datetime) -> OpenedShare:
-    """Open a share link (counting the opening).
+    """Open a share link (reads only; `count_opening` counts it).
 
     Raises:
         NotFound: For unknown, expired or revoked links and erased participants, all alike.
@@ -237,15 +238,6 @@ def open_share(session: Session, token: str, *, now: datetime) -> OpenedShare:
         credentials = [credential]
     else:
         credentials = list(participant_credentials(session, participant=participant))
-    # Increment in the database, not in Python: parallel openings on several instances add up.
-    session.execute(
-        update(ShareLink)
-        .where(col(ShareLink.id) == link.id)
-        .values(open_count=ShareLink.open_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    session.flush()
-    session.refresh(link)
     return OpenedShare(
         link=link,
         participant=participant,
@@ -253,6 +245,20 @@ def open_share(session: Session, token: str, *, now: datetime) -> OpenedShare:
         show_name=link.show_name,
         show_evidence=link.show_evidence,
     )
+
+
+# Incremented in the database, not in Python: parallel openings on several instances add up.
+_COUNT_OPENING = (
+    update(ShareLink)
+    .where(col(ShareLink.id) == bindparam("link_id"))
+    .values(open_count=ShareLink.open_count + 1)
+)
+
+
+def count_opening(write: Bookkeeping, link_id: int) -> None:
+    """Count one opening of a share link by `write` (app.db.bookkeeping: a short transaction
+    of its own; a busy database skips the count rather than fail the employer's page)."""
+    write(_COUNT_OPENING, {"link_id": link_id})
 
 
 def shared_photo_ids(session: Session, credentials: Sequence[Credential]) -> dict[str, str]:

@@ -13,8 +13,14 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
-from app.auth.sessions import Resolved, pop_flash, resolve_session
-from app.deps import SessionDep, SettingsDep
+from app.auth.sessions import (
+    Resolved,
+    lock_for_writing,
+    pop_flash,
+    record_activity,
+    resolve_session,
+)
+from app.deps import SAFE_METHODS, SessionDep, SettingsDep
 from app.errors import AppError, Forbidden
 from app.models import Organization, User, WebSession
 from app.models.base import utcnow
@@ -66,26 +72,35 @@ def _next_path(request: Request) -> str:
 
 def current_staff(request: Request, session: SessionDep, settings: SettingsDep) -> Staff:
     """The signed-in admin or coach; otherwise a redirect to sign in."""
-    resolved, timed_out = resolve_session(
+    now = utcnow()
+    check = resolve_session(
         session,
         request.cookies.get(SESSION_COOKIE),
-        now=utcnow(),
+        now=now,
         idle=timedelta(minutes=settings.session_idle_minutes),
     )
+    record_activity(request.app.state.bookkeeping, check, now=now)
+    resolved = check.resolved
     if resolved is None or resolved.user is None:
-        # Keep the deletion of an expired session: raising rolls the request back.
-        session.commit()
-        raise SignInRequired(_next_path(request), idle=timed_out)
-    staff = _staff(session, resolved)
+        raise SignInRequired(_next_path(request), idle=check.timed_out)
+    staff = _staff(request, session, resolved)
     request.scope[STAFF_KEY] = staff
     return staff
 
 
-def _staff(session: SessionDep, resolved: Resolved) -> Staff:
+def _staff(request: Request, session: SessionDep, resolved: Resolved) -> Staff:
     assert resolved.user is not None
     organization = session.get(Organization, resolved.user.organization_id)
     assert organization is not None
-    return Staff(resolved.user, organization, resolved.row, pop_flash(session, resolved.row))
+    return Staff(resolved.user, organization, resolved.row, _flash(request, session, resolved.row))
+
+
+def _flash(request: Request, session: SessionDep, row: WebSession) -> list[dict[str, object]]:
+    """The flash messages, and the session row locked first in a request that writes."""
+    if request.method in SAFE_METHODS:
+        return pop_flash(session, row, write=request.app.state.bookkeeping)
+    lock_for_writing(session, row)
+    return pop_flash(session, row)
 
 
 def current_admin(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:

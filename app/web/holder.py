@@ -14,10 +14,18 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
-from app.auth.sessions import create_session, end_session, pop_flash, resolve_session
+from app.auth.sessions import (
+    SessionCheck,
+    create_session,
+    end_session,
+    lock_for_writing,
+    pop_flash,
+    record_activity,
+    resolve_session,
+)
 from app.clients.service import hit
 from app.config import Settings
-from app.deps import SessionDep, SettingsDep, get_limit_session
+from app.deps import SAFE_METHODS, SessionDep, SettingsDep, get_limit_session
 from app.errors import RateLimited
 from app.models import Participant, WebSession
 from app.models.base import utcnow
@@ -49,22 +57,28 @@ class Holder:
 
 def current_holder(request: Request, session: SessionDep, settings: SettingsDep) -> Holder:
     """The participant signed in to their passport; otherwise a redirect."""
-    resolved, _timed_out = resolve_session(
+    now = utcnow()
+    check = resolve_session(
         session,
         request.cookies.get(PASSPORT_COOKIE),
-        now=utcnow(),
+        now=now,
         idle=timedelta(minutes=settings.passport_idle_minutes),
     )
+    resolved = check.resolved
     participant = None
     if resolved is not None and resolved.row.participant_id is not None:
         participant = session.get(Participant, resolved.row.participant_id)
-    if resolved is None or participant is None or participant.erased_at is not None:
-        if resolved is not None:
-            session.delete(resolved.row)
-        # Keep the deletion of an expired session: raising rolls the request back.
-        session.commit()
+    if resolved is not None and (participant is None or participant.erased_at is not None):
+        check = SessionCheck(None, discard_id=resolved.row.id)  # not a participant's session
+    record_activity(request.app.state.bookkeeping, check, now=now)
+    if check.resolved is None or participant is None or resolved is None:
         raise PassportSignInRequired()
-    holder = Holder(participant, resolved.row, pop_flash(session, resolved.row))
+    if request.method in SAFE_METHODS:
+        flash = pop_flash(session, resolved.row, write=request.app.state.bookkeeping)
+    else:
+        lock_for_writing(session, resolved.row)
+        flash = pop_flash(session, resolved.row)
+    holder = Holder(participant, resolved.row, flash)
     request.scope[HOLDER_KEY] = holder
     return holder
 

@@ -108,6 +108,8 @@ def shared(
     """A share link: one badge or the whole passport, verified now."""
     now = utcnow()
     opened = sharing.open_share(session, token, now=now)
+    assert opened.link.id is not None
+    sharing.count_opening(request.app.state.bookkeeping, opened.link.id)
     passport = opened.link.credential_id is None
     if wants_credential(request):
         if passport:

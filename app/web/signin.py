@@ -38,12 +38,12 @@ def login_form(
     switched: int = 0,
 ) -> Response:
     """The sign-in form (already signed-in users go on to their page)."""
-    resolved, _ = resolve_session(
+    resolved = resolve_session(
         session,
         request.cookies.get(SESSION_COOKIE),
         now=utcnow(),
         idle=timedelta(minutes=settings.session_idle_minutes),
-    )
+    ).resolved
     if resolved is not None and resolved.user is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     return templates.TemplateResponse(

@@ -6,12 +6,13 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlmodel import Session, select
 
 from app.config import Settings
-from app.db import make_engine, transaction
+from app.db import bookkeeping, make_engine, transaction
 from app.errors import NotFound, RateLimited
 from app.models import OutboxMessage, Participant, ShareLink
 from app.passport import service
@@ -75,7 +76,9 @@ def test_parallel_instances_share_single_use_pin_counts_and_open_counts(
     def open_link(_: int) -> None:
         barrier.wait()
         with transaction(engine) as session:
-            sharing.open_share(session, share_token, now=NOW)
+            opened = sharing.open_share(session, share_token, now=NOW)
+        assert opened.link.id is not None
+        sharing.count_opening(partial(bookkeeping, engine), opened.link.id)
 
     with ThreadPoolExecutor(WORKERS) as pool:
         used = list(pool.map(consume, range(WORKERS)))

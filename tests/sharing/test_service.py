@@ -56,8 +56,15 @@ def test_open_counts_add_up_and_are_listed(session: Session, world: dict[str, An
     link, token = service.create_share_link(
         session, participant=p, credential_public_id=world["wood"].public_id, now=NOW
     )
+
+    def write(statement: Any, params: Any) -> bool:
+        session.connection().execute(statement, dict(params))
+        return True
+
     for _ in range(3):
-        service.open_share(session, token, now=NOW)
+        opened = service.open_share(session, token, now=NOW)
+        assert opened.link.id is not None
+        service.count_opening(write, opened.link.id)
     session.expire_all()
     stored = session.get(ShareLink, link.id)
     assert stored is not None and stored.open_count == 3

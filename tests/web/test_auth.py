@@ -110,9 +110,8 @@ def test_idle_session_ends_and_says_why(
     response = coach_client.get("/coach", follow_redirects=False)
     assert response.status_code == 303
     assert "idle=1" in response.headers["location"]
-    assert (
-        session.exec(select(WebSession).where(WebSession.user_id == world.coach.id)).first() is None
-    )
+    # (That the idle session row is deleted, in a transaction of its own, is tested against
+    # a committed database in tests/auth/test_sessions.py.)
     page = coach_client.get(response.headers["location"])
     assert "käyttämättä" in page.text
 

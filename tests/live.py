@@ -1,0 +1,100 @@
+"""A real server for the tests that need one (`osaamispassi serve` in a subprocess, with the
+demo organization), and a signed-in HTTP client of it."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import ROOT, STANDARDS
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+COACH = "valmentaja1@demo.example.fi"
+PASSWORD = "demo-salasana"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cli() -> list[str]:
+    script = Path(sys.executable).parent / "osaamispassi"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "app.cli"]
+
+
+def environment(database_url: str, port: int, **settings: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        BASE_URL=f"http://127.0.0.1:{port}",
+        HOST="127.0.0.1",
+        PORT=str(port),
+        CONTEXTS_DIR=str(STANDARDS / "contexts"),
+        SCHEMAS_DIR=str(STANDARDS / "schemas"),
+        **settings,
+    )
+    return env
+
+
+@contextmanager
+def serving(
+    tmp_path: Path, database_url: str, *, demo: bool = True, **settings: str
+) -> Iterator[str]:
+    """The service on a free port, its database migrated (and the demo loaded)."""
+    port = free_port()
+    env = environment(database_url, port, **settings)
+    steps = [["db", "upgrade"]] + ([["catalog", "sync"], ["demo"]] if demo else [])
+    for step in steps:
+        subprocess.run([*cli(), *step], cwd=ROOT, env=env, check=True, capture_output=True)
+    log = tmp_path / f"serve-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*cli(), "serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@contextmanager
+def signed_in(url: str, email: str = COACH, **client: object) -> Iterator[httpx.Client]:
+    """An HTTP client with a coach's session."""
+    with httpx.Client(base_url=url, timeout=60, **client) as session:  # type: ignore[arg-type]
+        token = csrf_of(session.get("/login").text)
+        answer = session.post(
+            "/login", data={"csrf_token": token, "email": email, "password": PASSWORD}
+        )
+        assert answer.status_code in (200, 303), answer.text
+        assert session.get("/coach").status_code == 200
+        yield session

@@ -1,0 +1,191 @@
+"""Load and faults (issue #13), against the service as it runs: no 5xx and no hang from
+contention, a double tap shows what was issued, an unreachable database is a clear 503."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from app.config import PROJECT_ROOT, Settings
+from app.main import create_app
+from tests.conftest import STANDARDS
+from tests.live import csrf_of, serving, signed_in
+
+CRITERIA = [
+    c["id"]
+    for c in yaml.safe_load((PROJECT_ROOT / "badges" / "puutyo-1.yaml").read_text())["criteria"]
+]
+
+
+def test_an_unreachable_database_is_a_503_with_a_message(tmp_path: Path) -> None:
+    settings = Settings(
+        environment="test",
+        database_url="postgresql+psycopg://postgres@127.0.0.1:9/nowhere",
+        base_url="https://passi.test",
+        contexts_dir=STANDARDS / "contexts",
+    )
+    client = TestClient(create_app(settings), base_url="https://passi.test")
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 503
+    page = client.get("/credentials/0b6f4c1e-7d1a-4a57-9c41-3f0e6f1b2a90")
+    assert page.status_code == 503
+    assert "Palvelu ei juuri nyt saa yhteyttä tietokantaansa" in page.text
+    assert page.headers["retry-after"] == "5" and page.headers["x-request-id"]
+    api = client.post("/api/v1/verifications", json={"jwt": "a.b.c"})
+    assert api.status_code == 503
+    assert api.headers["content-type"].startswith("application/problem+json")
+    assert api.json()["type"].endswith("/service-unavailable")
+
+
+def _database(url: str) -> Any:
+    return create_engine(url)
+
+
+def _participant_id(database_url: str) -> int:
+    engine = _database(database_url)
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT min(id) FROM participant")).scalar_one()
+    engine.dispose()
+    return int(pid)
+
+
+def _award(client: httpx.Client, pid: int, key: str) -> httpx.Response:
+    page = client.get(f"/coach/award/{pid}/puutyo-1")
+    return client.post(
+        f"/coach/award/{pid}/puutyo-1/issue",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "criteria": CRITERIA,
+            "narrative": "Teki hyllyn työpajalla.",
+            "idempotency_key": key,
+        },
+    )
+
+
+def _awards_in_parallel(url: str, database_url: str) -> None:
+    with signed_in(url, limits=httpx.Limits(max_connections=40)) as client:
+        _awards_with(client, database_url)
+
+
+def _awards_with(client: httpx.Client, database_url: str) -> None:
+    pid = _participant_id(database_url)
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(lambda n: _award(client, pid, f"burst-award-{n:04d}"), range(60)))
+    assert [a.status_code for a in answers] == [303] * 60, {a.status_code for a in answers}
+    # A double tap: the same form sent twice at once shows the one badge issued, twice.
+    barrier = threading.Barrier(2)
+
+    def tap(_: int) -> httpx.Response:
+        page = client.get(f"/coach/award/{pid}/puutyo-1")
+        token = csrf_of(page.text)
+        barrier.wait()
+        return client.post(
+            f"/coach/award/{pid}/puutyo-1/issue",
+            data={
+                "csrf_token": token,
+                "criteria": CRITERIA,
+                "narrative": "Teki hyllyn.",
+                "idempotency_key": "double-tap-key-0001",
+            },
+        )
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(tap, range(2))
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    engine = _database(database_url)
+    with engine.connect() as conn:
+        awards = conn.execute(text("SELECT count(*) FROM award")).scalar_one()
+        indexes = conn.execute(
+            text(
+                "SELECT count(*), count(DISTINCT status_list_id || ':' || status_index) "
+                "FROM credential"
+            )
+        ).one()
+    engine.dispose()
+    assert indexes[0] == indexes[1]  # no status index twice
+    assert awards == indexes[0]  # every award has its credential
+
+
+def test_parallel_awards_and_a_double_tap_on_sqlite(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'burst.db'}"
+    with serving(tmp_path, database_url) as url:
+        _awards_in_parallel(url, database_url)
+
+
+@pytest.mark.postgres
+def test_parallel_awards_and_a_double_tap_on_postgresql(
+    tmp_path: Path, committed_postgres_url: str
+) -> None:
+    with serving(tmp_path, committed_postgres_url) as url:
+        _awards_in_parallel(url, committed_postgres_url)
+
+
+@pytest.mark.postgres
+def test_one_coachs_200_parallel_requests_all_finish(
+    tmp_path: Path, committed_postgres_url: str
+) -> None:
+    """A signed-in coach whose session is due a touch sends 200 requests at once: they all
+    answer, and /readyz keeps answering meanwhile (the touch once held the session row in
+    each request's transaction while the request waited for a worker thread, and all the
+    threads waited on that row)."""
+    with (
+        serving(tmp_path, committed_postgres_url) as url,
+        signed_in(url, limits=httpx.Limits(max_connections=200)) as client,
+    ):
+        engine = _database(committed_postgres_url)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE web_session SET last_seen_at = now() - interval '65 s'"))
+        engine.dispose()
+        ready: list[int] = []
+        done = threading.Event()
+
+        def probe() -> None:
+            while not done.is_set():
+                ready.append(httpx.get(f"{url}/readyz", timeout=10).status_code)
+                time.sleep(0.2)
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        try:
+            with ThreadPoolExecutor(200) as pool:
+                answers = list(pool.map(lambda _: client.get("/coach").status_code, range(200)))
+        finally:
+            done.set()
+            prober.join()
+        assert answers == [200] * 200
+        assert ready and set(ready) == {200}
+
+
+@pytest.mark.postgres
+def test_parallel_revocations_do_not_deadlock(tmp_path: Path, committed_postgres_url: str) -> None:
+    with (
+        serving(tmp_path, committed_postgres_url) as url,
+        signed_in(url, limits=httpx.Limits(max_connections=40)) as client,
+    ):
+        pid = _participant_id(committed_postgres_url)
+        answers = [_award(client, pid, f"to-revoke-key-{n:04d}") for n in range(30)]
+        assert [a.status_code for a in answers] == [303] * 30, answers[0].text[:2000]
+        issued = [a.headers["location"] for a in answers]
+        credentials = [loc.split("/")[3] for loc in issued]
+
+        def revoke(public_id: str) -> int:
+            page = client.get(f"/coach/credentials/{public_id}")
+            answer = client.post(
+                f"/coach/credentials/{public_id}/revoke",
+                data={"csrf_token": csrf_of(page.text), "reason": "Väärä henkilö"},
+            )
+            return answer.status_code
+
+        with ThreadPoolExecutor(30) as pool:
+            statuses = list(pool.map(revoke, credentials))
+        assert all(s < 500 for s in statuses), statuses
