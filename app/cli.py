@@ -641,6 +641,47 @@ def pause(seconds: float) -> None:
     time.sleep(seconds)
 
 
+@app.command("maintenance")
+def maintenance(
+    watch: Annotated[
+        float | None,
+        typer.Option(
+            "--watch",
+            min=1,
+            max=86400,
+            metavar="SECONDS",
+            help="Keep running: a clean-up every SECONDS (the periodic job).",
+        ),
+    ] = None,
+) -> None:
+    """Remove what has expired: sessions, one-time sign-in links, e-mailed links."""
+    from app.db import get_engine, transaction
+    from app.maintenance import clean_up
+    from app.models.base import utcnow
+
+    settings = load_settings()
+    engine = get_engine(settings)
+
+    def one_run() -> None:
+        with transaction(engine, writes=True) as session:
+            report = clean_up(session, settings, now=utcnow())
+        typer.echo(
+            f"removed {report.sessions} session(s), {report.sign_in_links} sign-in link(s); "
+            f"cleared {report.outbox_bodies} e-mail(s)"
+        )
+
+    if watch is None:
+        one_run()
+        return
+    typer.echo(f"cleaning up every {watch:g} s; stop with Ctrl+C")
+    try:
+        while True:
+            one_run()
+            pause(watch)
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+
+
 @outbox_app.command("deliver")
 def outbox_deliver(
     watch: Annotated[
