@@ -160,3 +160,36 @@ def test_badge_with_validity_gets_valid_until(
     )
     _, credential = award_badge(session, settings, coach=world["coach"], request=req, now=NOW)
     assert credential.json_ld["validUntil"] == "2029-11-02T09:30:00Z"
+
+
+def test_a_list_with_no_free_entry_in_sight_gives_way_to_the_next(
+    session: Session, settings: Settings
+) -> None:
+    """Allocation never counts the list (issue #13): when PROBES random draws all hit used
+    entries, the next list is opened, and the entry is found there."""
+    from app.credentials import status
+    from app.models import StatusList
+    from app.vc.statuslist import new_bitstring
+    from tests.factories import make_org
+
+    org = make_org(session, settings)
+    assert org.id is not None
+    tiny = StatusList(
+        organization_id=org.id, purpose="revocation", sequence=7, size=1, bits=new_bitstring()
+    )
+    session.add(tiny)
+    session.flush()
+    taken = {"ids": 0}
+
+    def index_is_free(_session: Session, status_list: StatusList, index: int) -> bool:
+        taken["ids"] += 1
+        return status_list.sequence != 7  # every entry of the tiny list is used
+
+    original = status.index_is_free
+    status.index_is_free = index_is_free  # type: ignore[assignment]
+    try:
+        chosen, index = status.allocate_index(session, org, datetime.now(UTC))
+    finally:
+        status.index_is_free = original  # type: ignore[assignment]
+    assert chosen.sequence == 8 and 0 <= index < chosen.size
+    assert taken["ids"] == status.PROBES + 1
