@@ -189,3 +189,70 @@ def test_parallel_revocations_do_not_deadlock(tmp_path: Path, committed_postgres
         with ThreadPoolExecutor(30) as pool:
             statuses = list(pool.map(revoke, credentials))
         assert all(s < 500 for s in statuses), statuses
+
+
+@pytest.mark.postgres
+def test_connections_killed_during_a_burst_of_awards(
+    tmp_path: Path, committed_postgres_url: str
+) -> None:
+    """The database connections are terminated, again and again, while awards are issued:
+    every answer is a badge or a clear 503 (never a 500 or a dropped connection), nothing is
+    half-written, and the next award after it succeeds."""
+    import secrets
+
+    name = f"faults-{secrets.token_hex(4)}"
+    url_with_name = f"{committed_postgres_url}&application_name={name}"
+    with (
+        serving(tmp_path, url_with_name) as url,
+        signed_in(url, limits=httpx.Limits(max_connections=20)) as client,
+    ):
+        pid = _participant_id(committed_postgres_url)
+        stop = threading.Event()
+        killed: list[int] = []
+
+        def killer() -> None:
+            engine = _database(committed_postgres_url)
+            while not stop.is_set():
+                with engine.begin() as conn:
+                    killed.append(
+                        conn.execute(
+                            text(
+                                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE application_name = :name"
+                            ),
+                            {"name": name},
+                        ).scalar_one()
+                    )
+                time.sleep(0.15)
+            engine.dispose()
+
+        thread = threading.Thread(target=killer)
+        thread.start()
+        try:
+            with ThreadPoolExecutor(10) as pool:
+                answers = list(
+                    pool.map(lambda n: _award(client, pid, f"killed-conn-{n:04d}"), range(40))
+                )
+        finally:
+            stop.set()
+            thread.join()
+        statuses = {a.status_code for a in answers}
+        assert statuses <= {303, 503}, statuses
+        assert sum(killed) > 0  # connections were cut while it ran
+        after = _award(client, pid, "after-the-kills-0001")
+        assert after.status_code == 303
+    engine = _database(committed_postgres_url)
+    with engine.connect() as conn:
+        orphans = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM award a WHERE NOT EXISTS "
+                "(SELECT 1 FROM credential c WHERE c.award_id = a.id)) + "
+                "(SELECT count(*) FROM credential c WHERE NOT EXISTS "
+                "(SELECT 1 FROM award a WHERE a.id = c.award_id))"
+            )
+        ).scalar_one()
+        duplicates = conn.execute(
+            text("SELECT count(*) - count(DISTINCT (status_list_id, status_index)) FROM credential")
+        ).scalar_one()
+    engine.dispose()
+    assert orphans == 0 and duplicates == 0
