@@ -11,7 +11,7 @@ CONTEXTS_DIR ?= $(wildcard $(CURDIR)/../shared/standards/contexts)
 SCHEMAS_DIR ?= $(wildcard $(CURDIR)/../shared/standards/schemas)
 export CONTEXTS_DIR SCHEMAS_DIR
 
-.PHONY: run test install lint typecheck pytest openapi catalog-validate bench bench-api clean messages
+.PHONY: run test test-fast install lint typecheck pytest openapi catalog-validate bench bench-api clean messages
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,8 +42,13 @@ typecheck: $(STAMP)
 catalog-validate: $(STAMP)
 	$(BIN)/osaamispassi catalog validate
 
+# Two workers (this machine has two cores): each has its own databases and live server.
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
+
+## make test-fast: the inner loop: SQLite tests without a browser (about 3 minutes here).
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not browser and not postgres"
 
 ## make openapi: regenerate openapi.yaml from the app (a test fails when it drifts).
 openapi: $(STAMP)

@@ -25,15 +25,16 @@ from tests.factories import make_org, make_user
 IDLE = timedelta(minutes=15)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, committed_postgres_url: str
-) -> Iterator[Engine]:
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A committed database of each kind (the bookkeeping runs in transactions of its own)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'sessions.db'}"
         upgrade(url)
     else:
-        url = committed_postgres_url
+        url = request.getfixturevalue("committed_postgres_url")
     eng = make_engine(url)
     yield eng
     eng.dispose()

@@ -52,7 +52,9 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
 HERE = Path(__file__).resolve().parent
-SERVER_LOG = ARTIFACTS / "live_server.log"
+# One live server per pytest-xdist worker, each with its own log.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+SERVER_LOG = ARTIFACTS / (f"live_server-{_WORKER}.log" if _WORKER else "live_server.log")
 STARTUP_TIMEOUT = 30.0
 LOG_TAIL_LINES = 60
 
