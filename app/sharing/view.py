@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import NotFound
@@ -27,8 +27,8 @@ from app.models import Award, Credential, Participant
 from app.vc.dates import parse_datetime
 from app.vc.verify import VerificationResult
 from app.verification.schemas import RecognitionSummary
-from app.verification.service import verify
-from app.verification.summary import recognition_summary
+from app.verification.service import verify_many
+from app.verification.summary import CatalogIndex, catalog_index, recognition_summary
 
 EXPIRY_WARNING = timedelta(days=30)
 
@@ -164,12 +164,83 @@ def build_public_view(
     Raises:
         NotFound: When the holder has been erased (the stored credential is gone).
     """
-    award = session.get(Award, credential.award_id)
-    participant = session.get(Participant, award.participant_id) if award else None
-    if participant is None or participant.erased_at is not None or not credential.json_ld:
-        raise NotFound("No such badge.")
+    return shared_views(
+        session,
+        settings,
+        credentials=[credential],
+        now=now,
+        show_name=show_name,
+        show_evidence=show_evidence,
+    )[0]
+
+
+def shared_views(
+    session: Session,
+    settings: Settings,
+    *,
+    credentials: list[Credential],
+    now: datetime,
+    show_name: bool,
+    show_evidence: bool,
+) -> list[PublicCredentialView]:
+    """Views of every credential a page shows (an opened share link, a public badge),
+    verified now and together: one verifier, each key and status list looked up once
+    (app.verification.service.verify_many), the catalog's index read once.
+
+    Raises:
+        NotFound: When a holder has been erased (the stored credential is gone).
+    """
+    if not credentials:
+        return []
+    awards = {
+        a.id: a
+        for a in session.exec(
+            select(Award).where(col(Award.id).in_({c.award_id for c in credentials}))
+        ).all()
+    }
+    participant_ids = {a.participant_id for a in awards.values()}
+    participants = {
+        p.id: p
+        for p in session.exec(
+            select(Participant).where(col(Participant.id).in_(participant_ids))
+        ).all()
+    }
+    for credential in credentials:
+        award = awards.get(credential.award_id)
+        participant = participants.get(award.participant_id) if award else None
+        if participant is None or participant.erased_at is not None or not credential.json_ld:
+            raise NotFound("No such badge.")
+    results = verify_many(session, settings, [c.json_ld for c in credentials], now=now)
+    catalog = catalog_index(session)
+    views = []
+    for credential, result in zip(credentials, results, strict=True):
+        award = awards[credential.award_id]
+        participant = participants[award.participant_id]
+        views.append(
+            _view(
+                credential,
+                result,
+                catalog=catalog,
+                session=session,
+                now=now,
+                holder_name=participant.display_name if show_name else None,
+                show_evidence=show_evidence,
+            )
+        )
+    return views
+
+
+def _view(
+    credential: Credential,
+    result: VerificationResult,
+    *,
+    catalog: CatalogIndex,
+    session: Session,
+    now: datetime,
+    holder_name: str | None,
+    show_evidence: bool,
+) -> PublicCredentialView:
     document = credential.json_ld
-    result = verify(session, settings, document, now=now)
     achievement = _achievement(document)
     issuer = document.get("issuer")
     issuer_obj = issuer if isinstance(issuer, Mapping) else {}
@@ -198,31 +269,8 @@ def build_public_view(
         ),
         valid_from=_text(document.get("validFrom")),
         valid_until=_text(document.get("validUntil")),
-        recognition=recognition_summary(session, alignments),
+        recognition=recognition_summary(session, alignments, catalog=catalog),
         verification=reduce_result(result, now=now),
-        holder_name=participant.display_name if show_name else None,
+        holder_name=holder_name,
         evidence=evidence,
     )
-
-
-def shared_views(
-    session: Session,
-    settings: Settings,
-    *,
-    credentials: list[Credential],
-    now: datetime,
-    show_name: bool,
-    show_evidence: bool,
-) -> list[PublicCredentialView]:
-    """Views of every credential an opened share link shows."""
-    return [
-        build_public_view(
-            session,
-            settings,
-            credential=c,
-            now=now,
-            show_name=show_name,
-            show_evidence=show_evidence,
-        )
-        for c in credentials
-    ]

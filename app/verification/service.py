@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
@@ -65,11 +65,16 @@ def build_verifier(
     fetcher: Fetcher | None = None,
     trust: IssuerTrust | None = None,
     budget: WorkBudget | None = None,
+    shared_lookups: bool = False,
 ) -> Verifier:
     """A Verifier wired to this service: our issuers from the database, others fetched.
 
     `budget` bounds the verification work (see WorkBudget); the API gives every request
     one, our own pages and the command line verify without.
+
+    `shared_lookups`: the verifier serves several credentials of one request (a page): each
+    key, issuer's keys and status list is looked up once for all of them. Nothing is kept
+    past the verifier, so the next request still sees a revocation at once.
     """
     registry = trust if trust is not None else issuer_trust(session, settings)
     # Documents given for this call win over the trust registry, which wins over DOCUMENTS_DIR.
@@ -103,17 +108,50 @@ def build_verifier(
             )
         return source.get_json(url)
 
+    resolve = key_resolver(session, settings, source, registry.jwks_owners)
+    keys_of = issuer_keys(session, settings, source, registry.jwks_owners)
+    status: Callable[[str], Mapping[str, Any]] = fetch_status
+    if shared_lookups:
+        resolve, keys_of, status = _once(resolve), _once(keys_of), _once(fetch_status)
     return Verifier(
         document_loader=document_loader(settings),
-        key_resolver=key_resolver(session, settings, source, registry.jwks_owners),
+        key_resolver=resolve,
         schema_validator=schema_validator(settings.schemas_dir, settings.context_cache_dir),
-        status_fetcher=fetch_status,
+        status_fetcher=status,
         now=now,
         jwk_loader=PublicKey.from_jwk,
-        issuer_keys=issuer_keys(session, settings, source, registry.jwks_owners),
+        issuer_keys=keys_of,
         budget=budget,
         authoritative_status=lambda url: url.startswith(status_prefix),
     )
+
+
+T = TypeVar("T")
+
+
+def _once(lookup: Callable[[str], T]) -> Callable[[str], T]:
+    """The lookup, each key asked once while this verifier lives (failures are not kept)."""
+    found: dict[str, T] = {}
+
+    def cached(key: str) -> T:
+        if key not in found:
+            found[key] = lookup(key)
+        return found[key]
+
+    return cached
+
+
+def verify_many(
+    session: Session,
+    settings: Settings,
+    documents: Sequence[Mapping[str, Any] | str | bytes],
+    *,
+    now: datetime,
+) -> list[VerificationResult]:
+    """Verify a page's credentials together: one verifier, each lookup once. Gives the same
+    result, check by check, as verifying them one at a time."""
+    verifier = build_verifier(session, settings, now=now, shared_lookups=True)
+    return [verify_credential(document, verifier) for document in documents]
 
 
 def verify(

@@ -206,7 +206,10 @@ def _unit_out(code: str, alignment: Mapping[str, Any], catalog: CatalogIndex | N
 
 
 def recognition_summary(
-    session: Session, alignments: list[Mapping[str, Any]]
+    session: Session,
+    alignments: list[Mapping[str, Any]],
+    *,
+    catalog: CatalogIndex | None = None,
 ) -> RecognitionSummary:
     """Group alignments by qualification unit, with what a record of previously acquired
     competence needs: the unit's code, Koodisto version, name, osp, peruste and diaarinumero,
@@ -231,7 +234,8 @@ def recognition_summary(
                     target_type=_text(a.get("targetType")),
                 )
             )
-    catalog = catalog_index(session) if units or requirement_alignments else None
+    if catalog is None and (units or requirement_alignments):
+        catalog = catalog_index(session)
     if catalog is not None:
         by_code = {_text(a.get("targetCode")): a for a in alignments if isinstance(a, Mapping)}
         for code in list(units):
