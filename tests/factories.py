@@ -85,3 +85,21 @@ def issue_badge(
         ),
     )
     return credential
+
+
+def issued_credential(
+    session: Session, settings: Settings, *, now: datetime | None = None
+) -> Credential:
+    """A credential of the real catalog's first wood badge, issued by a new organization's
+    coach to a new participant, committed."""
+    load_real_catalog(session)
+    org = make_org(session, settings)
+    credential = issue_badge(
+        session,
+        settings,
+        coach=make_user(session, org),
+        participant=make_participant(session, org),
+        now=now,
+    )
+    session.commit()
+    return credential

@@ -85,9 +85,9 @@ def record_activity(write: Bookkeeping, check: SessionCheck, *, now: datetime) -
     if check.discard_id is not None:
         write(_DISCARD, {"session_id": check.discard_id})
     if check.touch_id is not None:
-        touched = write(_TOUCH, {"session_id": check.touch_id, "now": now})
-        if touched and check.resolved is not None:
-            check.resolved.row.last_seen_at = now
+        # The request's own copy of the row is left as read: changing it would write it
+        # again, in the request's transaction, when that commits.
+        write(_TOUCH, {"session_id": check.touch_id, "now": now})
 
 
 _CLEAR_FLASH = (

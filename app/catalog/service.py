@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.catalog import repository
 from app.catalog.loader import Catalog, content_hash
@@ -217,3 +219,48 @@ def sync_catalog(session: Session, *, catalog: Catalog, now: datetime) -> SyncRe
     _sync_qualifications(session, catalog, report)
     _sync_badges(session, catalog, report, now)
     return report
+
+
+def requirement_keys(definition: dict[str, Any]) -> set[str]:
+    """The skill requirement ids a badge definition's criteria map to."""
+    return {k for c in definition.get("criteria") or [] for k in c.get("requirements") or []}
+
+
+def mapping_of(session: Session, keys: Iterable[str]) -> list[dict[str, Any]]:
+    """The mapping (as BadgeVersion.mapping) of these requirement ids, from the current rows:
+    for a version made before versions kept their own, and for a confirmed update."""
+    rows = session.exec(
+        select(SkillRequirement, QualificationUnit, Qualification)
+        .join(QualificationUnit, col(QualificationUnit.id) == col(SkillRequirement.unit_id))
+        .join(Qualification, col(Qualification.id) == col(QualificationUnit.qualification_id))
+        .where(col(SkillRequirement.key).in_(sorted(set(keys))))
+        .order_by(col(QualificationUnit.code), col(SkillRequirement.key))
+    ).all()
+    units: dict[str, dict[str, Any]] = {}
+    for req, unit, qual in rows:
+        entry = units.setdefault(
+            unit.code,
+            {
+                "qualification": {
+                    "slug": qual.slug,
+                    "name": qual.name,
+                    "eperusteet_id": qual.eperusteet_id,
+                    "diaarinumero": qual.diaarinumero,
+                    "url": qual.url,
+                    "status": qual.status,
+                },
+                "unit": {
+                    "code": unit.code,
+                    "koodisto_version": unit.koodisto_version,
+                    "name": unit.name,
+                    "osp": unit.osp,
+                    "url": unit.url,
+                    "status": unit.status,
+                },
+                "requirements": [],
+            },
+        )
+        entry["requirements"].append(
+            {"key": req.key, "code": req.code, "osa_alue": req.osa_alue, "text": req.text}
+        )
+    return [units[code] for code in sorted(units)]

@@ -19,7 +19,7 @@ from app.audit import service as audit
 from app.catalog import repository
 from app.catalog.loader import content_hash
 from app.catalog.schemas import Qualification as QualificationFile
-from app.catalog.service import apply_qualification
+from app.catalog.service import apply_qualification, mapping_of, requirement_keys
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import (
     BadgeVersion,
@@ -100,49 +100,6 @@ def badges_needing_a_look(session: Session) -> list[str]:
     return sorted({b for f in open_findings(session) for b in f.badges})
 
 
-def mapping_of(session: Session, keys: Iterable[str]) -> list[dict[str, Any]]:
-    """The mapping (as BadgeVersion.mapping) of these requirement ids, from the current rows."""
-    rows = session.exec(
-        select(SkillRequirement, QualificationUnit, Qualification)
-        .join(QualificationUnit, col(QualificationUnit.id) == col(SkillRequirement.unit_id))
-        .join(Qualification, col(Qualification.id) == col(QualificationUnit.qualification_id))
-        .where(col(SkillRequirement.key).in_(sorted(set(keys))))
-        .order_by(col(QualificationUnit.code), col(SkillRequirement.key))
-    ).all()
-    units: dict[str, dict[str, Any]] = {}
-    for req, unit, qual in rows:
-        entry = units.setdefault(
-            unit.code,
-            {
-                "qualification": {
-                    "slug": qual.slug,
-                    "name": qual.name,
-                    "eperusteet_id": qual.eperusteet_id,
-                    "diaarinumero": qual.diaarinumero,
-                    "url": qual.url,
-                    "status": qual.status,
-                },
-                "unit": {
-                    "code": unit.code,
-                    "koodisto_version": unit.koodisto_version,
-                    "name": unit.name,
-                    "osp": unit.osp,
-                    "url": unit.url,
-                    "status": unit.status,
-                },
-                "requirements": [],
-            },
-        )
-        entry["requirements"].append(
-            {"key": req.key, "code": req.code, "osa_alue": req.osa_alue, "text": req.text}
-        )
-    return [units[code] for code in sorted(units)]
-
-
-def _keys(definition: dict[str, Any]) -> set[str]:
-    return {k for c in definition.get("criteria") or [] for k in c.get("requirements") or []}
-
-
 def confirm_update(
     session: Session, *, slug: str, actor_user_id: int | None, now: datetime
 ) -> list[str]:
@@ -181,7 +138,9 @@ def confirm_update(
     )
     removed = old_keys - new_keys
     latest = repository.active_badge_versions(session)
-    blocked = sorted(badge.slug for badge, version in latest if _keys(version.definition) & removed)
+    blocked = sorted(
+        badge.slug for badge, version in latest if requirement_keys(version.definition) & removed
+    )
     if blocked:
         raise Conflict(
             "The update removes skill requirements that these badges use: {badges}. Map their "
@@ -195,7 +154,7 @@ def confirm_update(
     session.add(row)
     renewed: list[str] = []
     for badge, version in latest:
-        keys = _keys(version.definition)
+        keys = requirement_keys(version.definition)
         if not keys & new_keys:
             continue
         mapping = mapping_of(session, keys)

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.audit import service as audit
 from app.catalog.schemas import Badge
+from app.catalog.service import mapping_of, requirement_keys
 from app.config import Settings
 from app.credentials import status
 from app.credentials.documents import document_loader
@@ -20,13 +21,9 @@ from app.models import (
     Award,
     BadgeDefinition,
     BadgeVersion,
-    BadgeVersionRequirement,
     Credential,
     Organization,
     Participant,
-    Qualification,
-    QualificationUnit,
-    SkillRequirement,
     StatusList,
 )
 from app.models.base import new_public_id
@@ -77,49 +74,6 @@ def qualification_framework(name_fi: str, diaarinumero: str | None) -> str:
     return f"{name_fi} ({diaarinumero})" if diaarinumero else name_fi
 
 
-def _mapping_from_rows(session: Session, version: BadgeVersion) -> list[dict[str, Any]]:
-    """The mapping of a version made before versions kept their own: the current rows."""
-    rows = session.exec(
-        select(SkillRequirement, QualificationUnit, Qualification)
-        .join(
-            BadgeVersionRequirement,
-            col(BadgeVersionRequirement.requirement_id) == col(SkillRequirement.id),
-        )
-        .join(QualificationUnit, col(QualificationUnit.id) == col(SkillRequirement.unit_id))
-        .join(Qualification, col(Qualification.id) == col(QualificationUnit.qualification_id))
-        .where(BadgeVersionRequirement.badge_version_id == version.id)
-        .order_by(col(QualificationUnit.code), col(SkillRequirement.key))
-    ).all()
-    units: dict[str, dict[str, Any]] = {}
-    for req, unit, qual in rows:
-        entry = units.setdefault(
-            unit.code,
-            {
-                "qualification": {
-                    "slug": qual.slug,
-                    "name": qual.name,
-                    "eperusteet_id": qual.eperusteet_id,
-                    "diaarinumero": qual.diaarinumero,
-                    "url": qual.url,
-                    "status": qual.status,
-                },
-                "unit": {
-                    "code": unit.code,
-                    "koodisto_version": unit.koodisto_version,
-                    "name": unit.name,
-                    "osp": unit.osp,
-                    "url": unit.url,
-                    "status": unit.status,
-                },
-                "requirements": [],
-            },
-        )
-        entry["requirements"].append(
-            {"key": req.key, "code": req.code, "osa_alue": req.osa_alue, "text": req.text}
-        )
-    return list(units.values())
-
-
 def alignments_for(session: Session, version: BadgeVersion) -> list[Alignment]:
     """One alignment per qualification unit and per official skill requirement the badge
     version maps to, as the version was made.
@@ -130,9 +84,10 @@ def alignments_for(session: Session, version: BadgeVersion) -> list[Alignment]:
     Koodisto code where the peruste format has one. A unit awaiting import is aligned by its
     code alone: its requirement texts are the catalog's own words, not ePerusteet's.
     """
-    mapping = (
-        version.mapping if version.mapping is not None else _mapping_from_rows(session, version)
-    )
+    # A version made before versions kept their mapping reads the current rows.
+    mapping = version.mapping
+    if mapping is None:
+        mapping = mapping_of(session, requirement_keys(version.definition))
     units: list[Alignment] = []
     requirements: list[Alignment] = []
     for entry in mapping:

@@ -209,12 +209,12 @@ def sync_command(
     changed. The findings are stored for an admin to review and confirm (/admin/catalog);
     nothing in the catalog is rewritten. Exit code 1 when a peruste could not be read."""
     from app.catalog.loader import CatalogInvalid, load_catalog
-    from app.catalog.updates import NewFinding, store_findings
+    from app.catalog.updates import store_findings
     from app.cli import fail, load_settings
     from app.db import get_engine, transaction
     from app.eperusteet.catalog_import import FINNISH_TIME, ImportProblem, read_source
     from app.eperusteet.parser import EperusteetFormatError
-    from app.eperusteet.sync import compare
+    from app.eperusteet.sync import compare, to_store
     from app.models.base import utcnow
     from app.net.fetch import FetchError, UrlNotAllowed
 
@@ -272,24 +272,7 @@ def sync_command(
         for line in lines:
             typer.echo(f"  {line}")
     with transaction(get_engine(settings)) as session:
-        added = store_findings(
-            session,
-            [
-                NewFinding(
-                    f.fingerprint,
-                    f.qualification,
-                    f.kind,
-                    f.unit_code,
-                    f.requirement,
-                    dict(f.before) if f.before else None,
-                    dict(f.after) if f.after else None,
-                    f.badges,
-                )
-                for f in findings
-            ],
-            peruste_modified=modified,
-            now=now,
-        )
+        added = store_findings(session, to_store(findings), peruste_modified=modified, now=now)
     typer.echo(f"{added} new finding(s) stored; an admin reviews them at /admin/catalog")
     if failed:
         raise typer.Exit(1)

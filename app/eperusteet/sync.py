@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from app.catalog.loader import Catalog
+from app.catalog.updates import NewFinding
 from app.eperusteet.catalog_import import FINNISH_TIME, Source, qualification_data
 
 # A peruste or its transition period ending within this time is reported.
@@ -42,6 +43,23 @@ class Finding:
         data = [self.qualification, self.kind, self.unit_code, self.requirement, self.after]
         text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def to_store(findings: list[Finding]) -> list[NewFinding]:
+    """The findings as the catalog's store takes them (app.catalog.updates)."""
+    return [
+        NewFinding(
+            f.fingerprint,
+            f.qualification,
+            f.kind,
+            f.unit_code,
+            f.requirement,
+            dict(f.before) if f.before else None,
+            dict(f.after) if f.after else None,
+            f.badges,
+        )
+        for f in findings
+    ]
 
 
 def _badges_using(catalog: Catalog, keys: set[str]) -> tuple[str, ...]:

@@ -158,7 +158,7 @@ def _build_index(session: Session) -> CatalogIndex:
         # A unit the catalog no longer has (retired) does not hide a current one with the
         # same code.
         if info.status != "retired" or info.code not in units:
-            units[info.code] = info if info.status != "retired" else units.get(info.code, info)
+            units[info.code] = info
         for old in json.loads(replaces or "[]"):
             replaced[str(old["code"])] = Replacement(info, str(old["reason"]), old.get("note"))
     requirements: dict[str, RequirementInfo] = {}

@@ -17,7 +17,14 @@ from app.config import Settings
 from app.credentials.documents import document_loader
 from app.models import Credential
 from app.vc.baking import bake_png, bake_svg
-from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.factories import (
+    issue_badge,
+    issued_credential,
+    load_real_catalog,
+    make_org,
+    make_participant,
+    make_user,
+)
 from tests.forgery import forged_data_integrity, forged_jwt
 from tests.verification.test_key_binding import BLANK_SVG, blank_png
 
@@ -26,17 +33,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 @pytest.fixture
 def issued(session: Session, settings: Settings) -> Credential:
-    load_real_catalog(session)
-    org = make_org(session, settings)
-    credential = issue_badge(
-        session,
-        settings,
-        coach=make_user(session, org),
-        participant=make_participant(session, org),
-        now=NOW,
-    )
-    session.commit()
-    return credential
+    return issued_credential(session, settings, now=NOW)
 
 
 def _refused(body: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
@@ -16,23 +17,13 @@ from app.clients.service import create_client
 from app.config import Settings
 from app.vc.dataintegrity import MAX_PROOFS
 from tests.api.test_limits import _client
-from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issued_credential
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def _issued(session: Session, settings: Settings) -> dict[str, Any]:
-    load_real_catalog(session)
-    org = make_org(session, settings)
-    credential = issue_badge(
-        session,
-        settings,
-        coach=make_user(session, org),
-        participant=make_participant(session, org),
-        now=NOW,
-    )
-    session.commit()
-    return dict(credential.json_ld)
+    return dict(issued_credential(session, settings, now=NOW).json_ld)
 
 
 def _checks(body: dict[str, Any]) -> dict[str, str]:
@@ -53,8 +44,15 @@ def test_a_credential_with_thousands_of_proofs_is_refused_unchecked(
     assert _checks(body)["proof"] != "too_many_proofs"
 
 
+@pytest.fixture
+def one_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The requests of a test fall in one rate-limit minute (a test that ran across the turn
+    of a minute saw its count start again)."""
+    monkeypatch.setattr("app.api.limits.utcnow", lambda: NOW.replace(second=30))
+
+
 def test_a_batch_is_bounded_and_counted_item_by_item(
-    settings: Settings, connection: Connection, session: Session
+    settings: Settings, connection: Connection, session: Session, one_minute: None
 ) -> None:
     credential = _issued(session, settings)
     endorsed = dict(credential, endorsement=[credential] * 10)  # 10 (unsigned-for-it) copies
@@ -84,7 +82,7 @@ def test_a_batch_is_bounded_and_counted_item_by_item(
 
 
 def test_an_anonymous_batch_past_the_limit_is_refused_up_front(
-    settings: Settings, connection: Connection
+    settings: Settings, connection: Connection, one_minute: None
 ) -> None:
     client = _client(settings, connection, rate_limit_anonymous=30)
     response = client.post("/api/v1/verifications/batch", json={"items": [{"jwt": "a.b.c"}] * 31})

@@ -101,3 +101,15 @@ def test_prune_removes_expired_and_long_idle_sessions(engine: Engine) -> None:
     assert removed == 1
     with transaction(engine) as session:
         assert [r.id for r in session.exec(select(WebSession)).all()] == [live]
+
+
+def test_the_touch_leaves_the_requests_own_copy_unchanged(engine: Engine) -> None:
+    """The request's transaction must not write the row again at its commit (on SQLite that
+    would make a page that reads a writer; on PostgreSQL it would lock the row)."""
+    token, _ = _signed_in(engine, seen_ago=timedelta(minutes=5))
+    now = utcnow()
+    with transaction(engine, read_only=True) as session:
+        check = resolve_session(session, token, now=now, idle=IDLE)
+        assert check.touch_id is not None
+        record_activity(partial(bookkeeping, engine), check, now=now)
+        assert not session.dirty

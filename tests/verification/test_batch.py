@@ -13,7 +13,14 @@ from app.catalog.repository import active_badge_versions
 from app.config import Settings
 from app.credentials.service import revoke_credential
 from app.verification.service import verify, verify_many
-from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.factories import (
+    issue_badge,
+    issued_credential,
+    load_real_catalog,
+    make_org,
+    make_participant,
+    make_user,
+)
 from tests.forgery import forged_jwt
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -58,15 +65,7 @@ def test_together_is_the_same_as_one_at_a_time(session: Session, settings: Setti
 
 
 def test_a_revocation_is_seen_by_the_next_call(session: Session, settings: Settings) -> None:
-    load_real_catalog(session)
-    org = make_org(session, settings)
-    credential = issue_badge(
-        session,
-        settings,
-        coach=make_user(session, org),
-        participant=make_participant(session, org),
-        now=NOW,
-    )
+    credential = issued_credential(session, settings, now=NOW)
     later = NOW + timedelta(days=1)
     assert verify_many(session, settings, [credential.json_ld], now=later)[0].verified
     revoke_credential(

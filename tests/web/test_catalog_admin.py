@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.catalog.loader import load_catalog
-from app.catalog.updates import NewFinding, store_findings
+from app.catalog.updates import store_findings
 from app.config import PROJECT_ROOT, Settings
-from app.eperusteet.sync import compare
+from app.eperusteet.sync import compare, to_store
 from app.models import BadgeDefinition, BadgeVersion, CatalogFinding
 from app.models.base import utcnow
 from tests.eperusteet.test_sync import RENAMED, _source, _unit, changed_copy
@@ -25,19 +25,7 @@ def _store(session: Session, data: dict) -> None:  # type: ignore[type-arg]
     findings = compare(catalog, "puuteollisuuden-perustutkinto", source, today=date(2026, 12, 3))
     store_findings(
         session,
-        [
-            NewFinding(
-                f.fingerprint,
-                f.qualification,
-                f.kind,
-                f.unit_code,
-                f.requirement,
-                dict(f.before) if f.before else None,
-                dict(f.after) if f.after else None,
-                f.badges,
-            )
-            for f in findings
-        ],
+        to_store(findings),
         peruste_modified={"puuteollisuuden-perustutkinto": source.peruste.modified},
         now=utcnow(),
     )
