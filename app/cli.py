@@ -47,6 +47,8 @@ outbox_app = typer.Typer(
 app.add_typer(trust_app, name="trust")
 app.add_typer(eperusteet_app, name="eperusteet")
 app.add_typer(outbox_app, name="outbox")
+jobs_app = typer.Typer(help="Group awards that run as jobs.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 
 def load_settings() -> Settings:
@@ -741,6 +743,43 @@ def outbox_deliver(
                 one_run()
             except (OperationalError, ProgrammingError) as exc:
                 # The database may be restarting: say so and try again on the next round.
+                typer.echo(f"Database error: {exc.orig}; trying again in {watch:g} s", err=True)
+            pause(watch)
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+
+
+@jobs_app.command("run")
+def jobs_run(
+    watch: Annotated[
+        float | None,
+        typer.Option(
+            "--watch",
+            min=0.1,
+            max=86400,
+            metavar="SECONDS",
+            help="Keep running: look for queued group awards every SECONDS.",
+        ),
+    ] = None,
+) -> None:
+    """Work through queued group awards (each `serve` process does this too, unless
+    RUN_JOBS=false). Safe on several instances at once: each job has one holder at a time."""
+    from functools import partial
+
+    from app.awards.jobs import run_once
+    from app.db import get_engine, transaction
+
+    settings = load_settings()
+    transactions = partial(transaction, get_engine(settings))
+    if watch is None:
+        typer.echo(f"worked on {run_once(transactions, settings)} group award(s)")
+        return
+    typer.echo(f"looking for group awards every {watch:g} s; stop with Ctrl+C")
+    try:
+        while True:
+            try:
+                run_once(transactions, settings)
+            except (OperationalError, ProgrammingError) as exc:
                 typer.echo(f"Database error: {exc.orig}; trying again in {watch:g} s", err=True)
             pause(watch)
     except KeyboardInterrupt:

@@ -112,6 +112,16 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     mail_from: str | None = None
     smtp_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10
+    # Group awards run as jobs (docs/decisions/0014-group-award-jobs.md). Every `serve`
+    # process works on them unless RUN_JOBS=false (then run `osaamispassi jobs run --watch`).
+    run_jobs: bool = True
+    # How long an instance's claim on a job lasts without a finished chunk: after a crash,
+    # another instance goes on after at most this long.
+    job_claim_seconds: Annotated[float, Field(ge=1, le=3600)] = 30
+    # People per chunk (one transaction); on SQLite other writers wait for a chunk.
+    job_chunk_size: Annotated[int, Field(ge=1, le=1000)] = 50
+    # How often an idle worker looks for queued jobs (a coach's own instance starts at once).
+    job_poll_seconds: Annotated[float, Field(gt=0, le=600)] = 2
 
     @field_validator("smtp_host", "smtp_username", "mail_from", "smtp_password", mode="before")
     @classmethod

@@ -47,6 +47,12 @@ class AppError(Exception):
         return body
 
 
+def page_text(message: str) -> str:
+    """Mark a literal stored or passed on as a message that pages translate when they show
+    it (the message catalogs hold it; see app/i18n/messages.py)."""
+    return message
+
+
 class BadRequest(AppError):
     status_code = 400
     problem = "bad-request"

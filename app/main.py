@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import Depends, FastAPI
@@ -11,9 +13,10 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import __version__
 from app.api import catalog, health, issuers, public, verifications
 from app.api.problems import install_openapi
+from app.awards.jobs import JobWorker
 from app.clients.leases import LimitLeases
 from app.config import PROJECT_ROOT, Environment, Settings, get_settings
-from app.db import bookkeeping, get_engine
+from app.db import bookkeeping, get_engine, transaction
 from app.handlers import install_error_handlers, unhandled_error_handler
 from app.input_guard import refuse_unusable_input
 from app.logging import configure_logging
@@ -33,11 +36,28 @@ from app.web import public as public_pages
 from app.web.middleware import WebStateMiddleware
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start this instance's group-award worker (unless RUN_JOBS=false); stop it on shutdown."""
+    settings: Settings = app.state.settings
+    worker = None
+    if settings.run_jobs:
+        worker = JobWorker(partial(transaction, app.state.engine), settings)
+        worker.start()
+    app.state.job_worker = worker
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for the given (or configured) settings."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     app = FastAPI(
+        lifespan=lifespan,
         title="Osaamispassi",
         version=__version__,
         summary="Open Badges 3.0 competence passport for Finnish work-workshops",
@@ -54,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = get_engine(settings)
     app.state.bookkeeping = partial(bookkeeping, app.state.engine)
+    app.state.job_worker = None
     # This instance's leases of the API's shared rate-limit counts (app/clients/leases.py).
     app.state.limit_leases = LimitLeases()
     install_error_handlers(app)

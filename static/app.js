@@ -50,4 +50,24 @@
       img.hidden = false;
     });
   });
+  // A group award's progress: follow its JSON and show the results page when it ends.
+  document.querySelectorAll("[data-job-progress]").forEach(function (box) {
+    if (!window.fetch) { return; }
+    var bar = box.querySelector("progress");
+    var text = box.querySelector("[data-job-count]");
+    function poll() {
+      window.fetch(box.dataset.jobProgress, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (p) {
+          if (!p) { window.setTimeout(poll, 3000); return; }
+          var finished = p.awarded + p.failed;
+          if (bar) { bar.value = finished; }
+          if (text) { text.textContent = finished + " / " + p.total; }
+          if (p.state === "done" || p.state === "failed") { window.location.reload(); return; }
+          window.setTimeout(poll, 1000);
+        })
+        .catch(function () { window.setTimeout(poll, 3000); });
+    }
+    window.setTimeout(poll, 1000);
+  });
 })();

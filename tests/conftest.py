@@ -151,6 +151,9 @@ def settings(database_url: str) -> Settings:
         base_url="https://passi.test",
         contexts_dir=STANDARDS / "contexts",
         schemas_dir=STANDARDS / "schemas",
+        # In-process tests work through group awards themselves (app.awards.jobs.run_once);
+        # the live servers run their worker.
+        run_jobs=False,
     )
 
 
@@ -185,6 +188,18 @@ def bookkeeping_override(connection: Connection) -> Callable[..., bool]:
         return True
 
     return write
+
+
+@pytest.fixture
+def job_transactions(connection: Connection) -> Callable[..., Any]:
+    """Transactions for app.awards.jobs in in-process tests: savepoints of the test's
+    transaction (`writes` has no meaning there)."""
+    factory = session_factory_override(connection)()
+
+    def transactions(*, writes: bool = False) -> Any:
+        return factory()
+
+    return transactions
 
 
 def session_factory_override(connection: Connection) -> Callable[[], SessionFactory]:

@@ -48,33 +48,48 @@ def environment(database_url: str, port: int, **settings: str) -> dict[str, str]
     return env
 
 
-@contextmanager
-def serving(
-    tmp_path: Path, database_url: str, *, demo: bool = True, **settings: str
-) -> Iterator[str]:
-    """The service on a free port, its database migrated (and the demo loaded)."""
-    port = free_port()
-    env = environment(database_url, port, **settings)
+def prepare(database_url: str, *, demo: bool = True, **settings: str) -> None:
+    """Migrate the database (and load the catalog and the demo) as `make run` does."""
+    env = environment(database_url, free_port(), **settings)
     steps = [["db", "upgrade"]] + ([["catalog", "sync"], ["demo"]] if demo else [])
     for step in steps:
         subprocess.run([*cli(), *step], cwd=ROOT, env=env, check=True, capture_output=True)
-    log = tmp_path / f"serve-{port}.log"
+
+
+def start(
+    tmp_path: Path, database_url: str, port: int | None = None, **settings: str
+) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`osaamispassi serve` on a free port (or `port`), once it answers /healthz; returns
+    the process, its URL and its log file."""
+    port = port or free_port()
+    env = environment(database_url, port, **settings)
+    log = tmp_path / f"serve-{port}-{time.monotonic_ns()}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [*cli(), "serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url, log
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"the server did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+
+
+@contextmanager
+def serving(
+    tmp_path: Path, database_url: str, *, demo: bool = True, **settings: str
+) -> Iterator[str]:
+    """The service on a free port, its database migrated (and the demo loaded)."""
+    prepare(database_url, demo=demo, **settings)
+    process, url, _log = start(tmp_path, database_url, **settings)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
         yield url
     finally:
         process.terminate()

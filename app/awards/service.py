@@ -12,12 +12,122 @@ from app.audit import service as audit
 from app.awards.photos import pending_photo
 from app.catalog import repository as catalog_repo
 from app.config import Settings
-from app.credentials.service import issue_credential, revoke_credential
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.credentials.service import (
+    Issuance,
+    issue_credential,
+    issue_credentials,
+    revoke_credential,
+)
+from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed, page_text
 from app.models import Award, BadgeDefinition, BadgeVersion, Credential, Organization, Participant
 from app.models.users import User
 
+# The rules of an award, in one place: the forms, the group job, the CSV upload and the CLI
+# all check their input here (`check_award`, `check_group`, `check_correction`).
 MAX_NARRATIVE = 2000
+MAX_SENTENCE = 500
+MAX_REASON = 500
+# Open Badge Factory's largest issuing at once; a group award runs as a job.
+MAX_GROUP = 2500
+
+
+class AwardInputInvalid(ValidationFailed):
+    """Input that breaks one or more award rules: `errors` holds one error per form field
+    (`members`, `sentences`, `criteria`, `narrative`, `activity_start`, `activity_end`,
+    `reason`); the message is the first of them, for the API and the CLI."""
+
+    def __init__(self, errors: dict[str, AppError]) -> None:
+        first = next(iter(errors.values()))
+        super().__init__(
+            first.template,
+            params=first.params,
+            fields={name: error.detail for name, error in errors.items()},
+        )
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class AwardPlan:
+    """What an award will record, once its input has passed the rules."""
+
+    badge: BadgeDefinition
+    version: BadgeVersion
+    criteria: list[str]
+    narrative: str
+    activity_start: date | None
+    activity_end: date | None
+
+
+def check_award(
+    session: Session,
+    *,
+    badge_slug: str,
+    criteria_observed: list[str],
+    narrative: str,
+    activity_start: date | None,
+    activity_end: date | None,
+    today: date,
+    group: bool = False,
+    errors: dict[str, AppError] | None = None,
+) -> AwardPlan:
+    """Check an award's input against the badge's current version; raise
+    `AwardInputInvalid` with every broken rule by field (`errors`: the caller's own, such as
+    a date it could not read, reported together with these)."""
+    errors = dict(errors or {})
+    badge, version = _current_version(session, badge_slug)
+    criteria_ids = [c["id"] for c in version.definition["criteria"]]
+    observed = list(dict.fromkeys(criteria_observed))
+    unknown = [c for c in observed if c not in criteria_ids]
+    if unknown:
+        errors["criteria"] = ValidationFailed(
+            "Unknown criteria for this badge: {criteria}.", params={"criteria": ", ".join(unknown)}
+        )
+    elif [c for c in criteria_ids if c not in observed]:
+        errors["criteria"] = ValidationFailed(
+            "Confirm every criterion as observed before awarding."
+        )
+    text = narrative.strip()
+    if not text:
+        message = (
+            page_text("Describe briefly what the group did, where and when.")
+            if group
+            else page_text("Describe briefly what the person did, where and when.")
+        )
+        errors["narrative"] = ValidationFailed(message)
+    elif len(text) > MAX_NARRATIVE:
+        errors["narrative"] = ValidationFailed(
+            "The description can have at most {n} characters.", params={"n": MAX_NARRATIVE}
+        )
+    if activity_start and activity_end and activity_end < activity_start:
+        errors["activity_end"] = ValidationFailed("The activity cannot end before it starts.")
+    if activity_start and activity_start > today:
+        errors["activity_start"] = ValidationFailed("The activity dates cannot be in the future.")
+    if errors:
+        raise AwardInputInvalid(errors)
+    # In the catalog's order, whatever order the form sent them in.
+    return AwardPlan(
+        badge=badge,
+        version=version,
+        criteria=[c for c in criteria_ids if c in observed],
+        narrative=text,
+        activity_start=activity_start,
+        activity_end=activity_end,
+    )
+
+
+def check_correction(reason: str) -> dict[str, AppError]:
+    """The rules of a correction's reason (errors by field, empty when it passes)."""
+    if not reason.strip():
+        return {
+            "reason": ValidationFailed("Say briefly what was wrong in the badge being corrected.")
+        }
+    if len(reason) > MAX_REASON:
+        return {
+            "reason": ValidationFailed(
+                "The reason can have at most {n} characters.", params={"n": MAX_REASON}
+            )
+        }
+    return {}
 
 
 @dataclass(frozen=True)
@@ -73,46 +183,59 @@ def award_badge(
     if coach.organization_id != organization.id or not coach.is_active:
         raise Forbidden("You cannot award badges for this organization.")
 
-    badge, version = _current_version(session, request.badge_slug)
-    criteria_ids = [c["id"] for c in version.definition["criteria"]]
-    observed = list(dict.fromkeys(request.criteria_observed))
-    unknown = [c for c in observed if c not in criteria_ids]
-    if unknown:
-        raise ValidationFailed(
-            "Unknown criteria for this badge: {criteria}.", params={"criteria": ", ".join(unknown)}
-        )
-    missing = [c for c in criteria_ids if c not in observed]
-    if missing:
-        raise ValidationFailed(
-            "Every criterion must be confirmed as observed before awarding.", missing=missing
-        )
-    narrative = request.narrative.strip()
-    if not narrative:
-        raise ValidationFailed("Describe briefly what the person did, where and when.")
-    if len(narrative) > MAX_NARRATIVE:
-        raise ValidationFailed(
-            "The description can have at most {n} characters.", params={"n": MAX_NARRATIVE}
-        )
-    if (
-        request.activity_start
-        and request.activity_end
-        and (request.activity_end < request.activity_start)
-    ):
-        raise ValidationFailed("The activity cannot end before it starts.")
-    if request.activity_start and request.activity_start > now.date():
-        raise ValidationFailed("The activity dates cannot be in the future.")
+    plan = check_award(
+        session,
+        badge_slug=request.badge_slug,
+        criteria_observed=request.criteria_observed,
+        narrative=request.narrative,
+        activity_start=request.activity_start,
+        activity_end=request.activity_end,
+        today=now.date(),
+    )
+    return record_award(
+        session,
+        settings,
+        organization=organization,
+        coach=coach,
+        participant=participant,
+        plan=plan,
+        narrative=plan.narrative,
+        idempotency_key=request.idempotency_key,
+        photo_public_id=request.photo_public_id,
+        now=now,
+        ip_address=ip_address,
+    )
 
-    assert participant.id is not None and coach.id is not None and version.id is not None
+
+def record_award(
+    session: Session,
+    settings: Settings,
+    *,
+    organization: Organization,
+    coach: User,
+    participant: Participant,
+    plan: AwardPlan,
+    narrative: str,
+    idempotency_key: str,
+    now: datetime,
+    photo_public_id: str | None = None,
+    ip_address: str | None = None,
+    issuance: Issuance | None = None,
+) -> tuple[Award, Credential]:
+    """Write an award that has passed the rules, and issue its credential."""
+    badge, version = plan.badge, plan.version
+    assert organization.id is not None and participant.id is not None
+    assert coach.id is not None and version.id is not None
     award = Award(
         organization_id=organization.id,
         participant_id=participant.id,
         badge_version_id=version.id,
         coach_id=coach.id,
-        criteria_observed=observed,
+        criteria_observed=plan.criteria,
         narrative=narrative,
-        activity_start=request.activity_start,
-        activity_end=request.activity_end,
-        idempotency_key=request.idempotency_key,
+        activity_start=plan.activity_start,
+        activity_end=plan.activity_end,
+        idempotency_key=idempotency_key,
         created_at=now,
     )
     try:
@@ -123,12 +246,12 @@ def award_badge(
             session.add(award)
             session.flush()
     except IntegrityError:
-        earlier = _already_awarded(session, organization.id, request.idempotency_key)
+        earlier = _already_awarded(session, organization.id, idempotency_key)
         if earlier is None:
             raise
         return earlier
-    if request.photo_public_id:
-        photo = pending_photo(session, organization.id, participant.id, request.photo_public_id)
+    if photo_public_id:
+        photo = pending_photo(session, organization.id, participant.id, photo_public_id)
         photo.award_id = award.id
         session.add(photo)
     credential = issue_credential(
@@ -140,6 +263,7 @@ def award_badge(
         badge=badge,
         version=version,
         now=now,
+        issuance=issuance,
     )
     audit.record(
         session,
@@ -152,6 +276,68 @@ def award_badge(
         details={"badge": badge.slug, "revision": version.revision},
     )
     return award, credential
+
+
+def record_group_awards(
+    session: Session,
+    settings: Settings,
+    *,
+    organization: Organization,
+    coach: User,
+    plan: AwardPlan,
+    people: list[tuple[Participant, str, str]],
+    now: datetime,
+    issuance: Issuance,
+) -> list[tuple[Award, Credential]]:
+    """Write the awards of a group award's chunk (each person, their narrative and their
+    idempotency key), their credentials and audit events, in a few round trips.
+
+    The input has passed `check_award` when the job was queued, and only the job's holder
+    writes its keys, so there is no savepoint per award: a conflict fails the chunk, which
+    the job tries again (see app/awards/jobs.py).
+    """
+    badge, version = plan.badge, plan.version
+    assert organization.id is not None and coach.id is not None and version.id is not None
+    awards = []
+    for participant, narrative, key in people:
+        assert participant.id is not None
+        award = Award(
+            organization_id=organization.id,
+            participant_id=participant.id,
+            badge_version_id=version.id,
+            coach_id=coach.id,
+            criteria_observed=plan.criteria,
+            narrative=narrative,
+            activity_start=plan.activity_start,
+            activity_end=plan.activity_end,
+            idempotency_key=key,
+            created_at=now,
+        )
+        session.add(award)
+        awards.append((award, participant))
+    session.flush()
+    credentials = issue_credentials(
+        session,
+        settings,
+        awards=awards,
+        organization=organization,
+        badge=badge,
+        version=version,
+        now=now,
+        issuance=issuance,
+    )
+    for credential in credentials:
+        audit.record(
+            session,
+            action="award.create",
+            organization_id=organization.id,
+            actor_user_id=coach.id,
+            object_type="credential",
+            object_id=credential.public_id,
+            details={"badge": badge.slug, "revision": version.revision},
+            now=now,
+        )
+    return [(award, credential) for (award, _), credential in zip(awards, credentials, strict=True)]
 
 
 def correct_award(
@@ -178,11 +364,14 @@ def correct_award(
         raise ValidationFailed("A correction is for the same participant.")
     if credential.replaced_by_id is not None:
         raise Conflict("This badge has already been corrected.")
+    problems = check_correction(reason)
+    if problems:
+        raise AwardInputInvalid(problems)
     revoke_credential(
         session,
         settings,
         credential=credential,
-        reason=reason.strip() or "Corrected",
+        reason=reason.strip(),
         actor_user_id=coach.id,
         now=now,
     )
@@ -217,49 +406,24 @@ def _already_awarded(
     return existing, credential
 
 
-def award_group(
-    session: Session,
-    settings: Settings,
-    *,
-    coach: User,
-    badge_slug: str,
-    criteria_observed: list[str],
-    narrative: str,
-    members: list[GroupMember],
-    idempotency_key: str,
-    now: datetime,
-    activity_start: date | None = None,
-    activity_end: date | None = None,
-    ip_address: str | None = None,
-) -> list[tuple[Award, Credential]]:
-    """One badge to several participants after a group session: all are issued or none."""
+def check_group(members: list[GroupMember]) -> dict[str, AppError]:
+    """The rules of a group award's people (errors by field, empty when they pass)."""
+    errors: dict[str, AppError] = {}
     if not members:
-        raise ValidationFailed("Choose at least one participant.")
-    if len({m.participant_id for m in members}) != len(members):
-        raise ValidationFailed("Each participant can be chosen only once.")
-    issued = []
-    for member in members:
-        text = narrative.strip()
-        if member.sentence.strip():
-            text = f"{text}\n\n{member.sentence.strip()}"
-        issued.append(
-            award_badge(
-                session,
-                settings,
-                coach=coach,
-                request=AwardRequest(
-                    participant_id=member.participant_id,
-                    badge_slug=badge_slug,
-                    criteria_observed=criteria_observed,
-                    narrative=text,
-                    # One key per person, derived from the form's key: a resent form
-                    # returns the same credentials instead of issuing twice.
-                    idempotency_key=f"{idempotency_key[:40]}:{member.participant_id}",
-                    activity_start=activity_start,
-                    activity_end=activity_end,
-                ),
-                now=now,
-                ip_address=ip_address,
-            )
+        errors["members"] = ValidationFailed("Choose at least one participant.")
+    elif len(members) > MAX_GROUP:
+        errors["members"] = ValidationFailed(
+            "At most {n} participants at a time.", params={"n": MAX_GROUP}
         )
-    return issued
+    elif len({m.participant_id for m in members}) != len(members):
+        errors["members"] = ValidationFailed("Each participant can be chosen only once.")
+    if any(len(m.sentence.strip()) > MAX_SENTENCE for m in members):
+        errors["sentences"] = ValidationFailed(
+            "A personal sentence can have at most {n} characters.", params={"n": MAX_SENTENCE}
+        )
+    return errors
+
+
+def group_narrative(shared: str, sentence: str) -> str:
+    """A person's narrative in a group award: the shared text and their own sentence."""
+    return f"{shared}\n\n{sentence.strip()}" if sentence.strip() else shared

@@ -108,6 +108,48 @@ def allocate_index(
     raise ServiceUnavailable("No free status list entry was found; try again.")
 
 
+def allocate_indexes(
+    session: Session, organization: Organization, now: datetime, count: int
+) -> list[tuple[StatusList, int]]:
+    """`count` distinct random unused indexes for a group award's chunk, with one query per
+    round of draws instead of one per draw.
+
+    Like `allocate_index`, a list is left for the next one when it is about half full
+    (here: when most of a round's draws hit used entries). The unique constraint stays the
+    guard: the caller's transaction fails on a collision with a concurrent award (and the
+    chunk is tried again).
+    """
+    status_list = _open_list(session, organization, now)
+    chosen: list[tuple[StatusList, int]] = []
+    taken: set[int] = set()
+    for _ in range(MAX_ATTEMPTS):
+        want = count - len(chosen)
+        if want <= 0:
+            return chosen
+        draws: set[int] = set()
+        while len(draws) < 2 * want:
+            index = secrets.randbelow(status_list.size)
+            if index not in taken:
+                draws.add(index)
+        used = set(
+            session.exec(
+                select(Credential.status_index)
+                .where(Credential.status_list_id == status_list.id)
+                .where(col(Credential.status_index).in_(draws))
+            ).all()
+        )
+        free = [i for i in draws if i not in used][:want]
+        chosen += [(status_list, i) for i in free]
+        taken.update(free)
+        if len(used) > len(draws) // 2:
+            # Most draws hit used entries: the list is about half full; go on in the next.
+            status_list = _new_list(session, organization, status_list.sequence + 1, now)
+            taken = set()
+    if len(chosen) < count:
+        raise ServiceUnavailable("No free status list entry was found; try again.")
+    return chosen
+
+
 def status_list_credential(
     session: Session, settings: Settings, status_list: StatusList, now: datetime
 ) -> dict[str, Any]:

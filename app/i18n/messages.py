@@ -31,6 +31,7 @@ ERROR_KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "UnusableInput": None,
     "DatabaseUnavailable": None,
     "add_flash": (2,),
+    "page_text": None,
 }
 METHODS = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
 PAGE_MODULES = [

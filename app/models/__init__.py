@@ -1,7 +1,7 @@
 """SQLModel tables only. Import every table here so Alembic sees the whole metadata."""
 
 from app.models.audit import AuditEvent
-from app.models.awards import Award, Credential, StatusList
+from app.models.awards import Award, AwardJob, AwardJobItem, Credential, StatusList
 from app.models.catalog import (
     BadgeDefinition,
     BadgeVersion,
@@ -23,6 +23,8 @@ __all__ = [
     "ApiClient",
     "AuditEvent",
     "Award",
+    "AwardJob",
+    "AwardJobItem",
     "BadgeDefinition",
     "BadgeVersion",
     "BadgeVersionRequirement",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field, json_field, new_public_id, optional_datetime_field
@@ -74,3 +74,58 @@ class Credential(SQLModel, table=True):
     suspended_at: datetime | None = optional_datetime_field()
     is_public: bool = Field(default=False)
     replaced_by_id: int | None = Field(default=None, foreign_key="credential.id")
+
+
+class AwardJob(SQLModel, table=True):
+    """A group award running outside the request: one badge to many participants.
+
+    Processed in chunks by whichever instance holds the claim (`claim_token` until
+    `claimed_until`); see docs/decisions/0014-group-award-jobs.md.
+    """
+
+    __tablename__ = "award_job"
+    __table_args__ = (UniqueConstraint("organization_id", "idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(default_factory=new_public_id, max_length=36, unique=True, index=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    coach_id: int = Field(foreign_key="user_account.id", index=True)
+    badge_version_id: int = Field(foreign_key="badge_version.id")
+    criteria_observed: list[str] = json_field(default=[])
+    narrative: str = Field(sa_column=Column(Text, nullable=False))
+    activity_start: date | None = None
+    activity_end: date | None = None
+    idempotency_key: str = Field(max_length=64)
+    state: str = Field(default="queued", max_length=20, index=True)  # queued, running, done, failed
+    total: int = Field(default=0)
+    awarded: int = Field(default=0)
+    failed: int = Field(default=0)
+    attempts: int = Field(default=0)
+    claim_token: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = optional_datetime_field()
+    # A short message for the coach when the job stopped (never a stack trace or a secret).
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = created_at_field()
+    started_at: datetime | None = optional_datetime_field()
+    finished_at: datetime | None = optional_datetime_field()
+
+
+class AwardJobItem(SQLModel, table=True):
+    """One person of a group award, with what happened for them."""
+
+    __tablename__ = "award_job_item"
+    __table_args__ = (
+        UniqueConstraint("job_id", "participant_id"),
+        # The next chunk: a job's pending people in their order.
+        Index("ix_award_job_item_next", "job_id", "state", "position"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="award_job.id", index=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    position: int
+    sentence: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    state: str = Field(default="pending", max_length=20)  # pending, awarded, failed
+    # The reason a person did not get the badge, as a message template (translated on pages).
+    error: str | None = Field(default=None, max_length=500)
+    credential_id: int | None = Field(default=None, foreign_key="credential.id")

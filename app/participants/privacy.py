@@ -29,6 +29,7 @@ from app.errors import NotFound
 from app.models import (
     AuditEvent,
     Award,
+    AwardJobItem,
     BadgeDefinition,
     BadgeVersion,
     Credential,
@@ -228,6 +229,13 @@ def erase_participant(
     )
     session.execute(
         delete(OutboxMessage).where(col(OutboxMessage.participant_id) == participant.id)
+    )
+    # A group award's sentence about the person goes too; one still waiting is not issued.
+    session.execute(
+        update(AwardJobItem)
+        .where(col(AwardJobItem.participant_id) == participant.id)
+        .values(sentence="")
+        .execution_options(synchronize_session=False)
     )
     session.flush()
     session.execute(

@@ -16,7 +16,15 @@ from markupsafe import Markup
 from app.auth.sessions import add_flash
 from app.awards import queries
 from app.awards.photos import pending_photo, photo_for_org, store_photo
-from app.awards.service import AwardRequest, award_badge, correct_award
+from app.awards.service import (
+    MAX_REASON,
+    AwardInputInvalid,
+    AwardRequest,
+    award_badge,
+    check_award,
+    check_correction,
+    correct_award,
+)
 from app.credentials.service import revoke_credential
 from app.deps import SessionDep, SettingsDep
 from app.errors import AppError, ValidationFailed
@@ -34,8 +42,6 @@ from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
-MAX_NARRATIVE = 2000
-MAX_REASON = 500
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -339,29 +345,27 @@ def _validate_award(
     slug: str,
     values: dict[str, Any],
 ) -> tuple[dict[str, str], date | None, date | None]:
-    """Check the form before the summary (the service checks again when issuing); returns
-    the errors and the activity dates."""
+    """Check the form by the awards service's rules before the summary (the service checks
+    again when issuing); returns the errors by field and the activity dates."""
     errors: dict[str, str] = {}
-    criteria_ids = [c.id for c in queries.current_badge(session, slug)[2].criteria]
-    if [c for c in criteria_ids if c not in values["criteria"]]:
-        errors["criteria"] = _("Confirm every criterion as observed before awarding.")
-    narrative = values["narrative"].strip()
-    if not narrative:
-        errors["narrative"] = _("Describe briefly what the person did, where and when.")
-    elif len(narrative) > MAX_NARRATIVE:
-        errors["narrative"] = _("The description can have at most {n} characters.").format(
-            n=MAX_NARRATIVE
-        )
     start = form_date(values["activity_start"], errors, "activity_start")
     end = form_date(values["activity_end"], errors, "activity_end")
-    if start and end and end < start:
-        errors["activity_end"] = _("The activity cannot end before it starts.")
-    if start and start > utcnow().date():
-        errors["activity_start"] = _("The activity dates cannot be in the future.")
-    if values["replaces"] and not values["reason"].strip():
-        errors["reason"] = _("Say briefly what was wrong in the badge being corrected.")
-    if len(values["reason"]) > MAX_REASON:
-        errors["reason"] = _("The reason can have at most {n} characters.").format(n=MAX_REASON)
+    try:
+        check_award(
+            session,
+            badge_slug=slug,
+            criteria_observed=values["criteria"],
+            narrative=values["narrative"],
+            activity_start=start,
+            activity_end=end,
+            today=utcnow().date(),
+        )
+    except AwardInputInvalid as exc:
+        errors.update({name: error_text(error) for name, error in exc.errors.items()})
+    if values["replaces"]:
+        errors.update(
+            {name: error_text(error) for name, error in check_correction(values["reason"]).items()}
+        )
     if values["photo_id"]:
         assert participant.id is not None
         pending_photo(session, staff.org_id, participant.id, values["photo_id"])

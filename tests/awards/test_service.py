@@ -136,8 +136,39 @@ def test_unobserved_criterion_is_refused_and_nothing_is_written(
     session: Session, settings: Settings, world: dict[str, Any]
 ) -> None:
     req = _request(world["participant"].id, criteria=world["criteria"][:-1])
-    with pytest.raises(ValidationFailed, match="Every criterion"):
+    with pytest.raises(ValidationFailed, match="Confirm every criterion"):
         award_badge(session, settings, coach=world["coach"], request=req, now=NOW)
+    assert session.exec(select(func.count()).select_from(Award)).one() == 0
+
+
+def test_every_broken_rule_is_reported_by_field(
+    session: Session, settings: Settings, world: dict[str, Any]
+) -> None:
+    """The service owns the rules: the forms, the group job and the CLI show its errors."""
+    from datetime import timedelta
+
+    from app.awards.service import MAX_NARRATIVE, AwardInputInvalid
+
+    req = AwardRequest(
+        participant_id=world["participant"].id,
+        badge_slug="puutyo-1",
+        criteria_observed=[*world["criteria"][:-1], "no-such-criterion"],
+        narrative="x" * (MAX_NARRATIVE + 1),
+        idempotency_key="fields-1",
+        activity_start=NOW.date() + timedelta(days=2),
+        activity_end=NOW.date() + timedelta(days=1),
+    )
+    with pytest.raises(AwardInputInvalid) as caught:
+        award_badge(session, settings, coach=world["coach"], request=req, now=NOW)
+    errors = {name: error.detail for name, error in caught.value.errors.items()}
+    assert errors == {
+        "criteria": "Unknown criteria for this badge: no-such-criterion.",
+        "narrative": f"The description can have at most {MAX_NARRATIVE} characters.",
+        "activity_end": "The activity cannot end before it starts.",
+        "activity_start": "The activity dates cannot be in the future.",
+    }
+    # The API and the CLI see the first message and every field in the problem details.
+    assert caught.value.to_problem()["fields"] == errors
     assert session.exec(select(func.count()).select_from(Award)).one() == 0
 
 

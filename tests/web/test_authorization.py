@@ -76,6 +76,9 @@ CASES = [
         422,
         {"members": ["{other_pid}"], "narrative": "x", "idempotency_key": "k" * 20},
     ),
+    Case("GET", "/coach/group-award/jobs/{job}", OWN, OWN, 404),
+    Case("GET", "/coach/group-award/jobs/{job}/progress", OWN, OWN, 404),
+    Case("POST", "/coach/group-award/jobs/{job}/resume", 303, 303, 404),
     Case("GET", "/admin/users", OWN, 403, 403),
     Case("POST", "/admin/users", 422, 403, 403, {"email": "x"}),
     Case("POST", "/admin/users/{uid}/active", 303, 403, 403, {"active": "1"}),
@@ -112,7 +115,8 @@ def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
             route.path.replace("{participant_id}", "{pid}")
             .replace("{public_id}", "{cid}")
             .replace("{photo_id}", "{photo}")
-            .replace("{user_id}", "{uid}"),
+            .replace("{user_id}", "{uid}")
+            .replace("{job_id}", "{job}"),
         )
         for route in _api_routes(app.routes)
         if route.path.startswith(("/coach", "/admin"))
@@ -137,7 +141,37 @@ def photo_id(world: World, session: Session, settings: Any) -> str:
     return photo.public_id
 
 
-def _fill(text: str, world: World, photo_id: str) -> str:
+@pytest.fixture
+def job_id(world: World, session: Session) -> str:
+    """A group award job of org A, given up, so that resuming it has something to do."""
+    from app.awards.jobs import create_job
+    from app.awards.service import GroupMember, badge_criteria, check_award
+
+    plan = check_award(
+        session,
+        badge_slug="puutyo-1",
+        criteria_observed=badge_criteria(session, "puutyo-1"),
+        narrative="Ryhmä rakensi penkin.",
+        activity_start=None,
+        activity_end=None,
+        today=utcnow().date(),
+        group=True,
+    )
+    job = create_job(
+        session,
+        coach=world.coach,
+        plan=plan,
+        members=[GroupMember(world.participant.id or 0)],
+        idempotency_key="group:matrix-job-0001",
+        now=utcnow(),
+    )
+    job.state = "failed"
+    session.add(job)
+    session.commit()
+    return job.public_id
+
+
+def _fill(text: str, world: World, photo_id: str, job_id: str) -> str:
     return (
         text.replace("{pid}", str(world.participant.id))
         .replace("{other_pid}", str(world.other_participant.id))
@@ -145,25 +179,26 @@ def _fill(text: str, world: World, photo_id: str) -> str:
         .replace("{slug}", "puutyo-1")
         .replace("{uid}", str(world.coach.id))
         .replace("{photo}", photo_id)
+        .replace("{job}", job_id)
     )
 
 
-def _call(client: TestClient, case: Case, world: World, photo_id: str) -> int:
-    path = _fill(case.path, world, photo_id)
+def _call(client: TestClient, case: Case, world: World, photo_id: str, job_id: str) -> int:
+    path = _fill(case.path, world, photo_id, job_id)
     if case.method == "GET":
         return client.get(path, follow_redirects=False).status_code
     token = csrf_of(client.get("/login").text)
     data = {
-        k: _fill(v, world, photo_id)
+        k: _fill(v, world, photo_id, job_id)
         if isinstance(v, str)
-        else [_fill(x, world, photo_id) for x in v]
+        else [_fill(x, world, photo_id, job_id) for x in v]
         for k, v in (case.data or {}).items()
     }
     return client.post(path, data={"csrf_token": token, **data}, follow_redirects=False).status_code
 
 
 def test_authorization_matrix(
-    client_factory: Callable[[], TestClient], world: World, photo_id: str
+    client_factory: Callable[[], TestClient], world: World, photo_id: str, job_id: str
 ) -> None:
     clients: dict[str, TestClient] = {}
     for role, email in (
@@ -177,11 +212,11 @@ def test_authorization_matrix(
     failures = []
     for case in CASES:
         # Signed out first, while the objects are as the fixture made them.
-        got = _call(anonymous, case, world, photo_id)
+        got = _call(anonymous, case, world, photo_id, job_id)
         if got != SIGNED_OUT:
             failures.append(f"signed-out {case.method} {case.path}: {got}")
         for role in ("other", "coach", "admin"):
-            got = _call(clients[role], case, world, photo_id)
+            got = _call(clients[role], case, world, photo_id, job_id)
             expected = getattr(case, role)
             if got != expected:
                 failures.append(f"{role} {case.method} {case.path}: {got}, expected {expected}")
@@ -189,13 +224,17 @@ def test_authorization_matrix(
 
 
 def test_the_other_organizations_coach_changed_nothing(
-    client_factory: Callable[[], TestClient], world: World, session: Session, photo_id: str
+    client_factory: Callable[[], TestClient],
+    world: World,
+    session: Session,
+    photo_id: str,
+    job_id: str,
 ) -> None:
     other = client_factory()
     assert sign_in(other, world.other_coach.email).status_code == 303
     for case in CASES:
         if case.method == "POST" and case.other == 404:
-            _call(other, case, world, photo_id)
+            _call(other, case, world, photo_id, job_id)
     session.expire_all()
     assert world.participant.display_name.startswith("Osallistuja")
     assert world.credential.revoked_at is None

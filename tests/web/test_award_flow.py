@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ from PIL import Image
 from sqlmodel import Session, col, select
 
 from app.awards.service import badge_criteria
-from app.models import AuditEvent, Award, Credential, EvidencePhoto, StatusList
+from app.config import Settings
+from app.models import AuditEvent, Award, AwardJob, Credential, EvidencePhoto, StatusList
 from app.vc.statuslist import get_bit
 from tests.web.conftest import KEY_RE, World, csrf_of, post_form
 
@@ -259,8 +261,13 @@ def test_correction_needs_a_reason(
 
 
 def test_group_award_issues_to_everyone_chosen_with_their_own_sentence(
-    coach_client: TestClient, world: World, session: Session
+    coach_client: TestClient,
+    world: World,
+    session: Session,
+    settings: Settings,
+    job_transactions: Callable[..., Any],
 ) -> None:
+    from app.awards.jobs import run_once
     from tests.factories import make_participant
 
     second = make_participant(session, world.org)
@@ -279,17 +286,30 @@ def test_group_award_issues_to_everyone_chosen_with_their_own_sentence(
         "sentence_for": ids,
         "sentence": ["Sahasi osat.", "Maalasi penkin.", ""],
     }
-    for _ in range(2):  # sent twice: issued once
+    pages = []
+    for _ in range(2):  # sent twice: one job, issued once
         response = coach_client.post(f"/coach/group-award/{SLUG}", data=data)
         assert response.status_code == 200
-    assert "Merkki myönnetty 2 osallistujalle." in response.text
-    awards = session.exec(
-        select(Award)
-        .where(col(Award.participant_id).in_(ids))
-        .where(col(Award.idempotency_key).startswith("group:"))
-    ).all()
-    assert sorted(a.participant_id for a in awards) == sorted([world.participant.id, second.id])
-    narratives = {a.participant_id: a.narrative for a in awards}
+        pages.append(str(response.url))
+        assert "Merkkejä myönnetään" in response.text
+    assert pages[0] == pages[1] and "/coach/group-award/jobs/" in pages[0]
+    assert run_once(job_transactions, settings) == 1
+    assert run_once(job_transactions, settings) == 0  # nothing left
+    done = coach_client.get(pages[0])
+    assert "Merkki myönnetty 2 osallistujalle." in done.text
+    assert coach_client.get(pages[0] + "/progress").json() == {
+        "state": "done",
+        "total": 2,
+        "awarded": 2,
+        "failed": 0,
+        "pending": 0,
+    }
+    awards = session.exec(select(Award).where(col(Award.participant_id).in_(ids))).all()
+    group_awards = [a for a in awards if a.idempotency_key.startswith("job:")]
+    assert sorted(a.participant_id for a in group_awards) == sorted(
+        [world.participant.id, second.id]
+    )
+    narratives = {a.participant_id: a.narrative for a in group_awards}
     assert narratives[second.id] == "Rakensimme yhdessä penkin.\n\nMaalasi penkin."
 
 
@@ -310,10 +330,7 @@ def test_group_award_with_another_organizations_participant_issues_nothing(
         },
     )
     assert response.status_code == 404
-    assert (
-        session.exec(select(Award).where(col(Award.idempotency_key).startswith("group:"))).first()
-        is None
-    )
+    assert session.exec(select(AwardJob)).first() is None
 
 
 def test_issued_page_shows_a_qr_code_that_opens_the_passport_once(

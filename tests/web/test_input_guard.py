@@ -67,7 +67,11 @@ def test_nul_in_a_staff_form_field_is_400_and_saves_nothing(
     assert "\x00" not in (session.get(type(world.participant), world.participant.id).display_name)
 
 
-def test_group_award_member_ids_beyond_64_bits(coach_client: TestClient, world: World) -> None:
+def test_group_award_member_ids_beyond_64_bits(
+    coach_client: TestClient, world: World, session: Session
+) -> None:
+    from app.awards.service import badge_criteria
+
     page = coach_client.get("/coach/group-award/puutyo-1")
     assert page.status_code == 200
     answer = coach_client.post(
@@ -76,6 +80,8 @@ def test_group_award_member_ids_beyond_64_bits(coach_client: TestClient, world: 
             "csrf_token": csrf_of(page.text),
             "idempotency_key": "group-guard-test-0001",
             "members": ["99999999999999999999", str(world.participant.id)],
+            # Everything else right, so that the ids reach the database look-up.
+            "criteria": badge_criteria(session, "puutyo-1"),
             "narrative": "Teki hyllyn.",
         },
     )
