@@ -36,8 +36,10 @@ from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
-# People listed with a tick box on the form; a longer group comes as a list.
+# People listed with a tick box on the form (folded away when there are more than
+# FOLD_AFTER); a bigger group comes as a list.
 LISTED = 200
+FOLD_AFTER = 60
 
 
 @router.get("/coach/group-award", response_class=HTMLResponse)
@@ -71,12 +73,15 @@ def _form(
     rows: list[tuple[int, str]] | None = None,
     status: int = 200,
 ) -> Response:
+    participants = participants_repo.search(session, staff.org_id, "", limit=LISTED + 1)
     return templates.TemplateResponse(
         request,
         "coach/group_form.html",
         {
             **queries.badge_context(session, slug),
-            "participants": participants_repo.search(session, staff.org_id, "", limit=LISTED),
+            "participants": participants[:LISTED],
+            "more_than_listed": len(participants) > LISTED,
+            "fold": len(participants) > FOLD_AFTER and not values["members"],
             "values": values,
             "errors": errors,
             "rows": rows or [],

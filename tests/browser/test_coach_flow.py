@@ -159,8 +159,34 @@ def test_group_award(page: Page, live_server: LiveServer) -> None:
     )
     screenshot(page, "group-form")
     check_a11y(page, "group-form")
+    # A list pasted from a spreadsheet, with one name nobody has: the row is named and
+    # everything typed stays.
+    page.get_by_label("Tai liitä rivit tähän").fill("Mikko K.\t\tKantoi puut.\nMaija Meikäläinen")
     page.get_by_role("button", name="Myönnä merkit").tap()
-    expect(page.get_by_role("status")).to_contain_text("Merkki myönnetty 2 osallistujalle.")
+    expect(page.get_by_role("alert")).to_contain_text("Listan 1 riviä ei voitu käyttää.")
+    expect(page.locator("#members_list-rows")).to_contain_text(
+        "Rivi 2: Täällä ei ole osallistujaa nimeltä Maija Meikäläinen."
+    )
+    expect(page.get_by_label("Mitä ryhmä teki, missä ja milloin?")).to_have_value(
+        "Ryhmä suunnitteli viikon työvuorot yhdessä."
+    )
+    expect(page.get_by_role("checkbox", name="Jussi")).to_be_checked()
+    check_a11y(page, "group-form-errors")
+    page.get_by_label("Tai liitä rivit tähän").fill("Mikko K.\t\tKantoi puut.")
+    for box in page.locator("#criteria input[type=checkbox]").all():
+        box.check()
+    page.get_by_role("button", name="Myönnä merkit").tap()
+    # The job page follows the progress and shows the result when the job is done.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ryhmämyöntö")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Merkki myönnetty 3 osallistujalle.", timeout=20_000
+    )
+    expect(page.get_by_role("link", name="Myönnetty")).to_have_count(3)
+    screenshot(page, "group-job-done")
+    check_a11y(page, "group-job-done")
+    page.goto("/coach/group-award")
+    expect(page.get_by_role("heading", name="Viimeisimmät ryhmämyönnöt")).to_be_visible()
+    page.goto("/coach/participants")
     page.get_by_role("link", name="Jussi").first.tap()
     expect(page.get_by_role("list").filter(has_text="Työelämä")).not_to_have_count(0)
 
