@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.dev-installed-stamp
 
 # Pinned JSON-LD contexts are read from CONTEXTS_DIR when set; beside a checkout of the
 # project's shared/ folder that is the default. Without it they are fetched once from their
@@ -11,14 +12,20 @@ CONTEXTS_DIR ?= $(wildcard $(CURDIR)/../shared/standards/contexts)
 SCHEMAS_DIR ?= $(wildcard $(CURDIR)/../shared/standards/schemas)
 export CONTEXTS_DIR SCHEMAS_DIR
 
-.PHONY: run test test-fast install lint typecheck pytest openapi catalog-validate bench bench-api clean messages
+.PHONY: run test test-fast install lint typecheck pytest openapi catalog-validate bench bench-api bench-service clean messages
 
+# What the service needs to run (requirements.lock); the test and lint tools come on top
+# (requirements-dev.lock: the same pins plus the dev extra) only for the targets that use them.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	touch $(DEV_STAMP)
 
 install: $(STAMP)
 
@@ -32,22 +39,22 @@ run: $(STAMP)
 ## make test: everything CI checks.
 test: lint typecheck catalog-validate pytest
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 catalog-validate: $(STAMP)
 	$(BIN)/osaamispassi catalog validate
 
 # Two workers (this machine has two cores): each has its own databases and live server.
-pytest: $(STAMP)
+pytest: $(DEV_STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile
 
 ## make test-fast: the inner loop: SQLite tests without a browser (about 3 minutes here).
-test-fast: $(STAMP)
+test-fast: $(DEV_STAMP)
 	$(BIN)/pytest -q -m "not browser and not postgres"
 
 ## make openapi: regenerate openapi.yaml from the app (a test fails when it drifts).
@@ -58,12 +65,17 @@ openapi: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/python -m app.i18n.messages
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/run_all.py
 
 ## make bench-api: verifications/s and latency of the API under uvicorn on 127.0.0.1.
-bench-api: $(STAMP)
+bench-api: $(DEV_STAMP)
 	$(BIN)/python bench/api_throughput.py
+
+## make bench-service: share pages, awards, bursts, a 250,000-credential database and the group
+## award, end to end on SQLite and PostgreSQL (uvicorn on 127.0.0.1; about 10 minutes).
+bench-service: $(STAMP)
+	$(BIN)/python bench/service.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
