@@ -191,7 +191,8 @@ def revoke_share_link(
 
 @dataclass(frozen=True)
 class OpenedShare:
-    """What an opened link shows: one credential or the participant's current ones."""
+    """What an opened link shows: one credential or the participant's current ones, all of
+    them `participant`'s."""
 
     link: ShareLink
     participant: Participant
@@ -230,7 +231,14 @@ def open_share(session: Session, token: str, *, now: datetime) -> OpenedShare:
     """
     link, participant = active_share_link(session, token, now=now)
     if link.credential_id is not None:
-        credential = session.get(Credential, link.credential_id)
+        # Joined with its award, so that every credential returned is known to be this
+        # participant's (the page then need not read awards and participants again).
+        credential = session.exec(
+            select(Credential)
+            .join(Award, col(Award.id) == col(Credential.award_id))
+            .where(col(Credential.id) == link.credential_id)
+            .where(col(Award.participant_id) == participant.id)
+        ).first()
         if credential is None:
             raise NotFound(_NO_LINK)
         # A link to a badge revoked later still opens: the page then shows it as revoked,

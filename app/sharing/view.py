@@ -7,8 +7,10 @@ service's own verifier, against the database's status lists and keys.
 
 No verification result is cached: a page must never say "valid" after a revocation or a key
 compromise, and verifying one of our credentials needs no network (keys, status lists and
-contexts are local). Building one view, verification included, took a median 25 ms
-(p95 38 ms) on the 2-core development machine (README, "Sharing").
+contexts are local). The one fact kept between requests is that an exact document's Data
+Integrity proof verified with an exact key (app.vc.dataintegrity.VerifiedProofs), which
+spares its canonicalization; the key's status, the status list, the validity window and the
+trust registry are read on every request (decision 0015).
 """
 
 from __future__ import annotations
@@ -182,52 +184,54 @@ def shared_views(
     now: datetime,
     show_name: bool,
     show_evidence: bool,
+    holder: Participant | None = None,
 ) -> list[PublicCredentialView]:
     """Views of every credential a page shows (an opened share link, a public badge),
     verified now and together: one verifier, each key and status list looked up once
     (app.verification.service.verify_many), the catalog's index read once.
+
+    ``holder``: the participant all the credentials belong to, when the caller has read
+    them as that participant's (an opened share link); otherwise each credential's award
+    and participant are read here.
 
     Raises:
         NotFound: When a holder has been erased (the stored credential is gone).
     """
     if not credentials:
         return []
-    awards = {
-        a.id: a
-        for a in session.exec(
-            select(Award).where(col(Award.id).in_({c.award_id for c in credentials}))
-        ).all()
-    }
-    participant_ids = {a.participant_id for a in awards.values()}
-    participants = {
-        p.id: p
-        for p in session.exec(
-            select(Participant).where(col(Participant.id).in_(participant_ids))
-        ).all()
-    }
+    holders: dict[int, Participant]
+    if holder is not None:
+        holders = {c.award_id: holder for c in credentials}
+    else:
+        holders = _holders(session, credentials)
     for credential in credentials:
-        award = awards.get(credential.award_id)
-        participant = participants.get(award.participant_id) if award else None
+        participant = holders.get(credential.award_id)
         if participant is None or participant.erased_at is not None or not credential.json_ld:
             raise NotFound("No such badge.")
     results = verify_many(session, settings, [c.json_ld for c in credentials], now=now)
     catalog = catalog_index(session)
-    views = []
-    for credential, result in zip(credentials, results, strict=True):
-        award = awards[credential.award_id]
-        participant = participants[award.participant_id]
-        views.append(
-            _view(
-                credential,
-                result,
-                catalog=catalog,
-                session=session,
-                now=now,
-                holder_name=participant.display_name if show_name else None,
-                show_evidence=show_evidence,
-            )
+    return [
+        _view(
+            credential,
+            result,
+            catalog=catalog,
+            session=session,
+            now=now,
+            holder_name=holders[credential.award_id].display_name if show_name else None,
+            show_evidence=show_evidence,
         )
-    return views
+        for credential, result in zip(credentials, results, strict=True)
+    ]
+
+
+def _holders(session: Session, credentials: list[Credential]) -> dict[int, Participant]:
+    """Each credential's holder, by award id (one query)."""
+    rows = session.exec(
+        select(Award.id, Participant)
+        .join(Participant, col(Participant.id) == col(Award.participant_id))
+        .where(col(Award.id).in_({c.award_id for c in credentials}))
+    ).all()
+    return {award_id: participant for award_id, participant in rows if award_id is not None}
 
 
 def _view(

@@ -19,22 +19,40 @@ sets, e.g. its ``simple-multiple-proofs`` vector).
 
 Binding the verification method to the credential's issuer (is this key really the
 issuer's?) is the resolver's job: resolve only from the issuer's own controller document.
+
+Remembered proofs
+    Canonicalizing costs milliseconds per proof, and a public page verifies the same stored
+    credentials on every request. A caller may pass a :class:`VerifiedProofs`: a bounded
+    LRU of proofs that have verified, keyed by the SHA-256 digest of the exact document (its
+    JSON text, key order kept, every proof included), the proof's position and the loader
+    the contexts came from, and holding the digests of the keys (algorithm and JWK) they
+    verified with. What depends on more than that content still runs on every call, first:
+    the proof purpose, the dates and ``expires`` against ``now``, and above all the key
+    resolution, which is what reads the key's status from its store. Only when the resolved
+    key is one that verified this very content are the remaining checks skipped: the
+    ``proofValue`` form, the canonicalization and the signature, all functions of that
+    content (only loaders whose documents cannot change, pinned contexts, get entries).
+    Failures are never remembered, so a changed document is checked in full.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import json
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from app.vc.canonical import canonicalize
+from app.vc.canonical import canonicalize, loader_is_immutable
 from app.vc.dates import format_datetime, parse_datetime
 from app.vc.errors import KeyResolutionError, MultibaseError, SigningError, VCError
 from app.vc.multibase import multibase_decode, multibase_encode
-from app.vc.types import DocumentLoaderFn, JsonObject, PublicKeyResolver, Signer
+from app.vc.types import DocumentLoaderFn, JsonObject, PublicKey, PublicKeyResolver, Signer
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
 MAX_PROOFS = 5
@@ -42,6 +60,10 @@ MAX_PROOFS = 5
 LEGACY_CRYPTOSUITES = frozenset({"eddsa-2022"})
 """Older names of the same algorithm, accepted when verifying."""
 PROOF_TYPE = "DataIntegrityProof"
+VERIFIED_PROOFS_MAX = 4096
+"""Default bound of a :class:`VerifiedProofs` (32-byte digests: well under a megabyte)."""
+KEYS_PER_CONTENT = 4
+"""Keys remembered per content (a document verifies with one key; a few for rotations)."""
 
 
 @dataclass(frozen=True)
@@ -236,6 +258,104 @@ class ProofResult:
         return out
 
 
+class VerifiedProofs:
+    """A bounded, thread-safe LRU of Data Integrity proofs that have verified.
+
+    Each entry maps the digest of a document's exact content and a proof's position in it
+    (see the module docstring) to the digests of the keys that proof verified with (at most
+    :data:`KEYS_PER_CONTENT`). A hit lets :func:`verify_proof` skip only the checks that
+    follow from that content: the ``proofValue`` form, the canonicalization and the
+    signature. Nothing about a key's status, the issuer or the credential's status is kept:
+    the resolver is asked on every call.
+
+    Args:
+        maxsize: The most entries kept (least recently used dropped first).
+    """
+
+    def __init__(self, maxsize: int = VERIFIED_PROOFS_MAX) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[bytes, tuple[bytes, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        # Each loader gets a number that is never reused, part of every key: what a
+        # document canonicalizes to depends on the contexts its loader serves.
+        self._loaders: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self._next_loader = 0
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def loader_number(self, document_loader: DocumentLoaderFn) -> int | None:
+        """The loader's number, or ``None`` when its documents may change (no entries)."""
+        if not loader_is_immutable(document_loader):
+            return None
+        with self._lock:
+            try:
+                number = self._loaders.get(document_loader)
+                if number is None:
+                    number = self._loaders[document_loader] = self._next_loader
+                    self._next_loader += 1
+            except TypeError:  # not weak-referenceable or not hashable
+                return None
+            return number
+
+    def keys_for(self, content: bytes) -> tuple[bytes, ...]:
+        """The digests of the keys this content has verified with (empty when none)."""
+        with self._lock:
+            keys = self._entries.get(content)
+            if keys is None:
+                self.misses += 1
+                return ()
+            self._entries.move_to_end(content)
+            self.hits += 1
+            return keys
+
+    def add(self, content: bytes, key: bytes) -> None:
+        """Remember that this content has just verified with this key."""
+        with self._lock:
+            keys = self._entries.get(content, ())
+            if key not in keys:
+                self._entries[content] = (key, *keys)[:KEYS_PER_CONTENT]
+            self._entries.move_to_end(content)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        with self._lock:
+            self._entries.clear()
+
+
+def _plain_json(value: Any) -> bool:
+    """True when the value holds only what JSON text gives back unchanged (a tuple would be
+    written as an array, yet PyLD does not read it as one)."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain_json(v) for v in value)
+    return value is None or kind in (str, int, float, bool)
+
+
+def _content_digest(loader_number: int, document: Mapping[str, Any]) -> bytes | None:
+    """SHA-256 of the document's exact JSON text (key order kept) and the loader's number,
+    or None when the document is not plain JSON."""
+    if not _plain_json(document):
+        return None
+    try:
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        return None
+    return hashlib.sha256(f"{loader_number}\n{text}".encode()).digest()
+
+
+def _key_digest(key: PublicKey) -> bytes:
+    material = json.dumps([key.algorithm, key.to_jwk()], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(material.encode()).digest()
+
+
 class _ProofFailure(Exception):
     pass
 
@@ -251,16 +371,19 @@ def verify_proof(
     document_loader: DocumentLoaderFn,
     expected_proof_purpose: str = "assertionMethod",
     now: datetime | None = None,
+    verified_proofs: VerifiedProofs | None = None,
 ) -> ProofResult:
     """Verify the Data Integrity proof(s) of a document. Never raises for bad input.
 
     Args:
         document: The secured document.
         public_key_resolver: Maps ``verificationMethod`` to a public key; it decides which
-            keys are trusted for which issuer.
+            keys are trusted for which issuer. Asked on every call, remembered or not.
         document_loader: The JSON-LD document loader.
         expected_proof_purpose: Required ``proofPurpose``.
         now: If given, a proof with ``expires`` before ``now`` fails.
+        verified_proofs: Proofs remembered as verified (see :class:`VerifiedProofs`);
+            the result is the same with or without it.
 
     Returns:
         The result with one check per proof.
@@ -280,6 +403,11 @@ def verify_proof(
         )
 
     cache: dict[str, Any] = {}
+    content = None
+    if verified_proofs is not None:
+        number = verified_proofs.loader_number(document_loader)
+        if number is not None:
+            content = _content_digest(number, document)
     checks: list[ProofCheck] = []
     for index, proof in enumerate(proofs):
         checks.append(
@@ -293,6 +421,11 @@ def verify_proof(
                 expected_proof_purpose=expected_proof_purpose,
                 now=now,
                 cache=cache,
+                remembered=(
+                    None
+                    if content is None or verified_proofs is None
+                    else (verified_proofs, content + index.to_bytes(1, "big"))
+                ),
             )
         )
     failed = [c for c in checks if c.status == "failed"]
@@ -315,6 +448,7 @@ def _verify_one(
     expected_proof_purpose: str,
     now: datetime | None,
     cache: dict[str, Any],
+    remembered: tuple[VerifiedProofs, bytes] | None,
 ) -> ProofCheck:
     if not isinstance(proof, Mapping):
         return ProofCheck(index, "failed", "proof is not a JSON object")
@@ -339,6 +473,7 @@ def _verify_one(
             expected_proof_purpose=expected_proof_purpose,
             now=now,
             cache=cache,
+            remembered=remembered,
         )
     except _ProofFailure as exc:
         return ProofCheck(index, "failed", str(exc), **info)
@@ -357,7 +492,13 @@ def _check_proof(
     expected_proof_purpose: str,
     now: datetime | None,
     cache: dict[str, Any],
+    remembered: tuple[VerifiedProofs, bytes] | None,
 ) -> None:
+    """Check one proof; raises _ProofFailure (or a VCError) when it does not verify.
+
+    ``remembered``: the proofs remembered as verified and this proof's content key (the
+    digest of the whole document and the proof's position).
+    """
     if proof.get("proofPurpose") != expected_proof_purpose:
         raise _ProofFailure(
             f"proofPurpose is {proof.get('proofPurpose')!r}, expected {expected_proof_purpose!r}"
@@ -373,6 +514,15 @@ def _check_proof(
                 raise _ProofFailure(f"{name}: {exc}") from exc
             if name == "expires" and now is not None and moment < now:
                 raise _ProofFailure(f"proof expired at {proof[name]}")
+    key = None
+    known = remembered[0].keys_for(remembered[1]) if remembered is not None else ()
+    if known:
+        # This very document has passed every check below with some key: they depend on
+        # its content alone (the contexts are pinned), so they would pass again. Only the
+        # key is asked for, as it is on every call, and must be one that verified it.
+        key = _resolve(method, public_key_resolver)
+        if _key_digest(key) in known:
+            return
     value = proof.get("proofValue")
     if not isinstance(value, str) or not value.startswith("z"):
         raise _ProofFailure("proofValue must be a base58btc multibase string ('z...')")
@@ -407,6 +557,15 @@ def _check_proof(
         doc_nq = cache["doc"]
     proof_nq = canonicalize(_proof_config(proof, document), document_loader=document_loader)
 
+    if key is None:
+        key = _resolve(method, public_key_resolver)
+    if not key.verify(_sha256(proof_nq) + _sha256(doc_nq), signature):
+        raise _ProofFailure("signature does not match (document or proof changed, or wrong key)")
+    if remembered is not None:
+        remembered[0].add(remembered[1], _key_digest(key))
+
+
+def _resolve(method: str, public_key_resolver: PublicKeyResolver) -> PublicKey:
     try:
         key = public_key_resolver(method)
     except KeyResolutionError as exc:
@@ -415,5 +574,4 @@ def _check_proof(
         raise _ProofFailure(f"key resolver failed for {method}: {exc!r}") from exc
     if key.algorithm not in ("Ed25519", "EdDSA"):
         raise _ProofFailure(f"{method} is a {key.algorithm} key; the cryptosuite needs Ed25519")
-    if not key.verify(_sha256(proof_nq) + _sha256(doc_nq), signature):
-        raise _ProofFailure("signature does not match (document or proof changed, or wrong key)")
+    return key

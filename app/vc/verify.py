@@ -17,7 +17,7 @@ from typing import Any, Literal
 from app.vc import strictjson
 from app.vc.baking import BakingError, detect_and_unbake
 from app.vc.clr import CLR_CONTEXT_PREFIX, MAX_WRAPPED
-from app.vc.dataintegrity import MAX_PROOFS, verify_proof
+from app.vc.dataintegrity import MAX_PROOFS, VerifiedProofs, verify_proof
 from app.vc.dates import parse_datetime
 from app.vc.errors import KeyDocumentRefused, KeyResolutionError, VCError
 from app.vc.jwt import verify_vc_jwt
@@ -167,6 +167,9 @@ class Verifier:
         authoritative_status: True for status list URLs that ``status_fetcher`` reads
             from the issuer's own store (the verifier is the issuer): such lists may come
             unsigned, since a signature would only vouch for the same data.
+        verified_proofs: Data Integrity proofs remembered as verified, by exact content and
+            key (``None``: every proof is canonicalized and checked). Keys are still
+            resolved, and status and validity checked, on every verification.
     """
 
     document_loader: DocumentLoaderFn
@@ -179,6 +182,7 @@ class Verifier:
     issuer_keys: IssuerKeys | None = None
     budget: WorkBudget | None = None
     authoritative_status: Callable[[str], bool] | None = None
+    verified_proofs: VerifiedProofs | None = None
 
 
 def _parse_input(
@@ -479,7 +483,10 @@ def _verify_data_integrity(
         return False
     resolver = _RecordingResolver(verifier.key_resolver)
     outcome = verify_proof(
-        credential, public_key_resolver=resolver, document_loader=verifier.document_loader
+        credential,
+        public_key_resolver=resolver,
+        document_loader=verifier.document_loader,
+        verified_proofs=verifier.verified_proofs,
     )
     result.proof_format = "data-integrity"
     if not outcome.verified and resolver.refused:
@@ -643,7 +650,10 @@ def _bitstring_status(
     if list_credential.get("proof") is not None:
         resolver = _RecordingResolver(verifier.key_resolver)
         outcome = verify_proof(
-            list_credential, public_key_resolver=resolver, document_loader=verifier.document_loader
+            list_credential,
+            public_key_resolver=resolver,
+            document_loader=verifier.document_loader,
+            verified_proofs=verifier.verified_proofs,
         )
         if not outcome.verified:
             raise ValueError("the status list's signature does not verify")

@@ -20,6 +20,7 @@ from app.keys import PublicKey
 from app.models import Organization, StatusList
 from app.net.fetch import Fetcher, FetchPolicy, SafeFetcher
 from app.trust.service import IssuerTrust, issuer_trust
+from app.vc.dataintegrity import VerifiedProofs
 from app.vc.statuslist import build_status_list_credential
 from app.vc.verify import VerificationResult, Verifier, WorkBudget, verify_credential
 from app.verification.resolvers import DocumentSource, issuer_keys, key_resolver
@@ -54,6 +55,14 @@ _STATUS_ROW = (
     .join(Organization, col(Organization.id) == col(StatusList.organization_id))
     .where(col(StatusList.public_id) == bindparam("public_id"))
 )
+
+
+# Data Integrity proofs that have verified, by the digest of their exact content and key
+# (app.vc.dataintegrity.VerifiedProofs): a page shows the same stored credentials on every
+# request, and canonicalizing each costs milliseconds. Only that derived fact is kept; the
+# key's status, the status list, the validity window and the trust registry are read on
+# every verification (decision 0015).
+VERIFIED_PROOFS = VerifiedProofs()
 
 
 def build_verifier(
@@ -123,6 +132,7 @@ def build_verifier(
         issuer_keys=keys_of,
         budget=budget,
         authoritative_status=lambda url: url.startswith(status_prefix),
+        verified_proofs=VERIFIED_PROOFS,
     )
 
 

@@ -215,13 +215,13 @@ def recognition_summary(
     competence needs: the unit's code, Koodisto version, name, osp, peruste and diaarinumero,
     and each requirement's code and text. A unit code the catalog has since corrected is
     marked, with the unit that replaces it."""
-    units: dict[str, UnitOut] = {}
+    unit_codes: dict[str, None] = {}  # in order of first appearance
     requirement_alignments: list[tuple[Mapping[str, Any], str]] = []
     others: list[AlignmentOut] = []
     for a in alignments:
         code = _text(a.get("targetCode")) or ""
         if UNIT_CODE.match(code):
-            units.setdefault(code, _unit_out(code, a, None))
+            unit_codes[code] = None
         elif a.get("targetType") == "ext:Ammattitaitovaatimus" and code:
             requirement_alignments.append((a, code))
         elif isinstance(a.get("targetName"), str) and isinstance(a.get("targetUrl"), str):
@@ -234,12 +234,12 @@ def recognition_summary(
                     target_type=_text(a.get("targetType")),
                 )
             )
-    if catalog is None and (units or requirement_alignments):
+    if catalog is None and (unit_codes or requirement_alignments):
         catalog = catalog_index(session)
+    units: dict[str, UnitOut] = {}
     if catalog is not None:
         by_code = {_text(a.get("targetCode")): a for a in alignments if isinstance(a, Mapping)}
-        for code in list(units):
-            units[code] = _unit_out(code, by_code.get(code) or {}, catalog)
+        units = {code: _unit_out(code, by_code.get(code) or {}, catalog) for code in unit_codes}
         for alignment, key in requirement_alignments:
             info = catalog.requirements.get(key)
             description = _text(alignment.get("targetDescription")) or ""

@@ -3,7 +3,8 @@ badge its holder made public (`/credentials/{public_id}`), and their QR images.
 
 The verification result is computed on every request (app/sharing/view.py), so a revoked
 badge is red at once; pages are sent with `Cache-Control: no-store`. What is cached is what
-cannot go stale: the QR images (the same bytes for the same address, also memoised here).
+cannot go stale: the QR images (the same bytes for the same address, also memoised here) and
+the HTML of a badge's criteria (a function of their text).
 Machines asking for `application/vc+ld+json` or `application/ld+json` get the signed
 credential from the same address. Every bad, expired or revoked token, and every badge that
 is not public, is the same 404.
@@ -28,6 +29,7 @@ from app.sharing import service as sharing
 from app.sharing.qr import qr_svg
 from app.sharing.view import build_public_view, shared_views
 from app.web.holder import TOKEN_LIMIT
+from app.web.markdown import narrative_html
 from app.web.templating import templates
 
 router = APIRouter()
@@ -63,6 +65,21 @@ def _credential_json(credential: Credential) -> JSONResponse:
 @lru_cache(maxsize=512)
 def _qr(url: str, title: str) -> str:
     return qr_svg(url, title=title)
+
+
+# A badge's criteria are the same text in every credential of that badge: its HTML is a
+# pure function of the text, rendered once (Markdown parsing was a tenth of a page's CPU).
+_narrative = lru_cache(maxsize=1024)(narrative_html)
+
+
+def _page(request: Request, context: dict[str, Any]) -> Response:
+    """The verification page, never stored by browsers or proxies (it is checked live)."""
+    response = templates.TemplateResponse(
+        request, "public/credential.html", {**context, "narrative": _narrative}
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 def _qr_response(url: str, *, shared_cache: bool) -> Response:
@@ -124,11 +141,11 @@ def shared(
         now=now,
         show_name=opened.show_name,
         show_evidence=opened.show_evidence,
+        holder=opened.participant,
     )
     photos = sharing.shared_photo_ids(session, opened.credentials) if opened.show_evidence else {}
-    response = templates.TemplateResponse(
+    return _page(
         request,
-        "public/credential.html",
         {
             "views": views,
             "passport": passport,
@@ -138,9 +155,6 @@ def shared(
             "photo_src": {cid: f"/s/{token}/photos/{pid}" for cid, pid in photos.items()},
         },
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "Accept"
-    return response
 
 
 @router.get("/s/{token}/photos/{photo_id}", include_in_schema=False)
@@ -193,9 +207,8 @@ def public_credential(
     view = build_public_view(
         session, settings, credential=credential, now=now, show_name=True, show_evidence=False
     )
-    response = templates.TemplateResponse(
+    return _page(
         request,
-        "public/credential.html",
         {
             "views": [view],
             "passport": False,
@@ -204,9 +217,6 @@ def public_credential(
             "qr_src": f"/credentials/{public_id}/qr.svg",
         },
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "Accept"
-    return response
 
 
 @router.get(

@@ -13,6 +13,7 @@ from app.credentials.service import add_months, revoke_credential
 from app.organizations.service import rotate_keys
 from app.sharing import service
 from app.sharing.view import State, build_public_view, shared_views
+from app.verification.service import VERIFIED_PROOFS
 from tests.sharing.conftest import NOW
 
 LATER = NOW + timedelta(days=1)
@@ -122,3 +123,41 @@ def test_one_public_page_verification_is_fast_enough(
     runs.sort()
     # Generous bound for a loaded 2-core CI machine; measured ~25 ms (README, "Sharing").
     assert runs[len(runs) // 2] < 0.5, runs
+
+
+def test_a_remembered_proof_never_hides_a_revocation_on_a_shared_page(
+    session: Session, settings: Settings, world: dict[str, Any]
+) -> None:
+    """The second opening uses the remembered proofs; a revocation between two openings is
+    red on the very next one (a passport link then no longer lists the badge)."""
+    wood, kitchen = world["wood"].public_id, world["kitchen"].public_id
+    _, passport = service.create_share_link(
+        session, participant=world["participant"], credential_public_id=None, now=NOW
+    )
+    _, one = service.create_share_link(
+        session, participant=world["participant"], credential_public_id=wood, now=NOW
+    )
+
+    def states(token: str) -> dict[str, State]:
+        opened = service.open_share(session, token, now=LATER)
+        views = shared_views(
+            session,
+            settings,
+            credentials=opened.credentials,
+            now=LATER,
+            show_name=True,
+            show_evidence=False,
+            holder=opened.participant,
+        )
+        return {v.public_id: v.verification.state for v in views}
+
+    assert states(passport) == {wood: State.green, kitchen: State.green}
+    hits = VERIFIED_PROOFS.hits
+    assert states(passport) == {wood: State.green, kitchen: State.green}
+    assert states(one) == {wood: State.green}
+    assert VERIFIED_PROOFS.hits >= hits + 3
+    revoke_credential(
+        session, settings, credential=world["wood"], reason="x", actor_user_id=None, now=LATER
+    )
+    assert states(one) == {wood: State.red}
+    assert states(passport) == {kitchen: State.green}
