@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     mail_from: str | None = None
     smtp_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10
+    # Requests inside the application at once (the rest wait their turn without holding a
+    # thread or a database connection): at most half the connection pool of 40, less room
+    # for the group-award worker and /readyz; see app/admission.py.
+    max_concurrent_requests: Annotated[int, Field(ge=1, le=19)] = 16
+    # How long a request may wait for its turn before a 503 with Retry-After.
+    admission_wait_seconds: Annotated[float, Field(gt=0, le=300)] = 30
     # Group awards run as jobs (docs/decisions/0014-group-award-jobs.md). Every `serve`
     # process works on them unless RUN_JOBS=false (then run `osaamispassi jobs run --watch`).
     run_jobs: bool = True

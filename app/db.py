@@ -143,6 +143,25 @@ def bookkeeping(engine: Engine, statement: Executable, params: Mapping[str, Any]
     return True
 
 
+@contextmanager
+def brief_lock_wait(session: Session, wait_ms: int) -> Iterator[None]:
+    """Within the block, the session's writes wait at most `wait_ms` for a lock and then
+    fail with OperationalError (instead of SQLite's busy time-out of seconds or PostgreSQL's
+    lock time-out). For counts that have somewhere else to go when the lock is busy. Commit
+    after the block: the connection's usual wait is set back before it goes to the pool."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    connection = session.connection()
+    if sqlite:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
+    else:
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(wait_ms)}ms'")
+    try:
+        yield
+    finally:
+        if sqlite:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys on and a busy timeout.
 

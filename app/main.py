@@ -11,10 +11,12 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
+from app.admission import AdmissionMiddleware
 from app.api import catalog, health, issuers, public, verifications
 from app.api.problems import install_openapi
 from app.awards.jobs import JobWorker
 from app.clients.leases import LimitLeases
+from app.clients.service import LocalWindows
 from app.config import PROJECT_ROOT, Environment, Settings, get_settings
 from app.db import bookkeeping, get_engine, transaction
 from app.handlers import install_error_handlers, unhandled_error_handler
@@ -75,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = get_engine(settings)
     app.state.bookkeeping = partial(bookkeeping, app.state.engine)
     app.state.job_worker = None
+    # Token look-ups counted here when the shared count's lock is busy (app/web/holder.py).
+    app.state.local_limits = LocalWindows()
     # This instance's leases of the API's shared rate-limit counts (app/clients/leases.py).
     app.state.limit_leases = LimitLeases()
     install_error_handlers(app)
@@ -95,6 +99,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app, [VerificationIn, BatchIn])
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.add_middleware(WebStateMiddleware, secure_cookies=settings.secure_cookies)
+    # Inside the request context (logged with its id and whole time), outside everything
+    # that uses the database (app/admission.py).
+    app.add_middleware(
+        AdmissionMiddleware,
+        limit=settings.max_concurrent_requests,
+        wait_seconds=settings.admission_wait_seconds,
+    )
     app.add_middleware(
         RequestContextMiddleware,
         hsts=settings.public_origin.startswith("https://"),

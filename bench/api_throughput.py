@@ -28,22 +28,27 @@ import asyncio
 import json
 import os
 import platform
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    cli,
+    free_port,
+    machine,
+    postgres_schema,
+    serve,
+    server_cpu_seconds,
+    server_env,
+    wait_until_up,
+)
 
 
 @dataclass
@@ -59,57 +64,11 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
 
 
-@contextmanager
-def postgres_schema(server_url: str | None) -> Iterator[str | None]:
-    """A fresh schema in the given PostgreSQL database (None: use SQLite)."""
-    if server_url is None:
-        yield None
-        return
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_{secrets.token_hex(4)}"
-    admin = create_engine(server_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        sep = "&" if "?" in server_url else "?"
-        yield f"{server_url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [str(BIN / "osaamispassi"), *args], env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"osaamispassi {' '.join(args)} failed:\n{result.stderr}")
-    return result.stdout + result.stderr
-
-
 def prepare(
     folder: Path, port: int, database_url: str | None = None
 ) -> tuple[dict[str, str], str, dict[str, Any], str]:
     """Database with demo data and an API key; returns env, key, JSON badge, JWT badge."""
-    standards = REPO_ROOT.parent / "shared" / "standards"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url or f"sqlite:///{folder / 'bench.db'}",
-        "BASE_URL": f"http://127.0.0.1:{port}",
-        "LOG_LEVEL": "WARNING",
-        "ENVIRONMENT": "development",
-    }
-    for name, sub in (("CONTEXTS_DIR", "contexts"), ("SCHEMAS_DIR", "schemas")):
-        if name not in env and (standards / sub).is_dir():
-            env[name] = str(standards / sub)
+    env = server_env(database_url or f"sqlite:///{folder / 'bench.db'}", port)
     cli(env, "db", "upgrade")
     cli(env, "catalog", "sync")
     demo = cli(env, "demo")
@@ -183,18 +142,6 @@ async def client(
         writer.close()
 
 
-def server_cpu_seconds(pids: list[int]) -> float | None:
-    """CPU time (user + system) of the server processes so far (Linux only)."""
-    try:
-        total = 0
-        for pid in pids:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
-        return total / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 async def _at(moment: float, probe: Callable[[], float | None]) -> float | None:
     await asyncio.sleep(max(0.0, moment - time.perf_counter()))
     return probe()
@@ -216,7 +163,10 @@ async def drive(
     began = time.perf_counter()
     warmup_until = began + min(1.0, seconds / 5)
     deadline = warmup_until + seconds
-    probe = (lambda: server_cpu_seconds(server_pids)) if server_pids else (lambda: None)
+
+    def probe() -> float | None:
+        return server_cpu_seconds(server_pids) if server_pids else None
+
     cpu_before = asyncio.create_task(_at(warmup_until, probe))
     await asyncio.gather(
         *(client(c, scenario, deadline, outcome, warmup_until) for c in connections)
@@ -240,54 +190,6 @@ async def drive(
             else None
         ),
     }
-
-
-def wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(200):
-        if process.poll() is not None:
-            raise SystemExit("uvicorn exited during start-up")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
-                s.sendall(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-                if b" 200 " in s.recv(100):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("uvicorn did not become ready")
-
-
-def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    command = [
-        str(BIN / "python"),
-        "-m",
-        "uvicorn",
-        "app.main:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--no-proxy-headers",
-        "--log-level",
-        "warning",
-    ]
-    return subprocess.Popen(command, env=env, cwd=REPO_ROOT)
-
-
-def machine() -> str:
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} CPUs"
-    except OSError:
-        pass
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -156,6 +157,25 @@ def add_to_window(session: Session, *, bucket: str, minute: int, units: int = 1)
 def retry_after_seconds(now: datetime) -> int:
     """Seconds until the next minute's window begins."""
     return 60 - int(now.timestamp()) % 60
+
+
+class LocalWindows:
+    """Counts kept in this process, for when the shared count cannot be written at once
+    (SQLite's write lock busy under a burst of writes): the limit then still holds per
+    instance, and the page does not fail or wait. Never the only count in normal running."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, *, bucket: str, limit: int, now: datetime) -> LimitState:
+        minute = int(now.timestamp()) // 60
+        with self._lock:
+            for key in [k for k in self._counts if k[1] < minute]:
+                del self._counts[key]
+            count = self._counts.get((bucket, minute), 0) + 1
+            self._counts[(bucket, minute)] = count
+        return LimitState(count <= limit, max(limit - count, 0), retry_after_seconds(now))
 
 
 def hit(session: Session, *, bucket: str, limit: int, now: datetime) -> LimitState:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.auth.sessions import (
@@ -25,6 +26,7 @@ from app.auth.sessions import (
 )
 from app.clients.service import hit
 from app.config import Settings
+from app.db import brief_lock_wait
 from app.deps import SAFE_METHODS, SessionDep, SettingsDep, get_limit_session
 from app.errors import RateLimited
 from app.models import Participant, WebSession
@@ -111,6 +113,10 @@ def start_passport_session(
     return response
 
 
+# How long a token look-up's count waits for the write lock before it is counted in process.
+TOKEN_COUNT_WAIT_MS = 100
+
+
 def limit_token_lookups(
     request: Request,
     settings: SettingsDep,
@@ -119,14 +125,23 @@ def limit_token_lookups(
     """Count a look-up of a secret token by the client's address; 429 past the limit.
 
     The counter is committed at once in its own transaction, so failed guesses count too.
+    It waits for the database's write lock only briefly: when the lock is busy (SQLite under
+    a burst of page views) the look-up is counted in this process instead, so that a
+    person's page neither fails nor waits because of the count.
     """
-    state = hit(
-        limit_session,
-        bucket=f"token:{client_ip(request) or 'unknown'}",
-        limit=settings.token_lookups_per_minute,
-        now=utcnow(),
-    )
-    limit_session.commit()
+    bucket = f"token:{client_ip(request) or 'unknown'}"
+    now = utcnow()
+    try:
+        with brief_lock_wait(limit_session, TOKEN_COUNT_WAIT_MS):
+            state = hit(
+                limit_session, bucket=bucket, limit=settings.token_lookups_per_minute, now=now
+            )
+        limit_session.commit()
+    except OperationalError:
+        limit_session.rollback()
+        state = request.app.state.local_limits.hit(
+            bucket=bucket, limit=settings.token_lookups_per_minute, now=now
+        )
     if not state.allowed:
         raise RateLimited(
             "Too many attempts. Wait a minute and try again.", retry_after=state.retry_after
