@@ -102,6 +102,15 @@ def _refuse_unstorable_parameters(
 # A bookkeeping write (a session's last_seen_at, a share link's open count) waits at most
 # this long for a lock, then is skipped: it must never hold up or fail the page being read.
 BOOKKEEPING_WAIT_MS = 100
+# On SQLite one writer holds the whole database (a group award's chunk, for a third of a
+# second): waiting there would add that much to a page, so a bookkeeping write only rides
+# over a gap of a few milliseconds.
+SQLITE_BRIEF_WAIT_MS = 5
+
+
+def brief_wait_ms(engine: Engine) -> int:
+    """How long a write that must not hold up a page waits for a lock."""
+    return SQLITE_BRIEF_WAIT_MS if engine.dialect.name == "sqlite" else BOOKKEEPING_WAIT_MS
 log = logging.getLogger(__name__)
 
 
@@ -116,14 +125,14 @@ def bookkeeping(engine: Engine, statement: Executable, params: Mapping[str, Any]
     It never joins the request's transaction, so no row lock is held while the request goes
     on (a signed-in coach's parallel requests once all waited on their session row), and on
     SQLite a page that only reads stays a reader. The write waits at most
-    BOOKKEEPING_WAIT_MS for a lock; when it cannot have one, or the database fails, it is
+    `brief_wait_ms` for a lock; when it cannot have one, or the database fails, it is
     skipped and False returned.
     """
     sqlite = engine.dialect.name == "sqlite"
     try:
         with engine.connect() as conn:
             if sqlite:
-                conn.exec_driver_sql(f"PRAGMA busy_timeout={BOOKKEEPING_WAIT_MS}")
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BRIEF_WAIT_MS}")
                 conn.commit()
             try:
                 writer = conn.execution_options(**{SQLITE_IMMEDIATE: True}) if sqlite else conn

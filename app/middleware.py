@@ -8,7 +8,6 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,6 +33,41 @@ SECURITY_HEADERS = {
 # Pages with people's data, for staff or for the participant: never kept by a browser's or a
 # proxy's cache (a shared tablet's back button must not show the previous coach's pages).
 PRIVATE_PREFIXES = ("/coach", "/admin", "/login", "/logout", "/passport", "/p/")
+
+# The headers above as raw ASGI pairs, encoded once: every answer gets them, and building
+# them per answer through MutableHeaders (a scan of the headers per name) cost more than
+# the rest of this middleware.
+_RAW_SECURITY_HEADERS = tuple(
+    (name.lower().encode("latin-1"), value.encode("latin-1"))
+    for name, value in SECURITY_HEADERS.items()
+)
+_RAW_PRIVATE_CACHE = (b"cache-control", b"private, no-store")
+_RAW_HSTS = (b"strict-transport-security", b"max-age=31536000")
+_REQUEST_ID = b"x-request-id"
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers") or ():
+        if name == _REQUEST_ID:
+            text = value.decode("latin-1")
+            return text if _REQUEST_ID_RE.match(text) else None
+    return None
+
+
+def _add_headers(message: Message, request_id: bytes, private: bool, hsts: bool) -> None:
+    """X-Request-ID (replacing any the app set), and the security headers the app did not
+    set itself."""
+    headers = [
+        (name, value) for name, value in message.get("headers") or () if name.lower() != _REQUEST_ID
+    ]
+    present = {name.lower() for name, _ in headers}
+    headers.append((_REQUEST_ID, request_id))
+    headers.extend(pair for pair in _RAW_SECURITY_HEADERS if pair[0] not in present)
+    if private and _RAW_PRIVATE_CACHE[0] not in present:
+        headers.append(_RAW_PRIVATE_CACHE)
+    if hsts and _RAW_HSTS[0] not in present:
+        headers.append(_RAW_HSTS)
+    message["headers"] = headers
 
 
 # The passport's own pages; any other second segment is a personal passport link's token.
@@ -82,8 +116,9 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
+        request_id = _incoming_request_id(scope) or secrets.token_hex(8)
+        raw_request_id = request_id.encode("latin-1")
+        private = scope.get("path", "").startswith(PRIVATE_PREFIXES)
         token = request_id_var.set(request_id)
         start = time.perf_counter()
         status = 500
@@ -94,14 +129,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers["X-Request-ID"] = request_id
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                if scope.get("path", "").startswith(PRIVATE_PREFIXES):
-                    headers.setdefault("Cache-Control", "private, no-store")
-                if self.hsts:
-                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+                _add_headers(message, raw_request_id, private, self.hsts)
             await send(message)
 
         try:

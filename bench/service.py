@@ -949,6 +949,20 @@ def group_award(
         writer.writerow([name, email, "Hoiti oman osuutensa hyvin." if n % 3 == 0 else ""])
     csrf = csrf_of(client.get("/coach").text)
     credentials_before = count_credentials(engine)
+    # A person's share page, opened by a visitor before and while the job runs: it should
+    # answer in its normal time (the job's chunks hold SQLite's write lock briefly).
+    visitor = httpx.Client(base_url=str(client.base_url), timeout=60)
+    share_path = f"/s/{fixture.share_one}"
+
+    def share_seconds() -> float:
+        started = time.perf_counter()
+        page = visitor.get(share_path)
+        if page.status_code != 200:
+            raise BenchError(f"share page during the group award: HTTP {page.status_code}")
+        return time.perf_counter() - started
+
+    share_before = [share_seconds() for _ in range(20)]
+    share_during: list[float] = []
     began = time.perf_counter()
     answer = client.post(
         f"/coach/group-award/{GROUP_BADGE}",
@@ -989,8 +1003,10 @@ def group_award(
         samples.append(sample)
         if state.get("state") in ("done", "failed"):
             break
+        share_during.append(share_seconds())
         time.sleep(0.2)
     took = time.perf_counter() - began
+    visitor.close()
     finished = state.get("state") in ("done", "failed")
     added = count_credentials(engine) - credentials_before
     return {
@@ -1004,6 +1020,8 @@ def group_award(
         "per_second": round((state.get("awarded") or 0) / took, 1),
         "credentials_added": added,
         "samples": thin(samples, 20),
+        "share_page_before": spread(share_before),
+        "share_page_during": spread(share_during),
     }
 
 
@@ -1263,6 +1281,11 @@ def run_scenarios(
                 f"{group['total']} awarded, {group['failed']} failed "
                 f"({group['per_second']:.1f}/s; POST answered in {group['post_seconds']:.2f} s; "
                 f"{group['credentials_added']} credentials added)"
+            )
+            before, during = group["share_page_before"], group["share_page_during"]
+            run.rows["1-badge share page before / during the group award (sequential)"] = (
+                f"p50 {before['p50_ms']:.0f} / {during['p50_ms']:.0f} ms, "
+                f"max {before['max_ms']:.0f} / {during['max_ms']:.0f} ms"
             )
 
         if options.big is None:

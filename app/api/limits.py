@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
+from weakref import WeakKeyDictionary
 
 from fastapi import Request, Response
 from sqlmodel import Session
@@ -13,7 +16,8 @@ from sqlmodel import Session
 from app.api.threads import in_thread
 from app.clients.leases import LimitLeases
 from app.clients.service import LimitState, authenticate_key
-from app.deps import SessionFactory, SessionFactoryDep, SettingsDep
+from app.config import Settings
+from app.deps import SessionFactory, SessionFactoryDep
 from app.errors import RateLimited, Unauthorized
 from app.models.base import utcnow
 
@@ -28,6 +32,17 @@ def api_key_of(request: Request) -> str | None:
     if auth.lower().startswith("bearer "):
         return auth[7:].strip() or None
     return None
+
+
+# The lease refills under way, per event loop (`RequestCount.refill`).
+_refills: WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[int, str], asyncio.Future[None]]
+] = WeakKeyDictionary()
+
+
+class CountNeedsWrite(Exception):
+    """Counting the request needs a write to the shared count first (`take(may_write=False)`);
+    nothing was counted."""
 
 
 class RequestCount:
@@ -47,6 +62,8 @@ class RequestCount:
         anonymous: tuple[str, int],
         now: datetime,
     ) -> None:
+        # The request's transactions (the verification API opens its own with them).
+        self.sessions = sessions
         self._sessions = sessions
         self._leases = leases
         self._key = key
@@ -57,21 +74,29 @@ class RequestCount:
         self.state: LimitState | None = None
         self.bucket: str | None = None
 
-    def take(self, session: Session | None = None) -> None:
+    def take(self, session: Session | None = None, *, may_write: bool = True) -> None:
         """Count the request (blocking: call it in a worker thread) and enforce the limit.
 
         `session`, the request's own transaction if it has one, is used to read the API
         key; the count itself is written in a transaction of its own (see LimitLeases).
+        Without `may_write`, the request is counted only from this instance's lease, and
+        CountNeedsWrite is raised, with nothing counted, where a reservation is needed.
         """
         if not self.attempted:
             self.attempted = True
-            self.state, self.limit = self._count(session)
+            try:
+                self.state, self.limit = self._count(session, may_write=may_write)
+            except CountNeedsWrite:
+                self.attempted = False
+                raise
         self._enforce()
 
     async def take_now(self) -> None:
         await in_thread(self.take)
 
-    def _count(self, session: Session | None = None) -> tuple[LimitState, int]:
+    def _count(
+        self, session: Session | None = None, *, may_write: bool = True
+    ) -> tuple[LimitState, int]:
         if self._key:
             if session is None:
                 with self._sessions(read_only=True) as own:
@@ -82,8 +107,42 @@ class RequestCount:
         else:
             bucket, limit = self._anonymous
         self.bucket = bucket
+        if not may_write:
+            unwritten = self._leases.count_unwritten(bucket=bucket, limit=limit, now=self._now)
+            if unwritten is None:
+                self.limit = limit  # for `refill`
+                raise CountNeedsWrite(bucket)
+            return unwritten, limit
         state = self._leases.count(self._sessions, bucket=bucket, limit=limit, now=self._now)
         return state, limit
+
+    async def refill(self) -> None:
+        """After CountNeedsWrite: have this instance's lease of the caller's count refilled.
+
+        The reservation is written in a worker thread, one per bucket at a time; requests
+        on this event loop that find the lease empty meanwhile wait for that one here
+        rather than each in a thread of its own (a thread waits for the GIL while the loop
+        verifies, once for every query it makes).
+        """
+        assert self.bucket is not None
+        loop = asyncio.get_running_loop()
+        pending = _refills.setdefault(loop, {})
+        key = (id(self._leases), self.bucket)
+        refill = pending.get(key)
+        if refill is None:
+            refill = pending[key] = asyncio.ensure_future(
+                in_thread(
+                    partial(
+                        self._leases.reserve,
+                        self._sessions,
+                        bucket=self.bucket,
+                        limit=self.limit,
+                        now=self._now,
+                    )
+                )
+            )
+            refill.add_done_callback(lambda _: pending.pop(key, None))
+        await asyncio.shield(refill)
 
     def require(self, units: int) -> None:
         """Refuse up front work that would take the caller past its limit (a batch of
@@ -123,12 +182,17 @@ class RequestCount:
         return response
 
 
-async def rate_limit(
-    request: Request, settings: SettingsDep, sessions: SessionFactoryDep
-) -> AsyncIterator[RequestCount]:
-    """Count the request; 429 with Retry-After past the caller's limit per minute."""
+async def rate_limit(request: Request, sessions: SessionFactoryDep) -> AsyncIterator[RequestCount]:
+    """Count the request; 429 with Retry-After past the caller's limit per minute.
+
+    The only dependency of the verification routes besides the app-wide input guard: each
+    one FastAPI solves costs CPU on every request, so the settings are read here from the
+    app state (as `get_app_settings` does) and the routes take the transactions from the
+    count. `sessions` stays a dependency: tests put it in their own transaction.
+    """
     key = api_key_of(request)
     host = request.client.host if request.client else "unknown"
+    settings: Settings = request.app.state.settings
     count = RequestCount(
         sessions,
         request.app.state.limit_leases,

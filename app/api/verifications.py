@@ -7,14 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.api import examples
-from app.api.limits import RequestCount, rate_limit
+from app.api.limits import CountNeedsWrite, RequestCount, rate_limit
 from app.api.problems import COMMON_EXAMPLES, problem, problem_response
-from app.api.threads import in_network_thread, in_thread
+from app.api.threads import in_network_thread, in_thread, reads_wait_on_nothing
 from app.config import Settings
-from app.deps import SessionFactory, SessionFactoryDep, SettingsDep
+from app.deps import SessionFactory
 from app.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.models import Credential
 from app.models.base import utcnow
@@ -35,7 +36,10 @@ from app.verification.schemas import BatchIn, BatchOut, CheckOut, VerificationIn
 from app.verification.service import build_verifier, fetch_policy
 from app.verification.summary import to_api
 
-router = APIRouter(prefix="/api/v1", tags=["verification"], dependencies=[Depends(rate_limit)])
+# Every route here takes the count (`CountDep`), which is what limits it (a router-wide
+# dependency as well would be solved a second time on every request;
+# tests/api/test_limits.py checks that each route has it).
+router = APIRouter(prefix="/api/v1", tags=["verification"])
 CountDep = Annotated[RequestCount, Depends(rate_limit)]
 
 # Credentials (each endorsement and wrapped credential counts) one request may verify: a
@@ -180,6 +184,12 @@ def _verify_data(
     return to_api(session, settings, result, trust)
 
 
+def _settings(request: Request) -> Settings:
+    # Read from the app state rather than through a dependency (see app/api/limits.py).
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 def _json(model: VerificationOut | BatchOut) -> Response:
     # Serialized once, here in the worker thread: the models were just built and validated,
     # so FastAPI's second pass over them through the response model would only repeat that
@@ -196,13 +206,23 @@ class _Parsed(NetworkNeeded):
 
 
 def _verify_json_body(
-    count: RequestCount, sessions: SessionFactory, settings: Settings, raw: bytes
-) -> Response:
-    """The first pass (no fetching; see app/api/threads.py): count, parse and verify."""
+    count: RequestCount,
+    sessions: SessionFactory,
+    settings: Settings,
+    raw: bytes,
+    *,
+    on_loop: bool = False,
+) -> tuple[Response, int]:
+    """The first pass (no fetching; see app/api/threads.py): count, parse and verify.
+
+    Returns the answer and the units of work the caller still has to charge. On the event
+    loop (`on_loop`) nothing is written: the request is counted from this instance's lease
+    (CountNeedsWrite where a reservation is needed first), and the work is left to charge.
+    """
     # One transaction (one connection) for reading the API key and verifying; the count is
     # written in its own (RequestCount.take).
     with sessions(read_only=True) as session:
-        count.take(session)
+        count.take(session, may_write=not on_loop)
         payload = _parse_json(raw)
         if isinstance(payload, dict) and "@context" in payload:
             payload = {"credential": payload}
@@ -219,8 +239,34 @@ def _verify_json_body(
             answer = _verify_item(session, settings, item, trust, NoNetwork(), budget)
         except NetworkNeeded as exc:
             raise _Parsed(item) from exc
+    if on_loop:
+        return _json(answer), budget.spent
     count.charge(budget.spent)
-    return _json(answer)
+    return _json(answer), 0
+
+
+async def _first_pass(
+    count: RequestCount, sessions: SessionFactory, settings: Settings, raw: bytes, engine: Engine
+) -> Response:
+    """`_verify_json_body` on the event loop where it waits on nothing, else in a thread."""
+    if not reads_wait_on_nothing(engine):
+        response, _ = await in_thread(_verify_json_body, count, sessions, settings, raw)
+        return response
+    for _ in range(3):
+        try:
+            response, spent = _verify_json_body(count, sessions, settings, raw, on_loop=True)
+            break
+        except CountNeedsWrite:
+            # This instance's lease is used up: only its refill goes to a thread, and the
+            # pass is done here again (a whole verification in a thread would wait for the
+            # GIL, which the loop's own passes hold, once for every query it makes).
+            await count.refill()
+    else:  # other requests took the new units each time: count in a thread
+        await in_thread(count.take)
+        response, spent = _verify_json_body(count, sessions, settings, raw, on_loop=True)
+    if spent > 1:  # endorsements or wrapped credentials: may write to the count
+        await in_thread(count.charge, spent)
+    return response
 
 
 def _verify_one_item(
@@ -450,18 +496,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     openapi_extra={"requestBody": REQUEST_BODY},
     responses={200: ONE_RESULT, **ERRORS},
 )
-async def verify_one(
-    request: Request, count: CountDep, sessions: SessionFactoryDep, settings: SettingsDep
-) -> Response:
+async def verify_one(request: Request, count: CountDep) -> Response:
     """Verify a JSON credential, a compact JWS, a credential URL or an uploaded file."""
+    sessions, settings = count.sessions, _settings(request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("application/json", "application/ld+json", "application/vc+ld+json"):
         raw = await _body(request, MAX_BODY_BYTES)
-        # One worker-thread call: the rate-limit count first (401/429 before anything else
-        # is done with the body), then parsing and verifying, without fetching; a credential
-        # that needs documents from other hosts is verified again where that may wait.
+        # One pass, on the loop or in one worker-thread call: the rate-limit count first
+        # (401/429 before anything else is done with the body), then parsing and verifying,
+        # without fetching; a credential that needs documents from other hosts is verified
+        # again where that may wait.
         try:
-            response = await in_thread(_verify_json_body, count, sessions, settings, raw)
+            response = await _first_pass(count, sessions, settings, raw, request.app.state.engine)
         except _Parsed as needs:
             response = await in_network_thread(
                 _verify_one_item, count, sessions, settings, needs.item
@@ -514,10 +560,9 @@ BATCH_BODY = {
     openapi_extra={"requestBody": BATCH_BODY},
     responses={200: BATCH_RESULT, **ERRORS},
 )
-async def verify_batch(
-    request: Request, count: CountDep, sessions: SessionFactoryDep, settings: SettingsDep
-) -> Response:
+async def verify_batch(request: Request, count: CountDep) -> Response:
     """Each item is verified on its own; one bad item does not fail the batch."""
+    sessions, settings = count.sessions, _settings(request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise UnsupportedMediaType("Send the batch as application/json.")

@@ -19,6 +19,11 @@ and has not spent when the minute ends are lost for that minute. That is bounded
   reservation a second, and falls back to one unit when the client slows down, so a client
   sending less than a request a second is counted exactly whatever its limit.
 
+An instance writes one reservation per client at a time: requests that find the lease
+empty while one is being written wait for it (`LimitLeases.reserve`), so a burst does not
+write a lease per request, past the bound above. The verification API counts on the event
+loop from the lease alone (`count_unwritten`) and sends only the reservation to a thread.
+
 Once the shared count of a minute has reached the limit, nothing can lower it again in that
 minute: the instance answers the client's further requests in that minute with 429 without
 asking the database.
@@ -49,6 +54,7 @@ class _Lease:
     reserved_at: float = 0.0  # monotonic time of the last reservation
     left: int = 0  # units reserved and not yet spent
     shared: int = 0  # the shared count as the last reservation left it
+    reserving: bool = False  # a reservation of this lease is being written
 
 
 def lease_cap(limit: int) -> int:
@@ -62,9 +68,28 @@ class LimitLeases:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
+        self._reserved = threading.Condition(self._lock)  # a reservation has ended
         self._leases: dict[tuple[str, int], _Lease] = {}
         self._minute = 0
         self.reservations = 0  # writes to the shared count (for tests and benchmarks)
+
+    def count_unwritten(self, *, bucket: str, limit: int, now: datetime) -> LimitState | None:
+        """`count`, where that needs no write: a unit of this instance's lease, or the refusal
+        of a client whose shared count has reached its limit this minute. None (and nothing
+        counted) when a reservation has to be written first."""
+        with self._lock:
+            return self._count_from_lease(bucket, limit, now)
+
+    def _count_from_lease(self, bucket: str, limit: int, now: datetime) -> LimitState | None:
+        """The unwritten part of `count` (call with the lock held)."""
+        retry_after = retry_after_seconds(now)
+        lease = self._current(bucket, int(now.timestamp()) // 60)
+        if lease.left > 0:
+            lease.left -= 1
+            return LimitState(True, max(limit - lease.shared, 0) + lease.left, retry_after)
+        if lease.shared >= limit:
+            return LimitState(False, 0, retry_after)
+        return None
 
     def count(
         self,
@@ -78,34 +103,53 @@ class LimitLeases:
 
         `sessions` opens a transaction (committed when its block ends) for a reservation.
         """
+        while True:
+            state = self.count_unwritten(bucket=bucket, limit=limit, now=now)
+            if state is not None:
+                return state
+            self.reserve(sessions, bucket=bucket, limit=limit, now=now)
+
+    def reserve(self, sessions: Transactions, *, bucket: str, limit: int, now: datetime) -> None:
+        """Reserve the next units of `bucket`'s count in the minute of `now` for this
+        instance's lease, unless it still has units or the limit has been reached.
+
+        One reservation per bucket at a time: a request that finds one being written waits
+        for it instead of writing another (requests that found the lease empty together
+        would otherwise each reserve one, past the bound of a lease).
+        """
         minute = int(now.timestamp()) // 60
-        retry_after = retry_after_seconds(now)
         with self._lock:
-            lease = self._current(bucket, minute)
-            if lease.left > 0:
-                lease.left -= 1
-                return LimitState(True, max(limit - lease.shared, 0) + lease.left, retry_after)
-            if lease.shared >= limit:
-                return LimitState(False, 0, retry_after)
+            while True:
+                lease = self._current(bucket, minute)
+                if lease.left > 0 or lease.shared >= limit:
+                    return
+                if not lease.reserving:
+                    break
+                self._reserved.wait()
             fast = self._clock() - lease.reserved_at < FAST_RESERVATIONS_SECONDS
             size = min(max(lease.size * 2, 1), lease_cap(limit)) if fast else 1
-            lease.size, lease.reserved_at = size, self._clock()
+            lease.size, lease.reserved_at, lease.reserving = size, self._clock(), True
         # The write happens outside the lock: other buckets' requests do not wait for it.
         # Its own transaction, committed at once, so the units count even if the request
         # fails, and the write lock (on SQLite, the whole database) is not held while the
         # request does its work.
-        with sessions() as session:
-            session.connection(execution_options={SQLITE_IMMEDIATE: True})
-            shared = add_to_window(session, bucket=bucket, minute=minute, units=size)
+        try:
+            with sessions() as session:
+                session.connection(execution_options={SQLITE_IMMEDIATE: True})
+                shared = add_to_window(session, bucket=bucket, minute=minute, units=size)
+        except BaseException:
+            with self._lock:
+                lease.reserving = False
+                self._reserved.notify_all()
+            raise
         granted = min(size, max(limit - (shared - size), 0))
         with self._lock:
+            lease.reserving = False
+            self._reserved.notify_all()
             self.reservations += 1
-            lease = self._current(bucket, minute)
-            lease.shared = max(lease.shared, shared)
-            if granted == 0:
-                return LimitState(False, 0, retry_after)
-            lease.left += granted - 1
-            return LimitState(True, max(limit - lease.shared, 0) + lease.left, retry_after)
+            current = self._current(bucket, minute)
+            current.shared = max(current.shared, shared)
+            current.left += granted
 
     def spend(self, sessions: Transactions, *, bucket: str, units: int, now: datetime) -> None:
         """Add `units` more to `bucket`'s count in the minute of `now`: work a request did

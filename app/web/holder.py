@@ -26,7 +26,7 @@ from app.auth.sessions import (
 )
 from app.clients.service import hit
 from app.config import Settings
-from app.db import brief_lock_wait
+from app.db import brief_lock_wait, brief_wait_ms
 from app.deps import SAFE_METHODS, SessionDep, SettingsDep, get_limit_session
 from app.errors import RateLimited
 from app.models import Participant, WebSession
@@ -113,10 +113,6 @@ def start_passport_session(
     return response
 
 
-# How long a token look-up's count waits for the write lock before it is counted in process.
-TOKEN_COUNT_WAIT_MS = 100
-
-
 def limit_token_lookups(
     request: Request,
     settings: SettingsDep,
@@ -132,7 +128,7 @@ def limit_token_lookups(
     bucket = f"token:{client_ip(request) or 'unknown'}"
     now = utcnow()
     try:
-        with brief_lock_wait(limit_session, TOKEN_COUNT_WAIT_MS):
+        with brief_lock_wait(limit_session, brief_wait_ms(request.app.state.engine)):
             state = hit(
                 limit_session, bucket=bucket, limit=settings.token_lookups_per_minute, now=now
             )

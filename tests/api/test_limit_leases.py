@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -143,3 +144,63 @@ def test_concurrent_instances_on_postgresql(committed_postgres_url: str) -> None
         assert sum(leases.reservations for leases in instances) < 1600
     finally:
         engine.dispose()
+
+
+def test_counting_without_a_write_uses_the_lease_only(connection: Connection) -> None:
+    clock = Clock()
+    leases = LimitLeases(clock)
+    sessions = _sessions(connection)
+    # An empty lease: nothing is counted without a reservation.
+    assert leases.count_unwritten(bucket="client:loop", limit=10_000, now=NOW) is None
+    assert _shared(connection, "client:loop") == 0
+    leases.reserve(sessions, bucket="client:loop", limit=10_000, now=NOW)
+    assert _shared(connection, "client:loop") == 1 and leases.reservations == 1
+    state = leases.count_unwritten(bucket="client:loop", limit=10_000, now=NOW)
+    assert state is not None and state.allowed and state.remaining == 9_999
+    assert leases.count_unwritten(bucket="client:loop", limit=10_000, now=NOW) is None
+    # A reservation is not written while the lease has units, nor past the limit.
+    leases.reserve(sessions, bucket="client:loop", limit=10_000, now=NOW)  # fast: 2 units
+    leases.reserve(sessions, bucket="client:loop", limit=10_000, now=NOW)
+    assert leases.reservations == 2 and _shared(connection, "client:loop") == 3
+    leases.reserve(sessions, bucket="client:full", limit=1, now=NOW)
+    leases.count(sessions, bucket="client:full", limit=1, now=NOW)
+    leases.reserve(sessions, bucket="client:full", limit=1, now=NOW)
+    assert _shared(connection, "client:full") == 1
+    refused = leases.count_unwritten(bucket="client:full", limit=1, now=NOW)
+    assert refused is not None and not refused.allowed
+
+
+def test_requests_that_find_the_lease_empty_together_write_one_reservation(
+    connection: Connection,
+) -> None:
+    leases = LimitLeases(Clock())
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_sessions() -> Any:
+        entered.set()
+        release.wait(5)
+        return _sessions(connection)()
+
+    first = threading.Thread(
+        target=leases.count,
+        args=(slow_sessions,),
+        kwargs={"bucket": "client:b", "limit": 1000, "now": NOW},
+    )
+    first.start()
+    assert entered.wait(5)
+    states = []
+    second = threading.Thread(
+        target=lambda: states.append(
+            leases.count(_sessions(connection), bucket="client:b", limit=1000, now=NOW)
+        )
+    )
+    second.start()
+    second.join(0.2)
+    assert second.is_alive()  # waits for the first reservation instead of writing its own
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert states and states[0].allowed
+    # The first request spent the one unit it reserved; the second reserved after it (two
+    # units: reservations come fast), never at the same time.
+    assert leases.reservations == 2 and _shared(connection, "client:b") == 3

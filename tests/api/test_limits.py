@@ -175,3 +175,16 @@ def test_counter_is_committed_before_the_request_writes(tmp_path: object) -> Non
     response = client.post("/api/v1/verifications", json={"credential": doc})
     assert response.status_code == 200, response.text
     assert response.json()["verified"] is True
+
+
+def test_every_verification_route_is_rate_limited() -> None:
+    from fastapi.routing import APIRoute
+
+    from app.api import verifications
+    from app.api.limits import rate_limit
+
+    routes = [r for r in verifications.router.routes if isinstance(r, APIRoute)]
+    assert routes
+    for route in routes:
+        calls = [d.call for d in route.dependant.dependencies]
+        assert rate_limit in calls, route.path
