@@ -111,6 +111,8 @@ SQLITE_BRIEF_WAIT_MS = 5
 def brief_wait_ms(engine: Engine) -> int:
     """How long a write that must not hold up a page waits for a lock."""
     return SQLITE_BRIEF_WAIT_MS if engine.dialect.name == "sqlite" else BOOKKEEPING_WAIT_MS
+
+
 log = logging.getLogger(__name__)
 
 
