@@ -3,20 +3,24 @@ demo organization), and a signed-in HTTP client of it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
 from tests.conftest import ROOT, STANDARDS
 
+T = TypeVar("T")
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 COACH = "valmentaja1@demo.example.fi"
 PASSWORD = "demo-salasana"
@@ -113,3 +117,23 @@ def signed_in(url: str, email: str = COACH, **client: object) -> Iterator[httpx.
         assert answer.status_code in (200, 303), answer.text
         assert session.get("/coach").status_code == 200
         yield session
+
+
+def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion in a thread of its own, with its own event loop: a test
+    may run in a worker whose thread already has one running (Playwright's sync API)."""
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            results.append(asyncio.run(make()))
+        except BaseException as exc:  # handed to the calling thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return results[0]

@@ -12,6 +12,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from app.admission import AdmissionMiddleware
+from tests.live import run_async
 
 
 def _app(limit: int, wait_seconds: float) -> tuple[AdmissionMiddleware, asyncio.Event]:
@@ -52,4 +53,4 @@ def test_requests_wait_their_turn_and_a_long_wait_is_a_503() -> None:
             assert (await first).text == "done"
             assert (await waiting).text == "ok"
 
-    asyncio.run(scenario())
+    run_async(scenario)

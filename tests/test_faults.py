@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
 from tests.conftest import STANDARDS
-from tests.live import csrf_of, serving, signed_in
+from tests.live import csrf_of, run_async, serving, signed_in
 
 CRITERIA = [
     c["id"]
@@ -176,7 +176,7 @@ def _one_coachs_200_requests_at_once(tmp_path: Path, database_url: str) -> None:
                     await probing
             return [a.status_code for a in answers], ready
 
-        answers, ready = asyncio.run(burst())
+        answers, ready = run_async(burst)
         assert answers == [200] * 200
         assert ready and set(ready) == {200}
 
