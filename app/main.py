@@ -12,7 +12,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.admission import AdmissionMiddleware
-from app.api import catalog, health, issuers, public, verifications
+from app.api import catalog, docs, health, issuers, public, verifications
 from app.api.problems import install_openapi
 from app.awards.jobs import JobWorker
 from app.clients.leases import LimitLeases
@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Issue, share and verify Open Badges 3.0 credentials mapped to Finnish vocational "
             "qualification criteria (ePerusteet)."
         ),
-        docs_url="/api/docs",
+        # Served by app/api/docs.py with local assets (the default page needs a CDN).
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
         # Every route: a NUL or an impossible id is a 4xx before anything else runs.
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limit_leases = LimitLeases()
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(docs.router)
     app.include_router(public.router)
     app.include_router(verifications.router)
     app.include_router(catalog.router)
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public_pages.router)
     install_openapi(app, [VerificationIn, BatchIn])
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    app.mount(docs.ASSETS_PATH, StaticFiles(directory=docs.ASSETS_DIR), name="api-docs-assets")
     app.add_middleware(WebStateMiddleware, secure_cookies=settings.secure_cookies)
     # Inside the request context (logged with its id and whole time), outside everything
     # that uses the database (app/admission.py).

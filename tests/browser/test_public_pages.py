@@ -68,3 +68,28 @@ def test_skip_link_moves_focus_to_the_content(page: Page, device: Device) -> Non
     expect(skip).to_be_in_viewport()
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
+
+
+def test_api_docs_list_the_operations_under_the_strict_policy(page: Page, device: Device) -> None:
+    """Swagger UI from the service itself, started without inline script: the operations are
+    listed, and the browser reports no Content-Security-Policy violation."""
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
+    )
+    response = page.goto("/api/docs")
+    assert response is not None and response.status == 200
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    operations = page.locator(".opblock-summary-path")
+    expect(operations.filter(has_text="/api/v1/verifications").first).to_be_visible()
+    assert operations.count() >= 5
+    # An operation opens with its description.
+    operations.filter(has_text="/api/v1/verifications").first.click()
+    expect(page.locator(".opblock-body").first).to_be_visible()
+    assert violations == []
+    screenshot(page, f"api-docs-{device.name}")
