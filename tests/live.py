@@ -52,9 +52,12 @@ def environment(database_url: str, port: int, **settings: str) -> dict[str, str]
     return env
 
 
-def prepare(database_url: str, *, demo: bool = True, **settings: str) -> None:
-    """Migrate the database (and load the catalog and the demo) as `make run` does."""
-    env = environment(database_url, free_port(), **settings)
+def prepare(
+    database_url: str, *, port: int | None = None, demo: bool = True, **settings: str
+) -> None:
+    """Migrate the database (and load the catalog and the demo) as `make run` does. Give the
+    port the server will have: the demo's credentials name the service's origin."""
+    env = environment(database_url, port or free_port(), **settings)
     steps = [["db", "upgrade"]] + ([["catalog", "sync"], ["demo"]] if demo else [])
     for step in steps:
         subprocess.run([*cli(), *step], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -91,8 +94,9 @@ def serving(
     tmp_path: Path, database_url: str, *, demo: bool = True, **settings: str
 ) -> Iterator[str]:
     """The service on a free port, its database migrated (and the demo loaded)."""
-    prepare(database_url, demo=demo, **settings)
-    process, url, _log = start(tmp_path, database_url, **settings)
+    port = free_port()
+    prepare(database_url, port=port, demo=demo, **settings)
+    process, url, _log = start(tmp_path, database_url, port, **settings)
     try:
         yield url
     finally:

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from app.config import PROJECT_ROOT
 from app.organizations import repository as org_repo
 from app.participants.service import create_participant
-from tests.live import COACH, PASSWORD, csrf_of, prepare, start
+from tests.live import COACH, PASSWORD, csrf_of, free_port, prepare, start
 
 SLUG = "puutyo-1"
 CRITERIA = [
@@ -88,10 +88,10 @@ def _check_database(database_url: str) -> dict[str, int]:
 
 
 def _group_award_survives_a_killed_server(tmp_path: Path, database_url: str) -> None:
-    prepare(database_url, **SETTINGS)
+    port = free_port()
+    prepare(database_url, port=port, **SETTINGS)
     emails = _participants(database_url)
-    process, url, log = start(tmp_path, database_url, **SETTINGS)
-    port = int(url.rsplit(":", 1)[1])
+    process, url, log = start(tmp_path, database_url, port, **SETTINGS)
     try:
         with httpx.Client(base_url=url, timeout=60) as client:
             _sign_in(client)
