@@ -135,6 +135,8 @@ class ShareLinkInfo:
     expires_at: datetime | None
     revoked_at: datetime | None
     active: bool
+    # A one-badge link whose badge was revoked: it opens, but shows the badge as not valid.
+    badge_revoked: bool = False
 
 
 def list_share_links(
@@ -142,13 +144,13 @@ def list_share_links(
 ) -> list[ShareLinkInfo]:
     """The participant's links, newest first, with how often each was opened."""
     rows = session.exec(
-        select(ShareLink, Credential.public_id)
+        select(ShareLink, Credential.public_id, Credential.revoked_at)
         .join(Credential, col(Credential.id) == col(ShareLink.credential_id), isouter=True)
         .where(ShareLink.participant_id == participant.id)
         .order_by(col(ShareLink.created_at).desc(), col(ShareLink.id).desc())
     ).all()
     out = []
-    for link, credential_public_id in rows:
+    for link, credential_public_id, credential_revoked_at in rows:
         expires = link.expires_at
         assert link.id is not None
         out.append(
@@ -162,6 +164,7 @@ def list_share_links(
                 expires_at=link.expires_at,
                 revoked_at=link.revoked_at,
                 active=link.revoked_at is None and (expires is None or expires > now),
+                badge_revoked=credential_revoked_at is not None,
             )
         )
     return out

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> RedirectResponse:
+    """Browsers ask for /favicon.ico on their own; the icon is an SVG among the static files."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/", response_class=HTMLResponse)
