@@ -23,9 +23,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.catalog.schemas import Badge
 from app.config import Settings
 from app.errors import NotFound
-from app.models import Award, Credential, Participant
+from app.models import Award, BadgeVersion, Credential, Participant
 from app.vc.dates import parse_datetime
 from app.vc.verify import VerificationResult
 from app.verification.schemas import RecognitionSummary
@@ -77,6 +78,16 @@ class EvidenceView:
 
 
 @dataclass(frozen=True)
+class CatalogText:
+    """A badge's texts in every language, from the catalog version it was awarded from
+    (the credential itself is written in Finnish)."""
+
+    name: dict[str, str]
+    description: dict[str, str]
+    criteria: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
 class PublicCredentialView:
     public_id: str
     url: str | None
@@ -92,6 +103,7 @@ class PublicCredentialView:
     verification: VerificationView
     holder_name: str | None = None
     evidence: list[EvidenceView] = field(default_factory=list)
+    catalog_text: CatalogText | None = None
 
 
 def _text(value: Any) -> str | None:
@@ -210,6 +222,7 @@ def shared_views(
             raise NotFound("No such badge.")
     results = verify_many(session, settings, [c.json_ld for c in credentials], now=now)
     catalog = catalog_index(session)
+    texts = _catalog_texts(session, credentials)
     return [
         _view(
             credential,
@@ -219,9 +232,35 @@ def shared_views(
             now=now,
             holder_name=holders[credential.award_id].display_name if show_name else None,
             show_evidence=show_evidence,
+            catalog_text=texts.get(credential.award_id),
         )
         for credential, result in zip(credentials, results, strict=True)
     ]
+
+
+def _catalog_texts(session: Session, credentials: list[Credential]) -> dict[int, CatalogText]:
+    """Each credential's badge texts in every language, by award id (one query): the name,
+    the description and the criteria the coach observed, from the version awarded."""
+    rows = session.exec(
+        select(Award.id, Award.criteria_observed, BadgeVersion.definition)
+        .join(BadgeVersion, col(BadgeVersion.id) == col(Award.badge_version_id))
+        .where(col(Award.id).in_({c.award_id for c in credentials}))
+    ).all()
+    texts: dict[int, CatalogText] = {}
+    for award_id, observed, definition in rows:
+        if award_id is None:
+            continue
+        badge = Badge.model_validate(definition)
+        criteria = [c for c in badge.criteria if c.id in set(observed)]
+        texts[award_id] = CatalogText(
+            name=badge.name.model_dump(),
+            description=badge.description.model_dump(),
+            criteria={
+                language: [str(getattr(c.text, language) or c.text.fi) for c in criteria]
+                for language in ("fi", "sv", "en")
+            },
+        )
+    return texts
 
 
 def _holders(session: Session, credentials: list[Credential]) -> dict[int, Participant]:
@@ -243,6 +282,7 @@ def _view(
     now: datetime,
     holder_name: str | None,
     show_evidence: bool,
+    catalog_text: CatalogText | None = None,
 ) -> PublicCredentialView:
     document = credential.json_ld
     achievement = _achievement(document)
@@ -277,4 +317,5 @@ def _view(
         verification=reduce_result(result, now=now),
         holder_name=holder_name,
         evidence=evidence,
+        catalog_text=catalog_text,
     )

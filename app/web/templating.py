@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -37,17 +38,38 @@ def _environment(request: Request) -> str:
     return str(getattr(settings, "environment", "production"))
 
 
+# Times are shown as they are in Finland, where the service and its users are.
+FINNISH_TIME = ZoneInfo("Europe/Helsinki")
+
+
+def _finnish(value: date | datetime) -> date | datetime:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(FINNISH_TIME)
+    return value
+
+
 def format_date(value: date | datetime | None) -> str:
-    """Dates the Finnish way (1.12.2026) in every language: short and unambiguous."""
+    """Dates the Finnish way (1.12.2026) in every language: short and unambiguous; a moment
+    is dated as in Finland."""
     if value is None:
         return ""
+    value = _finnish(value)
     return f"{value.day}.{value.month}.{value.year}"
 
 
 def format_datetime(value: datetime | None) -> str:
+    """A moment in Finnish time: "3.12.2026 klo 14.05" (fi), "kl. 14.05" (sv); in English
+    with the zone named, for readers abroad."""
     if value is None:
         return ""
-    return f"{format_date(value)} {value.hour:02d}:{value.minute:02d} UTC"
+    local = _finnish(value)
+    assert isinstance(local, datetime)
+    language = current_language.get()
+    if language == "fi":
+        return f"{format_date(local)} klo {local.hour}.{local.minute:02d}"
+    if language == "sv":
+        return f"{format_date(local)} kl. {local.hour}.{local.minute:02d}"
+    return f"{format_date(local)} {local.hour:02d}:{local.minute:02d} {gettext('Finnish time')}"
 
 
 def format_iso_date(value: str | None) -> str:

@@ -71,3 +71,33 @@ def test_the_checks_are_in_the_pages_language(
     for leak in ("parse:", "context:", "type:", "The credential", "Read a credential", "JSON-LD"):
         assert leak not in text, f"{leak!r} on the {language} page: {text}"
     assert 'lang="en"' not in checks
+
+
+def test_the_badge_is_shown_in_the_viewers_language_with_finnish_time(
+    client_factory: Callable[[], TestClient], world: World, session: Session
+) -> None:
+    import yaml
+
+    badge = yaml.safe_load((PROJECT_ROOT / "badges" / "puutyo-1.yaml").read_text())
+    _, token = sharing.create_share_link(
+        session,
+        participant=world.participant,
+        credential_public_id=world.credential.public_id,
+        now=utcnow(),
+    )
+    session.commit()
+    visitor = client_factory()
+    swedish = visitor.get(f"/s/{token}", headers={"Accept-Language": "sv"}).text
+    assert f">{badge['name']['sv']}</h1>" in swedish
+    assert badge["description"]["sv"] in swedish
+    for criterion in badge["criteria"]:
+        assert f"<li>{criterion['text']['sv']}</li>" in swedish
+    assert "Handledaren såg i verkstaden att innehavaren:" in swedish
+    assert "märkeskatalogens översättning" in swedish
+    assert "Kontrollerat" in swedish and " kl. " in swedish and "UTC" not in swedish
+    # The qualification unit by its name; its code only as a detail for schools.
+    assert "(tutkinnonosat_" not in swedish and "kod tutkinnonosat_" in swedish
+    finnish = visitor.get(f"/s/{token}", headers={"Accept-Language": "fi"}).text
+    assert f">{badge['name']['fi']}</h1>" in finnish
+    assert "Valmentaja näki työpajalla, että merkin saaja:" in finnish
+    assert "käännös" not in finnish and " klo " in finnish
