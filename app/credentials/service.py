@@ -130,7 +130,7 @@ def alignments_for(session: Session, version: BadgeVersion) -> list[Alignment]:
 
 def criteria_narrative(badge: Badge, observed: list[str]) -> str:
     texts = [c.text.fi for c in badge.criteria if c.id in observed]
-    return "Valmentaja havainnoi työpajalla, että osaaja:\n\n" + "\n".join(
+    return "Valmentaja näki työpajalla, että merkin saaja:\n\n" + "\n".join(
         f"- {text}" for text in texts
     )
 
