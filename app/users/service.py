@@ -18,8 +18,10 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
+        # The library's reason is English: it goes to programs (the API's problem details),
+        # people get a sentence of ours in their language.
         raise ValidationFailed(
-            "The e-mail address is not valid: {reason}", params={"reason": str(exc)}
+            "Check the e-mail address. It should look like name@example.fi.", reason=str(exc)
         ) from exc
 
 

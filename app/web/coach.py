@@ -42,6 +42,8 @@ from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
+# The most a text field may carry to reach the rules that answer on the form itself.
+FORM_TEXT_BOUND = 20_000
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -91,8 +93,10 @@ def new_participant(request: Request, staff: StaffDep) -> Response:
 class ParticipantFields:
     def __init__(
         self,
-        display_name: Annotated[str, Form(max_length=1000)] = "",
-        email: Annotated[str, Form(max_length=1000)] = "",
+        # Generous bounds: the participants service checks the real limits and its errors
+        # are shown on the form with what was typed (a bound here would be a bare 422).
+        display_name: Annotated[str, Form(max_length=FORM_TEXT_BOUND)] = "",
+        email: Annotated[str, Form(max_length=FORM_TEXT_BOUND)] = "",
         period_start: Annotated[str, Form(max_length=20)] = "",
         period_end: Annotated[str, Form(max_length=20)] = "",
     ) -> None:
@@ -325,7 +329,7 @@ class AwardFields:
         activity_end: Annotated[str, Form(max_length=20)] = "",
         photo_id: Annotated[str, Form(max_length=36)] = "",
         replaces: Annotated[str, Form(max_length=36)] = "",
-        reason: Annotated[str, Form(max_length=2000)] = "",
+        reason: Annotated[str, Form(max_length=FORM_TEXT_BOUND)] = "",
     ) -> None:
         self.values: dict[str, Any] = {
             "criteria": list(criteria or []),
@@ -571,7 +575,7 @@ def revoke_page(
     staff: StaffDep,
     session: SessionDep,
     settings: SettingsDep,
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    reason: Annotated[str, Form(max_length=FORM_TEXT_BOUND)] = "",
 ) -> Response:
     """Revoke with a reason (kept internally); the status list changes at once."""
     earned = queries.credential_detail(session, staff.org_id, public_id)

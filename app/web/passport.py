@@ -463,8 +463,9 @@ def set_pin(
     request: Request,
     holder: HolderDep,
     session: SessionDep,
-    pin: Annotated[str, Form(max_length=20)] = "",
-    pin_again: Annotated[str, Form(max_length=20)] = "",
+    # Generous bounds: the PIN rules answer on the form (a bound here would be a bare 422).
+    pin: Annotated[str, Form(max_length=1000)] = "",
+    pin_again: Annotated[str, Form(max_length=1000)] = "",
     remove: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     """Set or remove the PIN asked after opening the passport link."""

@@ -11,8 +11,10 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from app.awards.service import MAX_REASON
 from app.config import PROJECT_ROOT
 from app.i18n import LANGUAGE_NAMES, LANGUAGES, current_language, gettext, ngettext, pick
+from app.participants.service import MAX_NAME
 from app.web.markdown import narrative_html
 
 
@@ -96,6 +98,9 @@ environment.install_gettext_callables(  # type: ignore[attr-defined]
     gettext, ngettext, newstyle=True
 )
 environment.globals["pick"] = pick
+# Field limits the forms show as `maxlength` (the services check them again).
+environment.globals["max_name"] = MAX_NAME
+environment.globals["max_reason"] = MAX_REASON
 environment.globals["with_query"] = with_query
 environment.filters["date"] = format_date
 environment.filters["datetime"] = format_datetime
