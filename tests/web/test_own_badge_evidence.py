@@ -1,0 +1,47 @@
+"""The participant sees on her own badge page what her coach wrote and whether there is a
+photo, before any link shows them; the share choice names the photo when there is one
+(issue #14, item 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.awards.photos import store_photo
+from app.models import Award
+from app.models.base import utcnow
+from tests.web.conftest import World
+from tests.web.test_award_flow import _jpeg_with_gps
+from tests.web.test_passport import open_passport, passport_token
+
+
+def test_her_badge_page_shows_the_coachs_words_and_names_the_photo(
+    client_factory: Callable[[], TestClient], world: World, session: Session
+) -> None:
+    holder = client_factory()
+    open_passport(holder, passport_token(session, world))
+    award = session.exec(select(Award).where(Award.id == world.credential.award_id)).one()
+    page = holder.get(f"/passport/badges/{world.credential.public_id}").text
+    assert "Mitä valmentajasi kirjoitti" in page
+    assert award.narrative.splitlines()[0] in page
+    assert "Jakolinkki näyttää nämä vain, jos itse valitset niin." in page
+    assert "Valmentajasi otti myös kuvan" not in page
+    assert "Mitä valmentaja kirjoitti työstäni</span>" in page
+
+    assert world.coach.id is not None
+    photo = store_photo(
+        session,
+        participant=world.participant,
+        uploaded_by_id=world.coach.id,
+        data=_jpeg_with_gps(),
+        max_bytes=10 * 1024 * 1024,
+        now=utcnow(),
+    )
+    photo.award_id = award.id
+    session.add(photo)
+    session.commit()
+    page = holder.get(f"/passport/badges/{world.credential.public_id}").text
+    assert "Valmentajasi otti myös kuvan työstäsi." in page
+    assert "Mitä valmentaja kirjoitti työstäni, ja kuva työstäni" in page
