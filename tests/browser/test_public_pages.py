@@ -31,6 +31,10 @@ def test_home_page(page: Page, device: Device) -> None:
     expect(page.get_by_role("link", name="Rajapinta oppilaitoksille")).to_have_attribute(
         "href", "/api/docs"
     )
+    # A way in for participants too, not only for coaches and schools.
+    expect(page.get_by_role("link", name="Avaa omat merkkisi (osallistujat)")).to_have_attribute(
+        "href", "/passport/sign-in"
+    )
     expect(page.locator("main p").first).to_contain_text("osaamismerkkeinä")
     assert_fits_width(page, device)
     screenshot(page, f"home-{device.name}")
