@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -643,6 +644,20 @@ def pause(seconds: float) -> None:
     time.sleep(seconds)
 
 
+def keep_running(one_run: Callable[[], object], every: float) -> None:
+    """A periodic job: `one_run` every `every` seconds until Ctrl+C; a database error (the
+    database may be restarting) is reported and the next round tries again."""
+    try:
+        while True:
+            try:
+                one_run()
+            except (OperationalError, ProgrammingError) as exc:
+                typer.echo(f"Database error: {exc.orig}; trying again in {every:g} s", err=True)
+            pause(every)
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+
+
 @app.command("maintenance")
 def maintenance(
     watch: Annotated[
@@ -737,16 +752,7 @@ def outbox_deliver(
             raise typer.Exit(1)
         return
     typer.echo(f"delivering every {watch:g} s; stop with Ctrl+C")
-    try:
-        while True:
-            try:
-                one_run()
-            except (OperationalError, ProgrammingError) as exc:
-                # The database may be restarting: say so and try again on the next round.
-                typer.echo(f"Database error: {exc.orig}; trying again in {watch:g} s", err=True)
-            pause(watch)
-    except KeyboardInterrupt:
-        typer.echo("stopped")
+    keep_running(one_run, watch)
 
 
 @jobs_app.command("run")
@@ -775,15 +781,7 @@ def jobs_run(
         typer.echo(f"worked on {run_once(transactions, settings)} group award(s)")
         return
     typer.echo(f"looking for group awards every {watch:g} s; stop with Ctrl+C")
-    try:
-        while True:
-            try:
-                run_once(transactions, settings)
-            except (OperationalError, ProgrammingError) as exc:
-                typer.echo(f"Database error: {exc.orig}; trying again in {watch:g} s", err=True)
-            pause(watch)
-    except KeyboardInterrupt:
-        typer.echo("stopped")
+    keep_running(lambda: run_once(transactions, settings), watch)
 
 
 @app.command("demo")

@@ -208,7 +208,7 @@ def job_items(session: Session, job: AwardJob) -> list[ItemRow]:
         ItemRow(
             item.position,
             item.participant_id,
-            name if name else "",
+            name or "",
             item.state,
             item.error,
             credential_id,

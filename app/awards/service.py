@@ -207,6 +207,55 @@ def award_badge(
     )
 
 
+def _new_award(
+    organization: Organization,
+    coach: User,
+    participant: Participant,
+    plan: AwardPlan,
+    *,
+    narrative: str,
+    idempotency_key: str,
+    now: datetime,
+) -> Award:
+    assert organization.id is not None and participant.id is not None
+    assert coach.id is not None and plan.version.id is not None
+    return Award(
+        organization_id=organization.id,
+        participant_id=participant.id,
+        badge_version_id=plan.version.id,
+        coach_id=coach.id,
+        criteria_observed=plan.criteria,
+        narrative=narrative,
+        activity_start=plan.activity_start,
+        activity_end=plan.activity_end,
+        idempotency_key=idempotency_key,
+        created_at=now,
+    )
+
+
+def _audit_award(
+    session: Session,
+    *,
+    organization: Organization,
+    coach: User,
+    plan: AwardPlan,
+    credential: Credential,
+    now: datetime,
+    ip_address: str | None = None,
+) -> None:
+    audit.record(
+        session,
+        action="award.create",
+        organization_id=organization.id,
+        actor_user_id=coach.id,
+        object_type="credential",
+        object_id=credential.public_id,
+        ip_address=ip_address,
+        details={"badge": plan.badge.slug, "revision": plan.version.revision},
+        now=now,
+    )
+
+
 def record_award(
     session: Session,
     settings: Settings,
@@ -220,23 +269,17 @@ def record_award(
     now: datetime,
     photo_public_id: str | None = None,
     ip_address: str | None = None,
-    issuance: Issuance | None = None,
 ) -> tuple[Award, Credential]:
     """Write an award that has passed the rules, and issue its credential."""
-    badge, version = plan.badge, plan.version
     assert organization.id is not None and participant.id is not None
-    assert coach.id is not None and version.id is not None
-    award = Award(
-        organization_id=organization.id,
-        participant_id=participant.id,
-        badge_version_id=version.id,
-        coach_id=coach.id,
-        criteria_observed=plan.criteria,
+    award = _new_award(
+        organization,
+        coach,
+        participant,
+        plan,
         narrative=narrative,
-        activity_start=plan.activity_start,
-        activity_end=plan.activity_end,
         idempotency_key=idempotency_key,
-        created_at=now,
+        now=now,
     )
     try:
         # A savepoint: when the same form is sent twice at once (a double tap), the second
@@ -260,20 +303,18 @@ def record_award(
         award=award,
         organization=organization,
         participant=participant,
-        badge=badge,
-        version=version,
+        badge=plan.badge,
+        version=plan.version,
         now=now,
-        issuance=issuance,
     )
-    audit.record(
+    _audit_award(
         session,
-        action="award.create",
-        organization_id=organization.id,
-        actor_user_id=coach.id,
-        object_type="credential",
-        object_id=credential.public_id,
+        organization=organization,
+        coach=coach,
+        plan=plan,
+        credential=credential,
+        now=now,
         ip_address=ip_address,
-        details={"badge": badge.slug, "revision": version.revision},
     )
     return award, credential
 
@@ -296,45 +337,40 @@ def record_group_awards(
     writes its keys, so there is no savepoint per award: a conflict fails the chunk, which
     the job tries again (see app/awards/jobs.py).
     """
-    badge, version = plan.badge, plan.version
-    assert organization.id is not None and coach.id is not None and version.id is not None
-    awards = []
-    for participant, narrative, key in people:
-        assert participant.id is not None
-        award = Award(
-            organization_id=organization.id,
-            participant_id=participant.id,
-            badge_version_id=version.id,
-            coach_id=coach.id,
-            criteria_observed=plan.criteria,
-            narrative=narrative,
-            activity_start=plan.activity_start,
-            activity_end=plan.activity_end,
-            idempotency_key=key,
-            created_at=now,
+    awards = [
+        (
+            _new_award(
+                organization,
+                coach,
+                participant,
+                plan,
+                narrative=narrative,
+                idempotency_key=key,
+                now=now,
+            ),
+            participant,
         )
-        session.add(award)
-        awards.append((award, participant))
+        for participant, narrative, key in people
+    ]
+    session.add_all([award for award, _ in awards])
     session.flush()
     credentials = issue_credentials(
         session,
         settings,
         awards=awards,
         organization=organization,
-        badge=badge,
-        version=version,
+        badge=plan.badge,
+        version=plan.version,
         now=now,
         issuance=issuance,
     )
     for credential in credentials:
-        audit.record(
+        _audit_award(
             session,
-            action="award.create",
-            organization_id=organization.id,
-            actor_user_id=coach.id,
-            object_type="credential",
-            object_id=credential.public_id,
-            details={"badge": badge.slug, "revision": version.revision},
+            organization=organization,
+            coach=coach,
+            plan=plan,
+            credential=credential,
             now=now,
         )
     return [(award, credential) for (award, _), credential in zip(awards, credentials, strict=True)]

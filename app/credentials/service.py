@@ -217,6 +217,63 @@ def build_unsigned(
     return build_credential(data)
 
 
+def _signed_credential(
+    session: Session,
+    settings: Settings,
+    *,
+    award: Award,
+    organization: Organization,
+    participant: Participant,
+    badge: BadgeDefinition,
+    version: BadgeVersion,
+    status_list: StatusList,
+    index: int,
+    now: datetime,
+    issuance: Issuance,
+) -> Credential:
+    """The award's credential at this status entry, signed in both proof forms (not added
+    to the session)."""
+    months = version.definition.get("validity_months")
+    valid_until = add_months(now, months) if months else None
+    public_id = new_public_id()
+    unsigned = build_unsigned(
+        session,
+        settings,
+        award=award,
+        organization=organization,
+        participant=participant,
+        badge=badge,
+        version=version,
+        public_id=public_id,
+        status_entry=StatusEntry(
+            list_credential=status.list_url(settings, status_list), index=index
+        ),
+        now=now,
+        valid_until=valid_until,
+        issuance=issuance,
+    )
+    assert award.id is not None and organization.id is not None
+    assert status_list.id is not None
+    return Credential(
+        public_id=public_id,
+        award_id=award.id,
+        organization_id=organization.id,
+        json_ld=dataintegrity.add_proof(
+            unsigned,
+            signer=issuance.di_signer,
+            verification_method=issuance.di_signer.key_id,
+            created=now,
+            document_loader=issuance.loader,
+        ),
+        jwt=encode_vc_jwt(unsigned, signer=issuance.jwt_signer),
+        status_list_id=status_list.id,
+        status_index=index,
+        issued_at=now,
+        valid_from=now,
+        valid_until=valid_until,
+    )
+
+
 def issue_credential(
     session: Session,
     settings: Settings,
@@ -231,14 +288,9 @@ def issue_credential(
 ) -> Credential:
     """Sign the award's credential in both proof forms and store it with its status entry."""
     issuance = issuance or prepare_issuance(session, settings, organization, version)
-    di_signer, jwt_signer, loader = issuance.di_signer, issuance.jwt_signer, issuance.loader
-    months = version.definition.get("validity_months")
-    valid_until = add_months(now, months) if months else None
     for _ in range(status.MAX_ATTEMPTS):
         status_list, index = status.allocate_index(session, organization, now)
-        public_id = new_public_id()
-        entry = StatusEntry(list_credential=status.list_url(settings, status_list), index=index)
-        unsigned = build_unsigned(
+        credential = _signed_credential(
             session,
             settings,
             award=award,
@@ -246,32 +298,10 @@ def issue_credential(
             participant=participant,
             badge=badge,
             version=version,
-            public_id=public_id,
-            status_entry=entry,
+            status_list=status_list,
+            index=index,
             now=now,
-            valid_until=valid_until,
             issuance=issuance,
-        )
-        signed = dataintegrity.add_proof(
-            unsigned,
-            signer=di_signer,
-            verification_method=di_signer.key_id,
-            created=now,
-            document_loader=loader,
-        )
-        assert award.id is not None and organization.id is not None
-        assert status_list.id is not None
-        credential = Credential(
-            public_id=public_id,
-            award_id=award.id,
-            organization_id=organization.id,
-            json_ld=signed,
-            jwt=encode_vc_jwt(unsigned, signer=jwt_signer),
-            status_list_id=status_list.id,
-            status_index=index,
-            issued_at=now,
-            valid_from=now,
-            valid_until=valid_until,
         )
         try:
             with session.begin_nested():
@@ -298,14 +328,9 @@ def issue_credentials(
     Without the per-credential savepoint of `issue_credential`: an index taken at the same
     moment by another award fails the caller's transaction, which the group job tries again.
     """
-    months = version.definition.get("validity_months")
-    valid_until = add_months(now, months) if months else None
     entries = status.allocate_indexes(session, organization, now, len(awards))
-    credentials = []
-    for (award, participant), (status_list, index) in zip(awards, entries, strict=True):
-        public_id = new_public_id()
-        entry = StatusEntry(list_credential=status.list_url(settings, status_list), index=index)
-        unsigned = build_unsigned(
+    credentials = [
+        _signed_credential(
             session,
             settings,
             award=award,
@@ -313,34 +338,14 @@ def issue_credentials(
             participant=participant,
             badge=badge,
             version=version,
-            public_id=public_id,
-            status_entry=entry,
+            status_list=status_list,
+            index=index,
             now=now,
-            valid_until=valid_until,
             issuance=issuance,
         )
-        assert award.id is not None and organization.id is not None
-        assert status_list.id is not None
-        credential = Credential(
-            public_id=public_id,
-            award_id=award.id,
-            organization_id=organization.id,
-            json_ld=dataintegrity.add_proof(
-                unsigned,
-                signer=issuance.di_signer,
-                verification_method=issuance.di_signer.key_id,
-                created=now,
-                document_loader=issuance.loader,
-            ),
-            jwt=encode_vc_jwt(unsigned, signer=issuance.jwt_signer),
-            status_list_id=status_list.id,
-            status_index=index,
-            issued_at=now,
-            valid_from=now,
-            valid_until=valid_until,
-        )
-        session.add(credential)
-        credentials.append(credential)
+        for (award, participant), (status_list, index) in zip(awards, entries, strict=True)
+    ]
+    session.add_all(credentials)
     session.flush()
     return credentials
 

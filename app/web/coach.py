@@ -37,7 +37,7 @@ from app.passport.service import SIGN_IN_TTL, issue_sign_in_token, sign_in_url
 from app.sharing.qr import qr_svg
 from app.web.auth import StaffDep, client_ip
 from app.web.csrf import verify_csrf
-from app.web.forms import error_text, form_date
+from app.web.forms import error_text, error_texts, form_date
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -365,11 +365,9 @@ def _validate_award(
             today=utcnow().date(),
         )
     except AwardInputInvalid as exc:
-        errors.update({name: error_text(error) for name, error in exc.errors.items()})
+        errors.update(error_texts(exc.errors))
     if values["replaces"]:
-        errors.update(
-            {name: error_text(error) for name, error in check_correction(values["reason"]).items()}
-        )
+        errors.update(error_texts(check_correction(values["reason"])))
     if values["photo_id"]:
         assert participant.id is not None
         pending_photo(session, staff.org_id, participant.id, values["photo_id"])

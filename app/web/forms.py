@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from fastapi.responses import Response
@@ -14,6 +15,11 @@ def error_text(exc: AppError) -> str:
     """The domain error's message in the page's language (messages are catalog entries)."""
     text = gettext(exc.template)
     return text.format(**exc.params) if exc.params else text
+
+
+def error_texts(errors: Mapping[str, AppError]) -> dict[str, str]:
+    """A service's errors by form field, in the page's language."""
+    return {name: error_text(error) for name, error in errors.items()}
 
 
 def form_date(value: str, errors: dict[str, str], name: str) -> date | None:

@@ -31,7 +31,7 @@ from app.models.base import utcnow
 from app.participants import repository as participants_repo
 from app.web.auth import StaffDep, client_ip
 from app.web.csrf import verify_csrf
-from app.web.forms import error_text, form_date
+from app.web.forms import error_text, error_texts, form_date
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -112,10 +112,6 @@ def group_form(slug: str, request: Request, staff: StaffDep, session: SessionDep
     )
 
 
-def _translated(errors: dict[str, AppError]) -> dict[str, str]:
-    return {name: error_text(error) for name, error in errors.items()}
-
-
 @router.post("/coach/group-award/{slug}", response_class=HTMLResponse, dependencies=CSRF)
 def group_issue(
     slug: str,
@@ -168,7 +164,7 @@ def group_issue(
         except AppError as exc:
             errors["members_list"] = error_text(exc)
     if "members_list" not in errors:
-        errors.update(_translated(check_group(group)))
+        errors.update(error_texts(check_group(group)))
     start = form_date(activity_start, errors, "activity_start")
     end = form_date(activity_end, errors, "activity_end")
     plan = None
@@ -184,7 +180,7 @@ def group_issue(
             group=True,
         )
     except AwardInputInvalid as exc:
-        errors.update(_translated(exc.errors))
+        errors.update(error_texts(exc.errors))
     if errors or plan is None:
         return _form(
             request, session, staff, slug, values=values, errors=errors, rows=rows, status=422

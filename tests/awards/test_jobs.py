@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 
 from app.awards import jobs
 from app.awards.members import MemberListInvalid, decode_list, parse_members
-from app.awards.service import GroupMember, badge_criteria, check_award
+from app.awards.service import AwardPlan, GroupMember, badge_criteria, check_award
 from app.config import Settings
 from app.errors import NotFound, ValidationFailed
 from app.models import Award, AwardJob, AwardJobItem, Credential
@@ -30,8 +30,8 @@ def world(session: Session, settings: Settings) -> dict[str, Any]:
     return {"org": org, "coach": make_user(session, org), "people": people}
 
 
-def _queue(session: Session, world: dict[str, Any], key: str = "group:k1") -> AwardJob:
-    plan = check_award(
+def _plan(session: Session) -> AwardPlan:
+    return check_award(
         session,
         badge_slug="puutyo-1",
         criteria_observed=badge_criteria(session, "puutyo-1"),
@@ -41,10 +41,13 @@ def _queue(session: Session, world: dict[str, Any], key: str = "group:k1") -> Aw
         today=NOW.date(),
         group=True,
     )
+
+
+def _queue(session: Session, world: dict[str, Any], key: str = "group:k1") -> AwardJob:
     job = jobs.create_job(
         session,
         coach=world["coach"],
-        plan=plan,
+        plan=_plan(session),
         members=[
             GroupMember(p.id, "Maalasi." if i == 1 else "") for i, p in enumerate(world["people"])
         ],
@@ -203,21 +206,13 @@ def test_a_failing_chunk_is_retried_then_given_up_and_can_be_resumed(
     assert (job.state, job.awarded) == ("done", 5)
 
 
-def test_queueing_checks_the_people(session: Session, world: dict[str, Any]) -> None:
+def test_queueing_checks_the_people(
+    session: Session, settings: Settings, world: dict[str, Any]
+) -> None:
     stranger = make_participant(session, world["org"])
-    other_org_person = make_participant(
-        session, make_org(session, Settings(environment="test", database_url="sqlite://"))
-    )
+    other_org_person = make_participant(session, make_org(session, settings))
     session.commit()
-    plan = check_award(
-        session,
-        badge_slug="puutyo-1",
-        criteria_observed=badge_criteria(session, "puutyo-1"),
-        narrative="x",
-        activity_start=None,
-        activity_end=None,
-        today=NOW.date(),
-    )
+    plan = _plan(session)
     assert stranger.id is not None and other_org_person.id is not None
     with pytest.raises(NotFound):
         jobs.create_job(
