@@ -288,7 +288,7 @@ Transactions = Callable[[], AbstractContextManager[Session]]
 
 @contextmanager
 def transaction(
-    engine: Engine, *, read_only: bool = False, writes: bool = False
+    engine: Engine, *, read_only: bool = False, writes: bool = False, snapshot: bool = False
 ) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on any error.
 
@@ -301,9 +301,16 @@ def transaction(
     (BEGIN IMMEDIATE), waiting its turn: a transaction that read first could not upgrade
     once another one had committed (SQLITE_BUSY_SNAPSHOT, which no busy time-out waits out),
     and one of any two overlapping writers failed.
+
+    `snapshot`: every read of the block sees the database as it was at its first read, so
+    that what is derived from several reads belongs together (a page kept by the digest of
+    what it was made from: app/web/public.py). On PostgreSQL REPEATABLE READ; on SQLite a
+    transaction is such a snapshot already (WAL mode).
     """
     with Session(engine, expire_on_commit=False) as session:
-        if read_only and engine.dialect.name == "postgresql":
+        if snapshot and engine.dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        elif read_only and engine.dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         elif writes and engine.dialect.name == "sqlite":
             session.connection(execution_options={SQLITE_IMMEDIATE: True})

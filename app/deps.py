@@ -49,9 +49,12 @@ def get_limit_session(request: Request) -> Iterator[Session]:
 
 
 class SessionFactory(Protocol):
-    """Opens one transaction (`read_only`: the block only reads; see db.transaction)."""
+    """Opens one transaction (`read_only`: the block only reads; `snapshot`: its reads see one
+    moment; see db.transaction)."""
 
-    def __call__(self, *, read_only: bool = False) -> AbstractContextManager[Session]: ...
+    def __call__(
+        self, *, read_only: bool = False, snapshot: bool = False
+    ) -> AbstractContextManager[Session]: ...
 
 
 async def get_session_factory(request: Request) -> SessionFactory:

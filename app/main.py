@@ -22,7 +22,9 @@ from app.db import bookkeeping, get_engine, transaction
 from app.handlers import install_error_handlers, unhandled_error_handler
 from app.input_guard import refuse_unusable_input
 from app.logging import configure_logging
+from app.memo import PageCache
 from app.middleware import RequestContextMiddleware
+from app.sharing.service import OpenCounts
 from app.verification.schemas import BatchIn, VerificationIn
 from app.web import (
     admin,
@@ -40,18 +42,22 @@ from app.web.middleware import WebStateMiddleware
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start this instance's group-award worker (unless RUN_JOBS=false); stop it on shutdown."""
+    """Start this instance's group-award worker (unless RUN_JOBS=false) and the writer of the
+    share links' open counts; stop them on shutdown."""
     settings: Settings = app.state.settings
     worker = None
     if settings.run_jobs:
         worker = JobWorker(partial(transaction, app.state.engine), settings)
         worker.start()
     app.state.job_worker = worker
+    open_counts: OpenCounts = app.state.open_counts
+    open_counts.start()
     try:
         yield
     finally:
         if worker is not None:
             worker.stop()
+        open_counts.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -78,12 +84,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = get_engine(settings)
     app.state.bookkeeping = partial(bookkeeping, app.state.engine)
     app.state.job_worker = None
+    # Share pages: openings counted here and written every second; rendered pages kept by
+    # the digest of what they were made from (decision 0016).
+    app.state.open_counts = OpenCounts(lambda *args: app.state.bookkeeping(*args))
+    app.state.page_cache = PageCache()
     # Token look-ups counted here when the shared count's lock is busy (app/web/holder.py).
     app.state.local_limits = LocalWindows()
     # This instance's leases of the API's shared rate-limit counts (app/clients/leases.py).
     app.state.limit_leases = LimitLeases()
     install_error_handlers(app)
     app.include_router(health.router)
+    # Early: routes are matched in order, and a share page is what is opened most.
+    app.include_router(public_pages.router)
     app.include_router(docs.router)
     app.include_router(public.router)
     app.include_router(verifications.router)
@@ -97,7 +109,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog_admin.router)
     app.include_router(participant_admin.router)
     app.include_router(passport.router)
-    app.include_router(public_pages.router)
     install_openapi(app, [VerificationIn, BatchIn])
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.mount(docs.ASSETS_PATH, StaticFiles(directory=docs.ASSETS_DIR), name="api-docs-assets")

@@ -3,13 +3,16 @@
 Every entry is looked up by the content (or a content digest) it was derived from, read
 from the database in the request's own transaction: an entry is never used for content
 that has changed since, so several app instances need no coordination. The caches only
-save the work of deriving (parsing JSON, importing keys, building maps), never a read.
+save the work of deriving (parsing JSON, importing keys, building maps, rendering a page),
+never a read.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from datetime import datetime
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -39,6 +42,43 @@ class DerivedCache(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class PageCache:
+    """Rendered pages kept by what they were made from (app/web/public.py, decision 0016).
+
+    An entry is found by its key (the link, the language, the address) and used only when
+    the digest of its inputs, read in the request's own transaction, is the same as when it
+    was made, and only before `until` (the first moment its dates would make it read
+    differently). Bounded; the least recently used entry goes first.
+    """
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[Hashable, tuple[str, str, datetime]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, fingerprint: str, *, now: datetime) -> str | None:
+        with self._lock:
+            entry = self._items.get(key)
+            if entry is None:
+                return None
+            kept_fingerprint, body, until = entry
+            if kept_fingerprint != fingerprint or now >= until:
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return body
+
+    def put(self, key: Hashable, fingerprint: str, body: str, *, until: datetime) -> None:
+        with self._lock:
+            self._items[key] = (fingerprint, body, until)
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -27,6 +27,7 @@ from app.db import make_engine
 from app.deps import SessionFactory, get_limit_session, get_session, get_session_factory
 from app.main import create_app
 from app.migrate import upgrade
+from app.sharing.service import OpenCounts
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARDS = Path(os.environ.get("OSAAMISPASSI_STANDARDS_DIR", ROOT.parent / "shared" / "standards"))
@@ -176,6 +177,8 @@ def app(settings: Settings, connection: Connection) -> FastAPI:
     application.dependency_overrides[get_limit_session] = limit_session_override(connection)
     application.dependency_overrides[get_session_factory] = session_factory_override(connection)
     application.state.bookkeeping = bookkeeping_override(connection)
+    # No thread of its own writing on the test's one connection: tests flush when they look.
+    application.state.open_counts = OpenCounts(application.state.bookkeeping, every=None)
     return application
 
 
@@ -208,7 +211,7 @@ def session_factory_override(connection: Connection) -> Callable[[], SessionFact
     never interleaved)."""
 
     @contextmanager
-    def transaction(*, read_only: bool = False) -> Iterator[Session]:
+    def transaction(*, read_only: bool = False, snapshot: bool = False) -> Iterator[Session]:
         with Session(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         ) as sess:

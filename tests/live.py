@@ -39,6 +39,7 @@ def cli() -> list[str]:
 
 
 def environment(database_url: str, port: int, **settings: str) -> dict[str, str]:
+    """The server's environment; `settings` win (BASE_URL for instances behind one origin)."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -47,8 +48,8 @@ def environment(database_url: str, port: int, **settings: str) -> dict[str, str]
         PORT=str(port),
         CONTEXTS_DIR=str(STANDARDS / "contexts"),
         SCHEMAS_DIR=str(STANDARDS / "schemas"),
-        **settings,
     )
+    env.update(settings)
     return env
 
 

@@ -461,13 +461,19 @@ def _derive_trust(own_prefix: str, rows: tuple[tuple[str, str, str | None], ...]
     return IssuerTrust(known=known, documents=documents, jwks_owners=owners)
 
 
-def issuer_trust(session: Session, settings: Settings) -> IssuerTrust:
-    """Who is known (our organizations and the registry) and the registry's documents."""
-    rows = tuple(
+def trust_rows(session: Session) -> tuple[tuple[str, str, str | None], ...]:
+    """What issuer trust is derived from, as read now: our organizations' slugs and the
+    registry's issuers with their documents (stored JSON text), in a stable order."""
+    return tuple(
         sorted(
             (str(kind), str(name), documents)
             for kind, name, documents in session.connection().execute(_TRUST_ROWS).all()
         )
     )
+
+
+def issuer_trust(session: Session, settings: Settings) -> IssuerTrust:
+    """Who is known (our organizations and the registry) and the registry's documents."""
+    rows = trust_rows(session)
     own_prefix = our_did_prefix(settings)
     return _TRUST_CACHE.get((own_prefix, rows), lambda: _derive_trust(own_prefix, rows))

@@ -170,10 +170,15 @@ def _build_index(session: Session) -> CatalogIndex:
     return CatalogIndex(units=units, requirements=requirements, replaced=replaced)
 
 
+def catalog_version(session: Session) -> tuple[tuple[int, str], ...]:
+    """The catalog's version as read now: each qualification's content digest."""
+    rows = session.connection().execute(_CATALOG_VERSION).all()
+    return tuple((int(i or 0), str(h)) for i, h in rows)
+
+
 def catalog_index(session: Session) -> CatalogIndex:
     """The catalog's index for the summary, rebuilt when the catalog has changed."""
-    rows = session.connection().execute(_CATALOG_VERSION).all()
-    version = tuple((int(i or 0), str(h)) for i, h in rows)
+    version = catalog_version(session)
     return _CATALOG_CACHE.get(version, lambda: _build_index(session))
 
 

@@ -113,18 +113,18 @@ def start_passport_session(
     return response
 
 
-def limit_token_lookups(
-    request: Request,
-    settings: SettingsDep,
-    limit_session: Annotated[Session, Depends(get_limit_session)],
+def count_token_lookup(
+    request: Request, limit_session: Session, *, counted_here: bool = False
 ) -> None:
     """Count a look-up of a secret token by the client's address; 429 past the limit.
 
     The counter is committed at once in its own transaction, so failed guesses count too.
     It waits for the database's write lock only briefly: when the lock is busy (SQLite under
-    a burst of page views) the look-up is counted in this process instead, so that a
-    person's page neither fails nor waits because of the count.
+    a burst of page views) the look-up is counted in this process instead (unless
+    `counted_here`: it has been already), so that a person's page neither fails nor waits
+    because of the count.
     """
+    settings: Settings = request.app.state.settings
     bucket = f"token:{client_ip(request) or 'unknown'}"
     now = utcnow()
     try:
@@ -135,6 +135,8 @@ def limit_token_lookups(
         limit_session.commit()
     except OperationalError:
         limit_session.rollback()
+        if counted_here:
+            return
         state = request.app.state.local_limits.hit(
             bucket=bucket, limit=settings.token_lookups_per_minute, now=now
         )
@@ -144,4 +146,34 @@ def limit_token_lookups(
         )
 
 
+def limit_token_lookups(
+    request: Request, limit_session: Annotated[Session, Depends(get_limit_session)]
+) -> None:
+    """Every look-up of a secret token counts toward the client's shared limit."""
+    count_token_lookup(request, limit_session)
+
+
+async def limit_share_lookups(request: Request) -> None:
+    """A share page's look-ups count toward the client's limit in this process; only the
+    failed ones also count in the database (`count_token_lookup`), where the limit holds
+    across instances (decision 0016).
+
+    A guess at a token is a failed look-up, so guessing is limited as before on every
+    instance together; an employer's browser opening a working link costs no write (it was a
+    turn at SQLite's write lock and a tenth of the page's time). The working links of one
+    client are limited per instance.
+    """
+    settings: Settings = request.app.state.settings
+    state = request.app.state.local_limits.hit(
+        bucket=f"token:{client_ip(request) or 'unknown'}",
+        limit=settings.token_lookups_per_minute,
+        now=utcnow(),
+    )
+    if not state.allowed:
+        raise RateLimited(
+            "Too many attempts. Wait a minute and try again.", retry_after=state.retry_after
+        )
+
+
 TOKEN_LIMIT = Depends(limit_token_lookups)
+SHARE_LIMIT = Depends(limit_share_lookups)

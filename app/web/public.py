@@ -1,10 +1,12 @@
 """What a QR code opens: the public verification page of a share link (`/s/{token}`) or of a
 badge its holder made public (`/credentials/{public_id}`), and their QR images.
 
-The verification result is computed on every request (app/sharing/view.py), so a revoked
-badge is red at once; pages are sent with `Cache-Control: no-store`. What is cached is what
-cannot go stale: the QR images (the same bytes for the same address, also memoised here) and
-the HTML of a badge's criteria (a function of their text).
+A share page is made from what `sharing.pages.page_state` reads on every request and is kept
+by the digest of those reads (decision 0016): it is sent again only while every input of
+its verification and text reads the same, so a revoked badge is red on the very next
+request; pages are sent with `Cache-Control: no-store`. Also cached is what cannot go
+stale: the QR images (the same bytes for the same address, also memoised here) and the HTML
+of a badge's criteria (a function of their text).
 Machines asking for `application/vc+ld+json` or `application/ld+json` get the signed
 credential from the same address. Every bad, expired or revoked token, and every badge that
 is not public, is the same 404.
@@ -12,30 +14,43 @@ is not public, is the same 404.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import secrets
+from datetime import datetime
+from functools import lru_cache, partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import escape
+from sqlmodel import Session
 
 from app.api import examples
 from app.api.public import NOT_FOUND
-from app.deps import SessionDep, SettingsDep
-from app.errors import AppError
+from app.api.threads import in_thread, reads_wait_on_nothing
+from app.config import Settings
+from app.deps import SessionDep, SessionFactory, SessionFactoryDep, SettingsDep
+from app.errors import AppError, NotFound
+from app.i18n import current_language
 from app.i18n import gettext as _
+from app.memo import PageCache
 from app.models import Credential
 from app.models.base import utcnow
+from app.sharing import pages as share_pages
 from app.sharing import service as sharing
 from app.sharing.qr import qr_svg
 from app.sharing.view import build_public_view, shared_views
-from app.web.holder import TOKEN_LIMIT
+from app.web.auth import STAFF_KEY
+from app.web.holder import HOLDER_KEY, SHARE_LIMIT, TOKEN_LIMIT, count_token_lookup
 from app.web.markdown import narrative_html
-from app.web.templating import templates
+from app.web.templating import format_datetime, templates
 
 router = APIRouter()
 CREDENTIAL_TYPES = ("application/vc+ld+json", "application/ld+json")
 QR_MEDIA_TYPE = "image/svg+xml"
 QR_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+# Where a kept share page says when it was checked: the time of each request goes there. A
+# random text of this process, so that nothing written into a page can contain it.
+CHECKED_AT = f"\u2063checked-{secrets.token_hex(16)}\u2063"
 
 
 class NotAcceptable(AppError):
@@ -115,25 +130,96 @@ def _og(views: list[Any], *, passport: bool) -> dict[str, str | None]:
 
 
 @router.get("/s/{token}", response_class=HTMLResponse, include_in_schema=False)
-def shared(
+async def shared(
     token: str,
     request: Request,
-    session: SessionDep,
+    transactions: SessionFactoryDep,
     settings: SettingsDep,
-    _limit: None = TOKEN_LIMIT,
+    _limit: None = SHARE_LIMIT,
 ) -> Response:
-    """A share link: one badge or the whole passport, verified now."""
+    """A share link: one badge or the whole passport, verified now.
+
+    The page is made from what `sharing.pages.page_state` reads, in one snapshot of the
+    database; a page made before from exactly the same reads, for the same language and
+    address and still within its dates, is sent again (decision 0016). On SQLite the reads
+    and a kept page are served on the event loop (see app/api/threads.py); making a page
+    goes to a worker thread.
+    """
     now = utcnow()
-    opened = sharing.open_share(session, token, now=now)
-    assert opened.link.id is not None
-    sharing.count_opening(request.app.state.bookkeeping, opened.link.id)
-    passport = opened.link.credential_id is None
-    if wants_credential(request):
-        if passport:
-            raise NotAcceptable(
-                "This link shares several badges; open it in a browser to see them."
+    try:
+        if reads_wait_on_nothing(request.app.state.engine):
+            answer = _share_answer(request, transactions, settings, token, now=now, make=False)
+            if answer is None:
+                answer = await in_thread(
+                    partial(_share_answer, request, transactions, settings, token, now=now)
+                )
+        else:
+            answer = await in_thread(
+                partial(_share_answer, request, transactions, settings, token, now=now)
             )
-        return _credential_json(opened.credentials[0])
+    except NotFound:
+        # Only a look-up that found nothing counts toward the client's shared limit: that
+        # is what guessing is made of (app/web/holder.py).
+        await in_thread(_count_failed_lookup, request, transactions)
+        raise
+    assert answer is not None
+    return answer
+
+
+def _count_failed_lookup(request: Request, transactions: SessionFactory) -> None:
+    with transactions() as limit_session:
+        count_token_lookup(request, limit_session, counted_here=True)
+
+
+def _share_answer(
+    request: Request,
+    transactions: SessionFactory,
+    settings: Settings,
+    token: str,
+    *,
+    now: datetime,
+    make: bool = True,
+) -> Response | None:
+    """The answer to a share link, or None when the page is not kept and not `make`."""
+    # Pages for a signed-in coach or participant would carry their own header: never kept
+    # (none of this route's dependencies signs anyone in, so none do today).
+    anonymous = not (request.scope.get(STAFF_KEY) or request.scope.get(HOLDER_KEY))
+    cache: PageCache = request.app.state.page_cache
+    language = current_language.get()
+    # One statement (sharing.pages): a snapshot of its own, no transaction needed.
+    with transactions(read_only=True) as session:
+        state = share_pages.page_state(session, token, now=now)
+        if wants_credential(request):
+            if state.passport:
+                raise NotAcceptable(
+                    "This link shares several badges; open it in a browser to see them."
+                )
+            credential = session.get(Credential, state.credential_ids[0])
+            assert credential is not None
+            request.app.state.open_counts.add(state.link_id)
+            return _credential_json(credential)
+        key = (state.link_id, language, request.url.path, request.url.query)
+        body = cache.get(key, state.fingerprint, now=now) if anonymous else None
+    if body is None:
+        if not make:
+            return None
+        # Made and digested in one snapshot, so the page kept is the page of its digest.
+        with transactions(snapshot=True) as session:
+            state = share_pages.page_state(session, token, now=now)
+            body, until = _shared_page(request, session, settings, token, now=now)
+        if anonymous:
+            cache.put(key, state.fingerprint, body, until=until)
+    request.app.state.open_counts.add(state.link_id)
+    html = body.replace(CHECKED_AT, escape(format_datetime(now)))
+    return HTMLResponse(html, headers={"Cache-Control": "no-store", "Vary": "Accept"})
+
+
+def _shared_page(
+    request: Request, session: Session, settings: Settings, token: str, *, now: datetime
+) -> tuple[str, datetime]:
+    """The page of an opened share link, with CHECKED_AT where the time of the check goes,
+    and the moment until which it reads the same (sharing.pages.valid_until)."""
+    opened = sharing.open_share(session, token, now=now)
     views = shared_views(
         session,
         settings,
@@ -144,17 +230,20 @@ def shared(
         holder=opened.participant,
     )
     photos = sharing.shared_photo_ids(session, opened.credentials) if opened.show_evidence else {}
-    return _page(
+    response = _page(
         request,
         {
             "views": views,
-            "passport": passport,
+            "passport": opened.link.credential_id is None,
             "holder_name": opened.participant.display_name if opened.show_name else None,
-            "og": _og(views, passport=passport),
+            "og": _og(views, passport=opened.link.credential_id is None),
             "qr_src": f"/s/{token}/qr.svg",
             "photo_src": {cid: f"/s/{token}/photos/{pid}" for cid, pid in photos.items()},
+            "checked_time": CHECKED_AT,  # no character that escaping changes
         },
     )
+    until = share_pages.valid_until([c.json_ld for c in opened.credentials], now=now)
+    return bytes(response.body).decode(), until
 
 
 @router.get("/s/{token}/photos/{photo_id}", include_in_schema=False)

@@ -74,6 +74,49 @@ def test_open_counts_add_up_and_are_listed(session: Session, world: dict[str, An
     assert not hasattr(listed[0], "token_hash")
 
 
+def test_openings_counted_in_process_are_written_together_and_kept_when_a_write_fails(
+    session: Session, world: dict[str, Any]
+) -> None:
+    p = world["participant"]
+    one, _ = service.create_share_link(
+        session, participant=p, credential_public_id=world["wood"].public_id, now=NOW
+    )
+    passport, _ = service.create_share_link(
+        session, participant=p, credential_public_id=None, now=NOW
+    )
+    assert one.id is not None and passport.id is not None
+    writes: list[dict[str, Any]] = []
+    database_busy = True
+
+    def write(statement: Any, params: Any) -> bool:
+        if database_busy:
+            return False  # as app.db.bookkeeping when the lock stays busy
+        writes.append(dict(params))
+        session.connection().execute(statement, dict(params))
+        return True
+
+    counts = service.OpenCounts(write, every=None)
+    for link_id in (one.id, one.id, passport.id, one.id):
+        counts.add(link_id)
+    assert counts.pending() == 4
+    assert counts.flush() is False  # nothing written: all of it kept for the next round
+    counts.add(passport.id)
+    assert counts.pending() == 5 and writes == []
+    database_busy = False
+    assert counts.flush() is True and counts.pending() == 0
+    # One write per link, with all its openings.
+    assert sorted((w["link_id"], w["openings"]) for w in writes) == sorted(
+        [(one.id, 3), (passport.id, 2)]
+    )
+    session.expire_all()
+    assert [session.get(ShareLink, i).open_count for i in (one.id, passport.id)] == [3, 2]  # type: ignore[union-attr]
+    # Stopping writes what is left.
+    counts.add(one.id)
+    counts.stop()
+    session.expire_all()
+    assert session.get(ShareLink, one.id).open_count == 4  # type: ignore[union-attr]
+
+
 def test_another_participants_credential_is_not_found(
     session: Session, world: dict[str, Any]
 ) -> None:

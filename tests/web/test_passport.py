@@ -378,6 +378,8 @@ def test_share_a_badge_open_it_signed_out_and_revoke_it(
     assert "<li>Osaa noudattaa puutyöpajan turvaohjeita" in opened.text
     assert "- Osaa noudattaa" not in opened.text
     assert "Teki työn hyvin." not in opened.text  # evidence is off by default
+    # Openings are written by the app's own thread within a second (OpenCounts); at once here.
+    assert client.app.state.open_counts.flush()
     listing = holder.get("/passport/shares").text
     assert "Avattu 1 kerran." in listing
     link = session.exec(

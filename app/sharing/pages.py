@@ -1,0 +1,257 @@
+"""What a share page is made from, read in one statement: its state and its fingerprint.
+
+A share page (`/s/{token}`) is a function of rows in the database and of the time: the link
+and its participant, the credentials it shows, their awards' badge versions, the issuers'
+status lists and keys, the trust registry, the qualification catalog and, when the evidence
+is shown, the photos. :func:`page_state` reads all of them in one statement (one round
+trip, one snapshot), without the stored credentials' documents (those never change for a
+credential id; erasing them erases the participant, which ends the link), and digests them.
+The web layer keeps a rendered page under that digest (app/web/public.py): when the digest
+read for a request is the same, so is every input of the page's verification and of its
+text, and the kept page is the page that would be made now. A revocation, a suspension, a
+withdrawn key, a changed trust registry, a new badge in a shared passport or a renamed
+participant changes the digest on the very next request, on every instance, as it changed
+the verification before (decision 0016).
+
+What depends on the time alone (a credential becoming valid, expiring, or expiring soon) is
+covered by :func:`valid_until`: a kept page is used only before the first moment at which
+any of its credentials' dates would change what it says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Text, and_, bindparam, case, cast, literal, null, or_, union_all
+from sqlalchemy import select as core_select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlmodel import Session, col
+
+from app.errors import NotFound
+from app.models import (
+    Award,
+    BadgeVersion,
+    Credential,
+    EvidencePhoto,
+    Organization,
+    Participant,
+    Qualification,
+    ShareLink,
+    SigningKey,
+    StatusList,
+    TrustedIssuer,
+)
+from app.sharing.view import EXPIRY_WARNING
+from app.tokens import hash_token, plausible
+from app.vc.dates import parse_datetime
+
+_NO_LINK = "No such share link."
+
+# A kept page is made again at least this often, whatever its dates say.
+PAGE_MAX_AGE = timedelta(minutes=5)
+
+
+class _BitsDigest(FunctionElement[str]):
+    """A status list's bits as a short text: their SHA-256 on PostgreSQL (sent instead of
+    16 KiB a list), their hex on SQLite (in process; digested with the rest)."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(_BitsDigest, "postgresql")
+def _bits_digest_postgresql(element: _BitsDigest, compiler: Any, **kw: Any) -> str:
+    return f"encode(sha256({compiler.process(element.clauses, **kw)}), 'hex')"
+
+
+@compiles(_BitsDigest)
+def _bits_digest_default(element: _BitsDigest, compiler: Any, **kw: Any) -> str:
+    return f"hex({compiler.process(element.clauses, **kw)})"
+
+
+_WIDTH = 13  # values per row: the most any part has (a credential's)
+
+
+def _part(kind: str, *values: Any) -> Any:
+    """One part of the union: its kind, then its values as text, padded with NULLs."""
+    texts = [cast(v, Text) for v in values]
+    texts += [cast(null(), Text)] * (_WIDTH - len(texts))
+    return core_select(
+        literal(kind).label("kind"), *[t.label(f"v{i}") for i, t in enumerate(texts)]
+    )
+
+
+_TOKEN: Any = bindparam("token_hash")
+_NOW = bindparam("now", type_=ShareLink.__table__.c.expires_at.type)  # type: ignore[attr-defined]
+_THE_LINK = col(ShareLink.token_hash) == _TOKEN
+# The link's participant's awards (whatever the link shows, a superset of what it needs).
+_AWARDS = (
+    core_select(col(Award.id))
+    .join(ShareLink, col(ShareLink.participant_id) == col(Award.participant_id))
+    .where(_THE_LINK)
+)
+_ORGANIZATIONS = (
+    core_select(col(Credential.organization_id))
+    .where(col(Credential.award_id).in_(_AWARDS))
+    .distinct()
+)
+
+# Everything a share page is made from, in one statement (one round trip, one snapshot).
+_STATE = union_all(
+    _part(
+        "link",
+        col(ShareLink.id),
+        col(ShareLink.participant_id),
+        col(ShareLink.credential_id),
+        case((col(ShareLink.revoked_at).is_(None), 0), else_=1),
+        case((col(ShareLink.expires_at) <= _NOW, 1), else_=0),
+        case((col(ShareLink.show_name), 1), else_=0),
+        case((col(ShareLink.show_evidence), 1), else_=0),
+        col(Participant.display_name),
+        case((col(Participant.erased_at).is_(None), 0), else_=1),
+    )
+    .join(Participant, col(Participant.id) == col(ShareLink.participant_id))
+    .where(_THE_LINK),
+    # One badge: the link's credential, if it is this participant's, revoked or not (a link
+    # to a badge revoked later shows it as revoked). The passport: the current badges.
+    _part(
+        "credential",
+        col(Credential.id),
+        col(Credential.public_id),
+        col(Credential.award_id),
+        col(Credential.organization_id),
+        col(Credential.status_list_id),
+        col(Credential.status_index),
+        col(Credential.revoked_at),
+        col(Credential.suspended_at),
+        col(Credential.replaced_by_id),
+        col(Credential.issued_at),
+        col(Award.badge_version_id),
+        col(Award.criteria_observed),
+        col(BadgeVersion.content_hash),
+    )
+    .join(Award, col(Award.id) == col(Credential.award_id))
+    .join(BadgeVersion, col(BadgeVersion.id) == col(Award.badge_version_id))
+    .join(ShareLink, col(ShareLink.participant_id) == col(Award.participant_id))
+    .where(_THE_LINK)
+    .where(
+        or_(
+            col(Credential.id) == col(ShareLink.credential_id),
+            and_(
+                col(ShareLink.credential_id).is_(None),
+                col(Credential.revoked_at).is_(None),
+                col(Credential.replaced_by_id).is_(None),
+            ),
+        )
+    ),
+    _part(
+        "status",
+        col(StatusList.id),
+        col(StatusList.public_id),
+        col(StatusList.purpose),
+        col(StatusList.version),
+        _BitsDigest(col(StatusList.bits)),
+    ).where(col(StatusList.organization_id).in_(_ORGANIZATIONS)),
+    _part(
+        "key",
+        col(SigningKey.organization_id),
+        col(SigningKey.key_id),
+        col(SigningKey.status),
+        col(SigningKey.public_jwk),
+    ).where(col(SigningKey.organization_id).in_(_ORGANIZATIONS)),
+    _part("trusted", col(TrustedIssuer.issuer_id), col(TrustedIssuer.documents)),
+    _part("organization", col(Organization.id), col(Organization.slug)),
+    _part("catalog", col(Qualification.id), col(Qualification.content_hash)),
+    _part("photo", col(EvidencePhoto.award_id), col(EvidencePhoto.public_id)).where(
+        col(EvidencePhoto.award_id).in_(_AWARDS)
+    ),
+)
+_KINDS = ("link", "credential", "status", "key", "trusted", "organization", "catalog", "photo")
+
+
+@dataclass(frozen=True)
+class PageState:
+    """A working share link and the digest of everything its page is made from."""
+
+    link_id: int
+    passport: bool  # the whole passport, not one badge
+    credential_ids: tuple[int, ...]
+    fingerprint: str
+
+
+def page_state(session: Session, token: str, *, now: datetime) -> PageState:
+    """Read what the page of `token` is made from, in one statement (so in one snapshot of
+    the database on either database, in or out of a transaction).
+
+    Raises:
+        NotFound: For unknown, expired or revoked links and erased participants, all alike
+            (as sharing.service.active_share_link).
+    """
+    if not plausible(token):
+        raise NotFound(_NO_LINK)
+    rows = session.connection().execute(_STATE, {"token_hash": hash_token(token), "now": now})
+    parts: dict[str, list[tuple[str | None, ...]]] = {kind: [] for kind in _KINDS}
+    for kind, *values in rows:
+        parts[kind].append(tuple(values))
+    if len(parts["link"]) != 1:
+        raise NotFound(_NO_LINK)
+    link_id, _, credential_id, revoked, expired, _, _, _, erased = parts["link"][0][:9]
+    if revoked != "0" or expired != "0" or erased != "0":
+        raise NotFound(_NO_LINK)
+    if credential_id is not None and not parts["credential"]:
+        raise NotFound(_NO_LINK)  # (a passport with no current badge still opens)
+    digest = hashlib.blake2b(digest_size=20)
+    for kind in _KINDS:
+        digest.update(kind.encode())
+        for row in sorted(parts[kind], key=_sort_key):
+            digest.update(b"\x1e")
+            digest.update(repr(row).encode())
+        digest.update(b"\x1d")
+    assert link_id is not None
+    return PageState(
+        link_id=int(link_id),
+        passport=credential_id is None,
+        credential_ids=tuple(int(row[0]) for row in parts["credential"] if row[0] is not None),
+        fingerprint=digest.hexdigest(),
+    )
+
+
+def _sort_key(row: tuple[str | None, ...]) -> tuple[tuple[bool, str], ...]:
+    return tuple((value is None, value or "") for value in row)
+
+
+# A date and time as the credentials write them (XML Schema dateTime).
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+
+
+def valid_until(documents: Iterable[Mapping[str, Any]], *, now: datetime) -> datetime:
+    """The first moment after `now` at which a page of these credentials could read
+    differently because of the time alone: any date in them (validFrom, validUntil, an
+    endorsement's dates...) or EXPIRY_WARNING before it, at most PAGE_MAX_AGE ahead."""
+    until = now + PAGE_MAX_AGE
+    for moment in _moments(documents):
+        for edge in (moment, moment - EXPIRY_WARNING):
+            if now < edge < until:
+                until = edge
+    return until
+
+
+def _moments(values: Iterable[Any]) -> Iterable[datetime]:
+    stack = list(values)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and _DATETIME.match(value):
+            try:
+                yield parse_datetime(value)
+            except ValueError:
+                continue

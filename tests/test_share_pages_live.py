@@ -1,0 +1,106 @@
+"""Share pages on two running instances of one database (decision 0016): each keeps the
+pages it made, a revocation made on one is red on the other's very next request, and the
+openings counted by both add up in the database within seconds."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import Session, select
+
+from app.models import Credential, Participant
+from app.models.base import utcnow
+from app.sharing.service import create_share_link
+from tests.live import csrf_of, free_port, prepare, signed_in, start
+
+GREEN = "result result-green"
+RED = "result result-red"
+
+
+def _links(database_url: str) -> tuple[str, str, str]:
+    """A link to one of Aino's badges, a link to her whole passport, and that badge's id."""
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        aino = session.exec(
+            select(Participant).where(Participant.email == "aino@demo.example.fi")
+        ).one()
+        _, passport = create_share_link(
+            session, participant=aino, credential_public_id=None, now=utcnow()
+        )
+        badge = session.exec(
+            select(Credential.public_id)
+            .where(Credential.revoked_at.is_(None))  # type: ignore[union-attr]
+            .where(
+                Credential.award_id.in_(  # type: ignore[attr-defined]
+                    text("SELECT id FROM award WHERE participant_id = :p").bindparams(p=aino.id)
+                )
+            )
+        ).first()
+        assert badge is not None
+        _, one = create_share_link(
+            session, participant=aino, credential_public_id=badge, now=utcnow()
+        )
+        session.commit()
+    engine.dispose()
+    return one, passport, badge
+
+
+def _open_count(database_url: str) -> int:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        total = conn.execute(text("SELECT sum(open_count) FROM share_link")).scalar_one()
+    engine.dispose()
+    return int(total or 0)
+
+
+def _two_instances(tmp_path: Path, database_url: str) -> None:
+    port_a, port_b = free_port(), free_port()
+    origin = f"http://127.0.0.1:{port_a}"
+    prepare(database_url, port=port_a)
+    one, passport, badge = _links(database_url)
+    a, url_a, log_a = start(tmp_path, database_url, port_a)
+    b, url_b, log_b = start(tmp_path, database_url, port_b, BASE_URL=origin)
+    try:
+        for url in (url_a, url_b):
+            for _ in range(3):
+                assert GREEN in httpx.get(f"{url}/s/{one}").text
+                page = httpx.get(f"{url}/s/{passport}").text
+                assert GREEN in page and RED not in page
+        with signed_in(url_b) as coach:
+            form = coach.get(f"/coach/credentials/{badge}")
+            answer = coach.post(
+                f"/coach/credentials/{badge}/revoke",
+                data={"csrf_token": csrf_of(form.text), "reason": "Myönnetty väärälle."},
+            )
+            assert answer.status_code in (200, 303), answer.text
+        # The very next request on the instance that did not revoke.
+        page = httpx.get(f"{url_a}/s/{one}").text
+        assert RED in page and GREEN not in page
+        assert badge not in httpx.get(f"{url_a}/s/{passport}").text
+        # 12 + 2 openings, written by both instances within their second.
+        deadline = time.monotonic() + 10
+        while (count := _open_count(database_url)) < 14 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert count == 14
+    except BaseException:
+        print(log_a.read_text()[-3000:], log_b.read_text()[-3000:])
+        raise
+    finally:
+        for process in (a, b):
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def test_share_pages_on_two_instances_of_sqlite(tmp_path: Path) -> None:
+    _two_instances(tmp_path, f"sqlite:///{tmp_path / 'two.db'}")
+
+
+@pytest.mark.postgres
+def test_share_pages_on_two_instances_of_postgresql(
+    tmp_path: Path, committed_postgres_url: str
+) -> None:
+    _two_instances(tmp_path, committed_postgres_url)
