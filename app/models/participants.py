@@ -50,7 +50,8 @@ class ShareLink(SQLModel, table=True):
     credential_id: int | None = Field(default=None, foreign_key="credential.id", index=True)
     token_hash: str = Field(max_length=64, unique=True, index=True)
     show_name: bool = Field(default=True)
-    show_evidence: bool = Field(default=False)
+    show_evidence: bool = Field(default=False)  # what the coach wrote
+    show_photo: bool = Field(default=False)  # the coach's photos of the work
     open_count: int = Field(default=0)
     created_at: datetime = created_at_field()
     expires_at: datetime | None = optional_datetime_field()

@@ -125,6 +125,7 @@ def export_participant_data(
             "credential": credential_public_id,
             "show_name": link.show_name,
             "show_evidence": link.show_evidence,
+            "show_photo": link.show_photo,
             "open_count": link.open_count,
             "created_at": _iso(link.created_at),
             "expires_at": _iso(link.expires_at),

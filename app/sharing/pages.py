@@ -114,6 +114,7 @@ _STATE = union_all(
         case((col(ShareLink.show_name), 1), else_=0),
         case((col(ShareLink.show_evidence), 1), else_=0),
         col(Participant.display_name),
+        case((col(ShareLink.show_photo), 1), else_=0),
         case((col(Participant.erased_at).is_(None), 0), else_=1),
     )
     .join(Participant, col(Participant.id) == col(ShareLink.participant_id))
@@ -201,7 +202,7 @@ def page_state(session: Session, token: str, *, now: datetime) -> PageState:
         parts[kind].append(tuple(values))
     if len(parts["link"]) != 1:
         raise NotFound(_NO_LINK)
-    link_id, _, credential_id, revoked, expired, _, _, _, erased = parts["link"][0][:9]
+    link_id, _, credential_id, revoked, expired, _, _, _, _, erased = parts["link"][0][:10]
     if revoked != "0" or expired != "0" or erased != "0":
         raise NotFound(_NO_LINK)
     if credential_id is not None and not parts["credential"]:

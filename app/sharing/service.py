@@ -81,6 +81,7 @@ def create_share_link(
     expires_at: datetime | None = None,
     show_name: bool = True,
     show_evidence: bool = False,
+    show_photo: bool = False,
 ) -> tuple[ShareLink, str]:
     """Create a share link; returns the row and the token (shown once, stored hashed).
 
@@ -109,6 +110,7 @@ def create_share_link(
         token_hash=hash_token(token),
         show_name=show_name,
         show_evidence=show_evidence,
+        show_photo=show_photo,
         created_at=now,
         expires_at=expires_at,
     )
@@ -134,6 +136,7 @@ class ShareLinkInfo:
     credential_public_id: str | None
     show_name: bool
     show_evidence: bool
+    show_photo: bool
     open_count: int
     created_at: datetime
     expires_at: datetime | None
@@ -163,6 +166,7 @@ def list_share_links(
                 credential_public_id=credential_public_id,
                 show_name=link.show_name,
                 show_evidence=link.show_evidence,
+                show_photo=link.show_photo,
                 open_count=link.open_count,
                 created_at=link.created_at,
                 expires_at=link.expires_at,
@@ -206,6 +210,7 @@ class OpenedShare:
     credentials: list[Credential]
     show_name: bool
     show_evidence: bool
+    show_photo: bool
 
 
 def active_share_link(
@@ -259,6 +264,7 @@ def open_share(session: Session, token: str, *, now: datetime) -> OpenedShare:
         credentials=credentials,
         show_name=link.show_name,
         show_evidence=link.show_evidence,
+        show_photo=link.show_photo,
     )
 
 
@@ -377,7 +383,7 @@ def shared_photo(
         NotFound: Otherwise, whatever the reason.
     """
     link, participant = active_share_link(session, token, now=now)
-    if not link.show_evidence:
+    if not link.show_photo:
         raise NotFound("No such photo.")
     if link.credential_id is not None:
         credential = session.get(Credential, link.credential_id)
@@ -390,6 +396,25 @@ def shared_photo(
     photo = session.exec(
         select(EvidencePhoto).where(EvidencePhoto.public_id == photo_public_id)
     ).one()
+    return photo
+
+
+def own_photo(session: Session, *, participant: Participant, photo_public_id: str) -> EvidencePhoto:
+    """A photo of the participant's own issued badge, for the participant to see.
+
+    Raises:
+        NotFound: For any other photo (someone else's, not attached to an award).
+    """
+    photo = session.exec(
+        select(EvidencePhoto).where(EvidencePhoto.public_id == photo_public_id)
+    ).first()
+    if (
+        photo is None
+        or photo.participant_id != participant.id
+        or photo.award_id is None
+        or participant.erased_at is not None
+    ):
+        raise NotFound("No such photo.")
     return photo
 
 

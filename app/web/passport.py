@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from app.auth.sessions import add_flash, end_session
 from app.awards.queries import EarnedBadge
+from app.config import Settings
 from app.deps import SessionDep, SettingsDep
 from app.errors import NotFound, ValidationFailed
 from app.i18n import gettext as _
@@ -31,6 +32,7 @@ from app.passport.progress import passport_groups, qualification_progress, shown
 from app.sharing import service as sharing
 from app.sharing.linkedin import add_to_profile_url
 from app.sharing.qr import qr_svg
+from app.sharing.view import shared_views
 from app.web.csrf import verify_csrf
 from app.web.forms import error_text, private_download
 from app.web.holder import (
@@ -312,17 +314,31 @@ def create_share(
     expires: Annotated[str, Form(max_length=20)] = "",
     show_name: Annotated[str, Form(max_length=5)] = "",
     show_evidence: Annotated[str, Form(max_length=5)] = "",
+    show_photo: Annotated[str, Form(max_length=5)] = "",
+    preview: Annotated[str, Form(max_length=5)] = "",
+    change: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    """Create a share link for one badge or the whole passport; shows its QR code once."""
+    """Create a share link for one badge or the whole passport; shows its QR code once.
+
+    `preview`: show the page the link would show, exactly as an employer would see it,
+    without making the link; `change`: back to the form with the choices kept.
+    """
     values = {
         "credential": credential,
         "expires": expires,
         "show_name": show_name,
         "show_evidence": show_evidence,
+        "show_photo": show_photo,
     }
     errors: dict[str, str] = {}
     expires_at = _expiry(expires, errors)
     badge = _own_badge(session, holder, credential) if credential else None
+    if change == "1" and not errors:
+        if badge is not None:
+            return _badge_page(request, session, settings, holder, badge, values=values)
+        return _shares_page(request, session, holder, values=values, errors={})
+    if preview == "1" and not errors:
+        return _share_preview(request, session, settings, holder, badge, values)
     if not errors:
         try:
             with session.begin_nested():
@@ -334,6 +350,7 @@ def create_share(
                     expires_at=expires_at,
                     show_name=show_name == "1",
                     show_evidence=show_evidence == "1",
+                    show_photo=show_photo == "1",
                 )
         except ValidationFailed as exc:
             errors["expires" if "expiry" in exc.detail or "year" in exc.detail else "form"] = (
@@ -351,6 +368,70 @@ def create_share(
             request, session, settings, holder, badge, values=values, errors=errors, status=422
         )
     return _shares_page(request, session, holder, values=values, errors=errors, status=422)
+
+
+def _share_preview(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    holder: Holder,
+    badge: EarnedBadge | None,
+    values: dict[str, str],
+) -> Response:
+    """The page a link with these choices would show, made as the public page makes it,
+    with the choices to make the link or change them (no link exists yet)."""
+    participant = holder.participant
+    if badge is not None:
+        if badge.is_revoked:
+            raise ValidationFailed("A revoked badge cannot be shared.")
+        credentials = [badge.credential]
+    else:
+        credentials = list(sharing.participant_credentials(session, participant=participant))
+    now = utcnow()
+    show_name, show_photo = values["show_name"] == "1", values["show_photo"] == "1"
+    views = shared_views(
+        session,
+        settings,
+        credentials=credentials,
+        now=now,
+        show_name=show_name,
+        show_evidence=values["show_evidence"] == "1",
+        holder=participant,
+    )
+    photos = sharing.shared_photo_ids(session, credentials) if show_photo else {}
+    return _page(
+        request,
+        "public/credential.html",
+        {
+            "views": views,
+            "passport": badge is None,
+            "holder_name": participant.display_name if show_name else None,
+            "og": {"title": _("Preview of a share link"), "description": "", "image": None},
+            "photo_src": {cid: f"/passport/photos/{pid}" for cid, pid in photos.items()},
+            "preview": {
+                "values": values,
+                "back": (
+                    f"/passport/badges/{badge.credential.public_id}"
+                    if badge is not None
+                    else "/passport/shares"
+                ),
+            },
+        },
+    )
+
+
+@router.get("/passport/photos/{photo_id}")
+def own_photo(photo_id: str, holder: HolderDep, session: SessionDep) -> Response:
+    """A photo the participant's coach took of her work, for her own eyes."""
+    photo = sharing.own_photo(session, participant=holder.participant, photo_public_id=photo_id)
+    return Response(
+        photo.data,
+        media_type=photo.content_type,
+        headers={
+            "Cache-Control": "private, no-store",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        },
+    )
 
 
 @router.post("/passport/shares/{link_id}/revoke", dependencies=CSRF)

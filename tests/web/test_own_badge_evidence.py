@@ -1,5 +1,5 @@
-"""The participant sees on her own badge page what her coach wrote and whether there is a
-photo, before any link shows them; the share choice names the photo when there is one
+"""The participant sees on her own badge page what her coach wrote and the photo, before any
+link shows them; the photo is a share choice of its own, offered when there is one
 (issue #14, item 3)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tests.web.test_award_flow import _jpeg_with_gps
 from tests.web.test_passport import open_passport, passport_token
 
 
-def test_her_badge_page_shows_the_coachs_words_and_names_the_photo(
+def test_her_badge_page_shows_the_coachs_words_and_the_photo(
     client_factory: Callable[[], TestClient], world: World, session: Session
 ) -> None:
     holder = client_factory()
@@ -27,7 +27,7 @@ def test_her_badge_page_shows_the_coachs_words_and_names_the_photo(
     assert "Mitä valmentajasi kirjoitti" in page
     assert award.narrative.splitlines()[0] in page
     assert "Jakolinkki näyttää nämä vain, jos itse valitset niin." in page
-    assert "Valmentajasi otti myös kuvan" not in page
+    assert "Kuva työstäsi" not in page and 'name="show_photo"' not in page
     assert "Mitä valmentaja kirjoitti työstäni</span>" in page
 
     assert world.coach.id is not None
@@ -43,5 +43,7 @@ def test_her_badge_page_shows_the_coachs_words_and_names_the_photo(
     session.add(photo)
     session.commit()
     page = holder.get(f"/passport/badges/{world.credential.public_id}").text
-    assert "Valmentajasi otti myös kuvan työstäsi." in page
-    assert "Mitä valmentaja kirjoitti työstäni, ja kuva työstäni" in page
+    assert "Kuva työstäsi" in page
+    assert f'<img class="photo-preview" src="/passport/photos/{photo.public_id}"' in page
+    assert "Mitä valmentaja kirjoitti työstäni</span>" in page
+    assert '<input type="checkbox" name="show_photo" value="1" > <span>Kuva työstäni</span>' in page

@@ -608,7 +608,7 @@ def evidence_photo(session: Session, settings: Settings, world: World) -> str:
     return photo.public_id
 
 
-def test_evidence_photo_only_when_the_link_shows_evidence(
+def test_evidence_photo_only_when_the_link_shows_the_photo(
     holder: TestClient, client: TestClient, session: Session, world: World, evidence_photo: str
 ) -> None:
     from app.models import EvidencePhoto
@@ -617,8 +617,14 @@ def test_evidence_photo_only_when_the_link_shows_evidence(
     hidden = _share(holder, f"/passport/badges/{cid}", {"credential": cid, "show_name": "1"})
     assert evidence_photo not in client.get(f"/s/{hidden}").text
     assert client.get(f"/s/{hidden}/photos/{evidence_photo}").status_code == 404
-    shown = _share(holder, f"/passport/badges/{cid}", {"credential": cid, "show_evidence": "1"})
+    # What the coach wrote, without the photo: the two are separate choices.
+    words = _share(holder, f"/passport/badges/{cid}", {"credential": cid, "show_evidence": "1"})
+    page = client.get(f"/s/{words}").text
+    assert "Teki työn hyvin." in page and evidence_photo not in page
+    assert client.get(f"/s/{words}/photos/{evidence_photo}").status_code == 404
+    shown = _share(holder, f"/passport/badges/{cid}", {"credential": cid, "show_photo": "1"})
     page = client.get(f"/s/{shown}").text
+    assert "Teki työn hyvin." not in page
     assert f'src="/s/{shown}/photos/{evidence_photo}"' in page
     image = client.get(f"/s/{shown}/photos/{evidence_photo}")
     assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
@@ -656,5 +662,51 @@ def test_another_participants_photo_is_not_shared(
     photo.award_id = world.other_credential.award_id
     session.add(photo)
     session.commit()
-    whole = _share(holder, "/passport/shares", {"show_evidence": "1"})
+    whole = _share(holder, "/passport/shares", {"show_evidence": "1", "show_photo": "1"})
     assert client.get(f"/s/{whole}/photos/{photo.public_id}").status_code == 404
+    # Nor shown to this participant as her own.
+    assert holder.get(f"/passport/photos/{photo.public_id}").status_code == 404
+
+
+def test_the_participant_sees_her_photo_and_a_preview_of_exactly_what_a_link_shows(
+    holder: TestClient, client: TestClient, session: Session, world: World, evidence_photo: str
+) -> None:
+    from app.models import ShareLink
+
+    cid = world.credential.public_id
+    own = holder.get(f"/passport/badges/{cid}")
+    assert f'src="/passport/photos/{evidence_photo}"' in own.text
+    assert "Teki työn hyvin." in own.text
+    image = holder.get(f"/passport/photos/{evidence_photo}")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+    assert image.headers["cache-control"] == "private, no-store"
+    signed_out = client.get(f"/passport/photos/{evidence_photo}", follow_redirects=False)
+    assert signed_out.status_code == 303 and not signed_out.content
+    # Both off by default, each its own choice, and a preview button.
+    form = own.text[own.text.index('action="/passport/shares"') :]
+    form = form[: form.index("</form>")]
+    assert 'name="show_evidence" value="1" >' in form and 'name="show_photo" value="1" >' in form
+    assert 'name="preview" value="1"' in form
+    links_before = len(session.exec(select(ShareLink)).all())
+    choices = {"credential": cid, "show_name": "", "show_evidence": "", "show_photo": "1"}
+    preview = post_form(
+        holder, f"/passport/badges/{cid}", "/passport/shares", {**choices, "preview": "1"}
+    )
+    assert preview.status_code == 200
+    assert "Esikatselu" in preview.text and "result-green" in preview.text
+    # Exactly what the link will show: the photo, not the name nor the coach's words.
+    assert f'src="/passport/photos/{evidence_photo}"' in preview.text
+    assert world.participant.display_name not in preview.text.split('id="main"')[1]
+    assert "Teki työn hyvin." not in preview.text
+    session.expire_all()
+    assert len(session.exec(select(ShareLink)).all()) == links_before  # nothing made yet
+    # Back to the form with the choices kept.
+    changed = post_form(
+        holder, f"/passport/badges/{cid}", "/passport/shares", {**choices, "change": "1"}
+    )
+    assert changed.status_code == 200 and 'name="show_photo" value="1" checked' in changed.text
+    # Made from the preview: the same choices.
+    token = _share(holder, f"/passport/badges/{cid}", choices)
+    page = client.get(f"/s/{token}").text
+    assert f"/s/{token}/photos/{evidence_photo}" in page and "Teki työn hyvin." not in page
+    assert world.participant.display_name not in page
