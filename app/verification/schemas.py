@@ -54,6 +54,11 @@ class RequirementOut(BaseModel):
         "of 2018, whose requirements have no codes",
     )
     text: str = Field(description="The requirement as the credential states it (Finnish)")
+    texts: dict[str, str] | None = Field(
+        default=None,
+        description="The requirement in Finnish, Swedish and English as ePerusteet gives it "
+        "(the catalog's text of the same requirement; null when the catalog does not know it)",
+    )
     url: str | None = None
 
 
@@ -74,10 +79,18 @@ class UnitOut(BaseModel):
     code: str = Field(description="Koodisto code (koodiUri), e.g. tutkinnonosat_105444")
     koodisto_version: int | None = Field(default=None, description="Version of the code")
     name: str
+    names: dict[str, str] | None = Field(
+        default=None,
+        description="The unit's name in Finnish, Swedish and English as ePerusteet gives it "
+        "(the catalog's; the credential states the Finnish one)",
+    )
     url: str | None = Field(default=None, description="The unit's page in ePerusteet")
     osp: int | None = Field(default=None, description="Size in competence points (osp)")
     qualification: str | None = Field(
         default=None, description="The qualification: name, diaarinumero and koulutus code"
+    )
+    qualification_names: dict[str, str] | None = Field(
+        default=None, description="`qualification` in Finnish, Swedish and English"
     )
     peruste_id: int | None = Field(default=None, description="ePerusteet id of the peruste")
     diaarinumero: str | None = Field(default=None, description="The peruste's diaarinumero")

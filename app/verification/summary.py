@@ -71,9 +71,17 @@ class UnitInfo:
 
     @property
     def qualification_label(self) -> str:
-        label = self.qualification_name["fi"]
+        return self.qualification_labels["fi"]
+
+    @property
+    def qualification_labels(self) -> dict[str, str]:
+        """The qualification's name with its diaarinumero and koulutus code, by language."""
         details = [d for d in (self.diaarinumero, self.koulutus_code) if d]
-        return f"{label} ({', '.join(details)})" if details else label
+        return {
+            language: f"{name} ({', '.join(details)})" if details else name
+            for language, name in self.qualification_name.items()
+            if name
+        }
 
 
 @dataclass(frozen=True)
@@ -194,6 +202,8 @@ def _unit_out(code: str, alignment: Mapping[str, Any], catalog: CatalogIndex | N
         out.osp = info.osp
         out.koodisto_version = info.koodisto_version
         out.qualification = info.qualification_label
+        out.qualification_names = info.qualification_labels
+        out.names = {language: name for language, name in info.name.items() if name}
         out.peruste_id = info.peruste_id
         out.diaarinumero = info.diaarinumero
         out.status = "imported" if info.status == "imported" else "awaiting-import"
@@ -256,6 +266,7 @@ def recognition_summary(
                 code=(info.code if info else None)
                 or (key if REQUIREMENT_CODE.match(key) else None),
                 text=_text(alignment.get("targetName")) or key,
+                texts={lang: text for lang, text in info.text.items() if text} if info else None,
                 url=_text(alignment.get("targetUrl")),
             )
             if unit_code and unit_code in units:
