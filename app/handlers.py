@@ -19,11 +19,15 @@ from app.errors import (
     DatabaseUnavailable,
     RateLimited,
     database_unavailable,
+    page_text,
 )
 from app.web.auth import SignInRequired
 from app.web.templating import templates
 
 log = logging.getLogger("app.errors")
+HTML_INVALID_INPUT = page_text(
+    "Something in the address or the form was not as expected. Go back and check what you entered."
+)
 PROBLEM_JSON = "application/problem+json"
 MACHINE_PATHS = frozenset({"/healthz", "/readyz"})
 
@@ -80,7 +84,13 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
         "detail": "; ".join(f"{e['location']}: {e['message']}" for e in errors[:5]),
         "errors": errors,
     }
-    return _render(request, 422, body)
+    if wants_json(request):
+        return _render(request, 422, body)
+    # A page: an address that does not parse is a page that does not exist; any other input
+    # gets a sentence in the page's language, not the validator's English.
+    if any(e["location"].startswith("path") for e in errors):
+        return _render(request, 404, {**body, "status": 404, "detail": "Not found"})
+    return _render(request, 422, {**body, "detail": HTML_INVALID_INPUT})
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:

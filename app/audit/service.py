@@ -7,8 +7,71 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.errors import page_text
 from app.models import AuditEvent
 from app.models.base import utcnow
+
+# What each recorded action means, for the admins' audit page (translated there); the codes
+# stay in the database and the CSV export, where they are searched for.
+ACTION_LABELS = {
+    "audit.export": page_text("Audit log exported"),
+    "award.create": page_text("Badge awarded"),
+    "award_job.create": page_text("Group award started"),
+    "award_job.done": page_text("Group award finished"),
+    "award_job.resume": page_text("Group award continued"),
+    "catalog.confirm": page_text("Qualification link confirmed"),
+    "clr.export": page_text("Passport downloaded as a file"),
+    "credential.private": page_text("Badge made private"),
+    "credential.public": page_text("Badge made public"),
+    "credential.revoke": page_text("Badge revoked"),
+    "keys.rotate": page_text("Signing keys changed"),
+    "login.failure": page_text("Failed sign-in"),
+    "login.locked": page_text("Sign-in locked after failed attempts"),
+    "login.success": page_text("Signed in"),
+    "organization.create": page_text("Organization created"),
+    "participant.create": page_text("Participant added"),
+    "participant.erase": page_text("Participant's data erased"),
+    "participant.export": page_text("Participant's data exported"),
+    "participant.update": page_text("Participant's details changed"),
+    "passport.pin_failed": page_text("Wrong passport PIN"),
+    "passport.pin_remove": page_text("Passport PIN removed"),
+    "passport.pin_set": page_text("Passport PIN set"),
+    "passport.sign_in": page_text("Participant opened the passport"),
+    "passport.sign_in_link": page_text("Passport link sent by e-mail"),
+    "passport.sign_in_qr": page_text("Passport QR code shown"),
+    "passport.token_create": page_text("Passport link made"),
+    "passport.token_renew": page_text("Passport link renewed"),
+    "passport.token_revoke": page_text("Passport link stopped"),
+    "share.create": page_text("Share link made"),
+    "share.revoke": page_text("Share link stopped"),
+    "trust.add": page_text("Trusted issuer added"),
+    "trust.remove": page_text("Trusted issuer removed"),
+    "trust.update": page_text("Trusted issuer changed"),
+    "user.activate": page_text("Coach account activated"),
+    "user.create": page_text("Coach account created"),
+    "user.deactivate": page_text("Coach account deactivated"),
+}
+# The groups of actions the audit page filters by (the code's first part).
+ACTION_GROUPS = {
+    "login": page_text("Sign-ins"),
+    "award": page_text("Awards"),
+    "credential": page_text("Badges"),
+    "participant": page_text("Participants"),
+    "user": page_text("Coach accounts"),
+    "audit": page_text("Audit log"),
+    "passport": page_text("Passports"),
+    "share": page_text("Share links"),
+}
+OBJECT_LABELS = {
+    "award_job": page_text("Group award"),
+    "credential": page_text("Badge"),
+    "organization": page_text("Organization"),
+    "participant": page_text("Participant"),
+    "qualification": page_text("Qualification"),
+    "share_link": page_text("Share link"),
+    "trusted_issuer": page_text("Trusted issuer"),
+    "user": page_text("Coach account"),
+}
 
 
 def record(

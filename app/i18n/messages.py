@@ -36,12 +36,14 @@ ERROR_KEYWORDS: dict[str, tuple[int, ...] | None] = {
 METHODS = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
 PAGE_MODULES = [
     "app/errors.py",
+    "app/handlers.py",
     "app/input_guard.py",
     "app/names.py",
     "app/catalog/updates.py",
 ] + [
     f"app/{package}/**.py"
     for package in (
+        "audit",
         "auth",
         "awards",
         "clr",

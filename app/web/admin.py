@@ -159,9 +159,6 @@ def _audit_query(
     return stmt.order_by(col(AuditEvent.created_at).desc(), col(AuditEvent.id).desc())
 
 
-ACTIONS = ["login", "award", "credential", "participant", "user", "audit", "passport", "share"]
-
-
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
@@ -186,7 +183,9 @@ def audit_page(
             "has_more": len(rows) > PAGE_SIZE,
             "page": page,
             "filters": {"action": action, "user": user, "date_from": date_from, "date_to": date_to},
-            "actions": ACTIONS,
+            "actions": audit.ACTION_GROUPS,
+            "action_labels": audit.ACTION_LABELS,
+            "object_labels": audit.OBJECT_LABELS,
             "users": _users(session, staff.org_id),
             "errors": errors,
         },

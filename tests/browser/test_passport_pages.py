@@ -159,6 +159,16 @@ def test_passport_from_the_coachs_qr_to_an_employer(
     check_a11y(phone, f"passport-badge-{device.name}")
     screenshot(phone, f"passport-badge-{device.name}")
 
+    # A preview first: the very page an employer would see, before any link exists.
+    phone.get_by_role("button", name="Esikatsele").click()
+    expect(phone.get_by_text("Esikatselu: linkki näyttää tämän sivun.")).to_be_visible()
+    expect(phone.locator(".result-green")).to_contain_text("Aito ja voimassa.")
+    assert_fits_width(phone, device)
+    screenshot(phone, f"share-preview-{device.name}")
+    check_a11y(phone, f"share-preview-{device.name}")
+    phone.get_by_role("button", name="Muuta valintoja").click()
+    expect(phone.get_by_role("button", name="Tee jakolinkki")).to_be_visible()
+
     # Shared with an expiry; an employer opens it signed out and sees a green result.
     tomorrow = (utcnow() + timedelta(days=2)).date().isoformat()
     shared = share_badge(phone, badge_id, expires=tomorrow)
@@ -193,7 +203,12 @@ def test_passport_from_the_coachs_qr_to_an_employer(
     phone.goto("/passport")
     expect(phone.get_by_text("Peruttu. Tämä merkki ei ole enää voimassa.")).to_be_visible()
 
-    phone.goto("/passport/shares")
+    # Openings are written by the server within a second (OpenCounts): look again until then.
+    for _ in range(20):
+        phone.goto("/passport/shares")
+        if phone.get_by_text("Avattu 2 kertaa.").count():
+            break
+        phone.wait_for_timeout(250)
     expect(phone.get_by_text("Avattu 2 kertaa.").first).to_be_visible()
     check_a11y(phone, f"passport-shares-{device.name}")
 
