@@ -52,6 +52,7 @@ class ShareLink(SQLModel, table=True):
     show_name: bool = Field(default=True)
     show_evidence: bool = Field(default=False)  # what the coach wrote
     show_photo: bool = Field(default=False)  # the coach's photos of the work
+    made_for: str = Field(default="share", max_length=10)  # share, print (a printout's code)
     open_count: int = Field(default=0)
     created_at: datetime = created_at_field()
     expires_at: datetime | None = optional_datetime_field()

@@ -82,11 +82,15 @@ def create_share_link(
     show_name: bool = True,
     show_evidence: bool = False,
     show_photo: bool = False,
+    made_for: str = "share",
 ) -> tuple[ShareLink, str]:
     """Create a share link; returns the row and the token (shown once, stored hashed).
 
-    ``credential_public_id`` None shares the whole passport.
+    ``credential_public_id`` None shares the whole passport; ``made_for`` "print" marks the
+    code of a printout.
     """
+    if made_for not in ("share", "print"):
+        raise ValueError(f"unknown purpose of a share link: {made_for}")
     if participant.erased_at is not None:
         raise NotFound("No such participant.")
     credential_id = None
@@ -111,6 +115,7 @@ def create_share_link(
         show_name=show_name,
         show_evidence=show_evidence,
         show_photo=show_photo,
+        made_for=made_for,
         created_at=now,
         expires_at=expires_at,
     )
@@ -122,7 +127,7 @@ def create_share_link(
         organization_id=participant.organization_id,
         object_type="share_link",
         object_id=link.id,
-        details={"scope": "credential" if credential_id else "passport"},
+        details={"scope": "credential" if credential_id else "passport", "for": made_for},
         now=now,
     )
     return link, token
@@ -137,6 +142,7 @@ class ShareLinkInfo:
     show_name: bool
     show_evidence: bool
     show_photo: bool
+    made_for: str
     open_count: int
     created_at: datetime
     expires_at: datetime | None
@@ -167,6 +173,7 @@ def list_share_links(
                 show_name=link.show_name,
                 show_evidence=link.show_evidence,
                 show_photo=link.show_photo,
+                made_for=link.made_for,
                 open_count=link.open_count,
                 created_at=link.created_at,
                 expires_at=link.expires_at,
@@ -198,6 +205,24 @@ def revoke_share_link(
             now=now,
         )
     return link
+
+
+def stop_print_links(session: Session, *, participant: Participant, now: datetime) -> int:
+    """Stop the working codes of the participant's earlier printouts; how many were stopped."""
+    links = session.exec(
+        select(ShareLink)
+        .where(ShareLink.participant_id == participant.id)
+        .where(ShareLink.made_for == "print")
+        .where(col(ShareLink.revoked_at).is_(None))
+    ).all()
+    stopped = 0
+    for link in links:
+        if link.expires_at is not None and link.expires_at <= now:
+            continue
+        assert link.id is not None
+        revoke_share_link(session, participant=participant, link_id=link.id, now=now)
+        stopped += 1
+    return stopped
 
 
 @dataclass(frozen=True)

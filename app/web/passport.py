@@ -469,6 +469,7 @@ def print_passport(
     settings: SettingsDep,
     days: Annotated[int, Form(ge=1, le=366)] = 90,
     show_name: Annotated[str, Form(max_length=5)] = "",
+    stop_earlier: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     """A4 page of the current badges, each with a QR code of its own new share link.
 
@@ -480,6 +481,11 @@ def print_passport(
     now = utcnow()
     if days not in PRINT_LINK_DAYS:
         days = 90
+    stopped = (
+        sharing.stop_print_links(session, participant=holder.participant, now=now)
+        if stop_earlier == "1"
+        else 0
+    )
     items = []
     for badge in shown_badges(session, holder.participant.id):
         if badge.is_revoked:
@@ -492,6 +498,7 @@ def print_passport(
             expires_at=now + timedelta(days=days),
             show_name=show_name == "1",
             show_evidence=False,
+            made_for="print",
         )
         url = sharing.share_url(settings, token)
         svg = qr_svg(url, title=_("QR code: link to the badge"))
@@ -510,6 +517,7 @@ def print_passport(
             "expires": now + timedelta(days=days),
             "show_name": show_name == "1",
             "organization": organization,
+            "stopped": stopped,
         },
     )
 

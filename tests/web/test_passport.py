@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.clr.service import verify_clr
 from app.config import Settings
@@ -514,6 +514,43 @@ def test_printable_passport_makes_a_link_per_badge(
         select(ShareLink).where(ShareLink.participant_id == world.participant.id)
     ).all()
     assert len(links) == 1 and links[0].expires_at is not None
+    assert links[0].made_for == "print"
+
+
+def test_printing_again_can_stop_the_codes_of_earlier_printouts(
+    holder: TestClient, client: TestClient, session: Session, world: World
+) -> None:
+    def printed(data: dict[str, str]) -> str:
+        return post_form(holder, "/passport/print", "/passport/print", data).text
+
+    first = printed({"days": "30", "show_name": "1"})
+    assert "Koodi on uusi jakolinkki. Näet sen sivulla Jakolinkit." in first
+    shared = _share(holder, "/passport/shares", {"show_name": "1"})  # shared by hand
+    kept = printed({"days": "30", "show_name": "1"})  # the old paper still works
+    assert "lopetettiin" not in kept
+    listing = holder.get("/passport/shares").text
+    assert listing.count("Tulosteen koodi, tehty") == 2
+    session.expire_all()
+    links = session.exec(
+        select(ShareLink).where(ShareLink.participant_id == world.participant.id)
+    ).all()
+    assert sorted(link.made_for for link in links) == ["print", "print", "share"]
+    third = printed({"days": "30", "show_name": "1", "stop_earlier": "1"})
+    assert "2 aiempien tulosteiden koodia lopetettiin." in third
+    session.expire_all()
+    working = {
+        link.made_for: link
+        for link in session.exec(
+            select(ShareLink)
+            .where(ShareLink.participant_id == world.participant.id)
+            .where(col(ShareLink.revoked_at).is_(None))
+        ).all()
+    }
+    # The new printout's code and the link shared by hand work; the old papers' do not.
+    assert set(working) == {"print", "share"}
+    assert client.get(f"/s/{shared}").status_code == 200
+    stopped = session.exec(select(ShareLink).where(col(ShareLink.revoked_at).is_not(None))).all()
+    assert len(stopped) == 2 and all(link.made_for == "print" for link in stopped)
 
 
 def test_tokens_never_reach_the_logs(
