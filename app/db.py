@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -52,19 +53,56 @@ SQLITE_WRITE_WAIT = "sqlite_write_wait_ms"
 _HOLDS_TURN = "osaamispassi_holds_write_turn"
 
 
+class FairLock:
+    """A lock handed to its waiters in the order they asked for it.
+
+    `threading.Lock` wakes no waiter in particular: on a busy machine one writer kept missing
+    it for over 5 s while later ones got it (1 of 300 parallel awards failed so). Here
+    `release` passes the lock straight to the longest waiter, so a wait is bounded by the
+    transactions of those ahead of it.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._held and not self._waiters:
+                self._held = True
+                return True
+            ticket = threading.Event()
+            self._waiters.append(ticket)
+        if ticket.wait(timeout):
+            return True
+        with self._mutex:
+            if ticket.is_set():  # handed over just as the wait timed out
+                return True
+            self._waiters.remove(ticket)
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().set()  # still held: now by that waiter
+            else:
+                self._held = False
+
+
 class _WriterTurns:
     """The writers of one process on one SQLite file take turns on a lock of their own
     before BEGIN IMMEDIATE, and give it back when their transaction ends.
 
     SQLite's busy handler polls with growing sleeps and no order: with 16 writers waiting,
     one could keep missing the lock for over the 5 s busy time-out while others came and
-    went (19 of 300 parallel awards failed so). Waiting on a lock here wakes the next
-    writer as soon as the lock is free. Other processes (the command line) still meet at
-    SQLite's own lock, with its busy time-out.
+    went (19 of 300 parallel awards failed so). The turns here are first come, first served
+    (FairLock). Other processes (the command line) still meet at SQLite's own lock, with
+    its busy time-out.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = FairLock()
 
     def begin(self, conn: Any) -> None:
         options = conn.get_execution_options()

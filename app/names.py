@@ -20,10 +20,12 @@ INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
 # Joiners that some scripts need inside names (Persian, Indic); other format characters are
 # invisible and have no place in a name.
 ALLOWED_FORMAT = frozenset("\u200c\u200d\u200e\u200f")
+# The most a person's name (a participant's, a coach's) may have, after its spaces are tidied.
+MAX_NAME = 200
 
 
-def checked_name(value: str) -> str:
-    """The name with its spaces tidied.
+def checked_name(value: str, max_length: int | None = None) -> str:
+    """The name with its spaces tidied (at most `max_length` characters when given).
 
     Raises:
         ValidationFailed: No visible letter or digit, a control character, a direction
@@ -49,4 +51,8 @@ def checked_name(value: str) -> str:
         for char in name
     ):
         raise ValidationFailed("The name must have at least one visible letter or digit.")
+    if max_length is not None and len(name) > max_length:
+        raise ValidationFailed(
+            "The name can have at most {n} characters.", params={"n": max_length}
+        )
     return name

@@ -3,10 +3,13 @@ connection goes back to transactional use afterwards."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 from psycopg.pq import TransactionStatus
 from sqlalchemy import text
 
-from app.db import make_engine, transaction
+from app.db import FairLock, make_engine, transaction
 
 
 def _status(session: object) -> TransactionStatus:
@@ -26,3 +29,34 @@ def test_read_only_runs_in_autocommit_and_the_pool_is_reset(committed_postgres_u
         assert engine.pool.checkedout() == 0 and engine.pool.checkedin() == 1  # the same one
     finally:
         engine.dispose()
+
+
+def test_the_sqlite_writers_lock_is_handed_over_in_the_order_asked() -> None:
+    """Each waiter gets the lock in its turn; one that gives up leaves the queue."""
+    lock = FairLock()
+    assert lock.acquire(timeout=0)
+    order: list[int] = []
+    started: list[threading.Event] = []
+
+    def writer(n: int) -> None:
+        started[n].set()
+        assert lock.acquire(timeout=10)
+        order.append(n)
+        lock.release()
+
+    threads = []
+    for n in range(5):
+        started.append(threading.Event())
+        thread = threading.Thread(target=writer, args=(n,))
+        thread.start()
+        started[n].wait()
+        while len(lock._waiters) < n + 1:  # queued behind the one before it
+            time.sleep(0.001)
+        threads.append(thread)
+    assert not lock.acquire(timeout=0.05)  # held, and a time-out leaves the queue
+    lock.release()
+    for thread in threads:
+        thread.join(10)
+    assert order == [0, 1, 2, 3, 4]
+    assert lock.acquire(timeout=0)  # free again
+    lock.release()

@@ -9,10 +9,8 @@ from sqlmodel import Session
 from app.audit import service as audit
 from app.errors import ValidationFailed
 from app.models import Organization, Participant
-from app.names import checked_name
+from app.names import MAX_NAME, checked_name
 from app.users.service import normalise_email
-
-MAX_NAME = 200
 
 
 def _checked_name_and_period(
@@ -22,9 +20,7 @@ def _checked_name_and_period(
     that ends before it starts."""
     if not display_name.strip():
         raise ValidationFailed("Give the name as the person wants it on the badge.")
-    display_name = checked_name(display_name)
-    if len(display_name) > MAX_NAME:
-        raise ValidationFailed("The name can have at most {n} characters.", params={"n": MAX_NAME})
+    display_name = checked_name(display_name, MAX_NAME)
     if period_start and period_end and period_end < period_start:
         raise ValidationFailed("The workshop period cannot end before it starts.")
     return display_name

@@ -6,11 +6,11 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, select
 
 from app.audit import service as audit
-from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from app.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
 from app.errors import Conflict, ValidationFailed
 from app.models import Organization, User
 from app.models.users import Role
-from app.names import checked_name
+from app.names import MAX_NAME, checked_name
 
 
 def normalise_email(email: str) -> str:
@@ -43,11 +43,15 @@ def create_user(
     email = normalise_email(email)
     if not display_name.strip():
         raise ValidationFailed("Give the person's name.")
-    display_name = checked_name(display_name)
+    display_name = checked_name(display_name, MAX_NAME)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
             "The password must have at least {n} characters.",
             params={"n": MIN_PASSWORD_LENGTH},
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "The password may have at most {n} characters.", params={"n": MAX_PASSWORD_LENGTH}
         )
     if user_by_email(session, email) is not None:
         raise Conflict(

@@ -23,7 +23,7 @@ from app.models.users import Role
 from app.users.service import create_user
 from app.web.auth import AdminDep, client_ip
 from app.web.csrf import verify_csrf
-from app.web.forms import error_text, form_date, private_download
+from app.web.forms import FORM_TEXT_BOUND, error_text, form_date, private_download
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -70,9 +70,9 @@ def create_user_page(
     request: Request,
     staff: AdminDep,
     session: SessionDep,
-    email: Annotated[str, Form(max_length=320)] = "",
-    display_name: Annotated[str, Form(max_length=200)] = "",
-    password: Annotated[str, Form(max_length=1000)] = "",
+    email: Annotated[str, Form(max_length=FORM_TEXT_BOUND)] = "",
+    display_name: Annotated[str, Form(max_length=FORM_TEXT_BOUND)] = "",
+    password: Annotated[str, Form(max_length=FORM_TEXT_BOUND)] = "",
     role: Annotated[str, Form(max_length=10)] = "coach",
 ) -> Response:
     """Add a coach (or admin) to the organization."""

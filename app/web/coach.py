@@ -37,13 +37,11 @@ from app.passport.service import SIGN_IN_TTL, issue_sign_in_token, sign_in_url
 from app.sharing.qr import qr_svg
 from app.web.auth import StaffDep, client_ip
 from app.web.csrf import verify_csrf
-from app.web.forms import error_text, error_texts, form_date
+from app.web.forms import FORM_TEXT_BOUND, error_text, error_texts, form_date
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
-# The most a text field may carry to reach the rules that answer on the form itself.
-FORM_TEXT_BOUND = 20_000
 
 
 def _redirect(url: str) -> RedirectResponse:

@@ -10,6 +10,12 @@ from fastapi.responses import Response
 from app.errors import AppError
 from app.i18n import gettext
 
+# The framework's bound on a text field of a form: far above every rule of the services, so
+# that a value over a rule's limit reaches the rule and is answered on the form with what was
+# typed kept (the browser's maxlength stops most of them first). Only a value beyond this
+# bound, which no person types, gets the generic error page.
+FORM_TEXT_BOUND = 20_000
+
 
 def error_text(exc: AppError) -> str:
     """The domain error's message in the page's language (messages are catalog entries)."""

@@ -34,7 +34,7 @@ from app.sharing.linkedin import add_to_profile_url
 from app.sharing.qr import qr_svg
 from app.sharing.view import shared_views
 from app.web.csrf import verify_csrf
-from app.web.forms import error_text, private_download
+from app.web.forms import FORM_TEXT_BOUND, error_text, private_download
 from app.web.holder import (
     PASSPORT_COOKIE,
     TOKEN_LIMIT,
@@ -81,7 +81,7 @@ def send_sign_in_link(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    email: Annotated[str, Form(max_length=320)] = "",
+    email: Annotated[str, Form(max_length=FORM_TEXT_BOUND)] = "",
 ) -> Response:
     """Send a one-time link; the answer is the same whether or not the address is known."""
     try:

@@ -15,6 +15,7 @@ from app.i18n import LANGUAGES
 from app.models.base import utcnow
 from app.web.auth import SESSION_COOKIE, client_ip
 from app.web.csrf import verify_csrf
+from app.web.forms import FORM_TEXT_BOUND
 from app.web.middleware import LANG_COOKIE, YEAR
 from app.web.templating import templates
 
@@ -58,8 +59,8 @@ def login(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    email: Annotated[str, Form(max_length=320)] = "",
-    password: Annotated[str, Form(max_length=1000)] = "",
+    email: Annotated[str, Form(max_length=FORM_TEXT_BOUND)] = "",
+    password: Annotated[str, Form(max_length=FORM_TEXT_BOUND)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/coach",
 ) -> Response:
     """Check the password; on success start a fresh session (never reuse a cookie)."""

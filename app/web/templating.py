@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from app.awards.service import MAX_REASON
 from app.config import PROJECT_ROOT
 from app.i18n import LANGUAGE_NAMES, LANGUAGES, current_language, gettext, ngettext, pick
-from app.participants.service import MAX_NAME
+from app.names import MAX_NAME
 from app.web.markdown import narrative_html
 
 

@@ -85,7 +85,7 @@ def test_award_with_photo_qr_revoke_switch_coach_and_sign_out(
     # 3. Criteria with the qualification requirements they relate to; 4. evidence.
     expect(page.get_by_text("Puutuotevalmistuksessa toimiminen:").first).to_be_visible()
     page.get_by_role("button", name="Jatka yhteenvetoon").tap()  # nothing ticked yet
-    expect(page.get_by_role("alert")).to_contain_text("Vahvista jokainen kriteeri")
+    expect(page.get_by_role("alert")).to_contain_text("Merkitse jokainen kriteeri")
     check_a11y(page, f"award-form-errors-{name}")
     for box in page.get_by_role("checkbox").all():
         box.check()

@@ -35,7 +35,7 @@ def test_home_page(page: Page, device: Device) -> None:
     expect(page.get_by_role("link", name="Avaa omat merkkisi (osallistujat)")).to_have_attribute(
         "href", "/passport/sign-in"
     )
-    expect(page.locator("main p").first).to_contain_text("osaamismerkkeinä")
+    expect(page.locator("main p").first).to_contain_text("osaamismerkeiksi")
     assert_fits_width(page, device)
     screenshot(page, f"home-{device.name}")
     check_a11y(page, f"home-{device.name}")

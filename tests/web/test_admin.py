@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from app.auth.passwords import MIN_PASSWORD_LENGTH
 from app.models import AuditEvent, Award, EvidencePhoto, User
-from app.participants.service import MAX_NAME
+from app.names import MAX_NAME
 from tests.web.conftest import World, post_form, sign_in
 from tests.web.test_award_flow import KEY_RE, _all_criteria, _review, csrf_of
 

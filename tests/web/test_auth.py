@@ -113,7 +113,7 @@ def test_idle_session_ends_and_says_why(
     # (That the idle session row is deleted, in a transaction of its own, is tested against
     # a committed database in tests/auth/test_sessions.py.)
     page = coach_client.get(response.headers["location"])
-    assert "käyttämättä" in page.text
+    assert "ei käytetty vähään aikaan" in page.text
 
 
 def test_sign_out_deletes_the_session_so_the_old_cookie_is_worthless(

@@ -94,7 +94,7 @@ def test_every_criterion_must_be_confirmed_and_errors_keep_the_entries(
         coach_client, world, {"criteria": criteria[:1], "narrative": "Hioi laudan <b>hyvin</b>."}
     )
     assert response.status_code == 422
-    assert "Vahvista jokainen kriteeri havaituksi" in response.text
+    assert "Merkitse jokainen kriteeri havaituksi" in response.text
     # What was entered is still there (escaped), and the ticked box stays ticked.
     assert "Hioi laudan &lt;b&gt;hyvin&lt;/b&gt;." in response.text
     assert re.search(rf'value="{criteria[0]}" checked', response.text)
@@ -116,7 +116,7 @@ def test_missing_narrative_and_bad_dates_are_explained(
     )
     assert response.status_code == 422
     assert "Kerro lyhyesti, mitä henkilö teki" in response.text
-    assert "Toiminta ei voi päättyä ennen kuin se alkaa" in response.text
+    assert "Toiminta ei voi päättyä, ennen kuin se alkaa" in response.text
     not_a_date = _review(
         coach_client,
         world,

@@ -59,7 +59,7 @@ def test_findings_side_by_side_and_a_blocked_confirmation(
         data={"csrf_token": csrf_of(page.text)},
     )
     assert answer.status_code == 409
-    assert "poistaa vaatimuksia" in answer.text
+    assert "poistaa ammattitaitovaatimuksia" in answer.text
 
 
 def test_confirming_makes_new_versions_and_new_badges_carry_the_change(

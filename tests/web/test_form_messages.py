@@ -78,3 +78,57 @@ def test_a_too_long_pin_is_answered_on_the_settings_page(
     )
     assert answer.status_code == 422
     assert "PIN-koodissa pitää olla 4–8 numeroa." in answer.text
+
+
+def test_staff_and_sign_in_forms_answer_too_long_input_on_the_form(
+    admin_client: TestClient, client_factory: Callable[[], TestClient], world: World
+) -> None:
+    """The forms the first commit did not name: a coach's account, the staff sign-in and the
+    participant's e-mail sign-in. Over the limit, the rule's sentence (or the form's usual
+    answer) in the page's language with what was typed kept; the limits are in the forms."""
+    page = admin_client.get("/admin/users").text
+    assert all(f'maxlength="{n}"' in page for n in (200, 320, 1000))
+    long_name = "Valmentaja " * 30  # 330 characters
+    answer = post_form(
+        admin_client,
+        "/admin/users",
+        "/admin/users",
+        {"display_name": long_name, "email": "uusi@example.fi", "password": "x" * 12},
+    )
+    assert answer.status_code == 422
+    assert "enintään 200" in answer.text and "Valmentaja Valmentaja" in answer.text
+    answer = post_form(
+        admin_client,
+        "/admin/users",
+        "/admin/users",
+        {"display_name": "Uusi", "email": "a" * 400 + "@example.fi", "password": "x" * 12},
+    )
+    assert answer.status_code == 422
+    assert "Tarkista sähköpostiosoite" in answer.text and 'value="aaaa' in answer.text
+    answer = post_form(
+        admin_client,
+        "/admin/users",
+        "/admin/users",
+        {"display_name": "Uusi", "email": "uusi@example.fi", "password": "x" * 1500},
+    )
+    assert answer.status_code == 422
+    assert "enintään 1000 merkkiä" in answer.text and 'value="uusi@example.fi"' in answer.text
+
+    staff = client_factory()
+    login = staff.get("/login").text
+    assert 'maxlength="320"' in login and 'maxlength="1000"' in login
+    long_email = "b" * 2000 + "@example.fi"
+    answer = post_form(staff, "/login", "/login", {"email": long_email, "password": "y" * 3000})
+    assert answer.status_code == 401
+    assert "<form" in answer.text and f'value="{long_email}"' in answer.text
+
+    phone = client_factory()
+    assert 'maxlength="320"' in phone.get("/passport/sign-in").text
+    answer = post_form(phone, "/passport/sign-in", "/passport/sign-in", {"email": long_email})
+    assert answer.status_code == 422
+    assert f'value="{long_email}"' in answer.text
+
+
+def test_search_fields_say_their_limit(coach_client: TestClient) -> None:
+    for path in ("/coach", "/coach/participants", "/coach/award"):
+        assert 'type="search" maxlength="200"' in coach_client.get(path).text, path

@@ -536,7 +536,7 @@ def test_printing_again_can_stop_the_codes_of_earlier_printouts(
     ).all()
     assert sorted(link.made_for for link in links) == ["print", "print", "share"]
     third = printed({"days": "30", "show_name": "1", "stop_earlier": "1"})
-    assert "2 aiempien tulosteiden koodia lopetettiin." in third
+    assert "2 aiemman tulosteen koodit poistettiin käytöstä." in third
     session.expire_all()
     working = {
         link.made_for: link
