@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from app.catalog.png import refers_outside
 from app.catalog.schemas import Badge, Qualification, Requirement, Unit
 
 M = TypeVar("M", bound=BaseModel)
@@ -191,6 +192,15 @@ def load_catalog(root: Path) -> Catalog:
             if "<svg" not in svg or "<title" not in svg:
                 problems.append(
                     Problem(rel, "image", "must be an SVG with a <title> (accessible name)")
+                )
+            elif refers_outside(svg):
+                problems.append(
+                    Problem(
+                        rel,
+                        "image",
+                        "must not refer to files or addresses outside itself (href, src, url() "
+                        "other than '#...' or 'data:', or a DOCTYPE): embed what it shows",
+                    )
                 )
             catalog.images[badge.slug] = svg
 

@@ -6,8 +6,7 @@ import json
 
 from sqlmodel import Session, select
 
-from app.catalog.png import render_badge_png
-from app.catalog.schemas import Badge
+from app.catalog.png import render_svg_png
 from app.errors import NotFound, ValidationFailed
 from app.models import Award, BadgeVersion, Credential
 from app.vc.baking import bake_png, bake_svg
@@ -43,7 +42,7 @@ def export_credential(session: Session, public_id: str, fmt: str) -> tuple[bytes
         if fmt == "svg":
             body = bake_svg(version.image_svg, credential.jwt).encode()
         else:
-            png = render_badge_png(Badge.model_validate(version.definition))
+            png = render_svg_png(version.image_svg)
             body = bake_png(png, credential.json_ld)
     else:
         raise ValidationFailed("The format must be json, jwt, png or svg.")

@@ -138,3 +138,17 @@ def test_missing_directories(tmp_path: Path) -> None:
         "criteria/: (directory): missing",
         "badges/: (directory): missing",
     ]
+
+
+def test_an_image_that_refers_outside_itself_is_a_problem(tmp_path: Path) -> None:
+    write_catalog(tmp_path, [badge("puutyo-1", 1, None)])
+    (tmp_path / "badges" / "puutyo-1.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg"><title>Puutyö</title>'
+        '<image href="file:///etc/passwd" width="1" height="1"/></svg>\n',
+        encoding="utf-8",
+    )
+    found = problems(tmp_path)
+    assert any(
+        p.startswith("badges/puutyo-1.yaml: image: must not refer to files or addresses")
+        for p in found
+    ), found

@@ -1,148 +1,137 @@
-"""The pure-Python PNG rendering of the generated badge images."""
+"""The PNG for baking is the badge's own SVG rendered (resvg), and the generated art."""
 
 from __future__ import annotations
 
+import io
 import json
-import struct
-import zlib
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from app.catalog.categories import CATEGORY_COLOURS
-from app.catalog.images import render_badge_svg
-from app.catalog.png import render_badge_png
+from app.catalog.images import PICTOGRAMS, pictogram_of, render_badge_svg
+from app.catalog.png import refers_outside, render_svg_png
 from app.catalog.schemas import Badge, Category
 from app.vc.baking import bake_png, bake_svg, detect_and_unbake, unbake_png, unbake_svg
 from tests.catalog.minimal import badge
 
-SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-
-def make_badge(level: int = 1, category: Category = Category.ammatilliset_taidot) -> Badge:
-    data = badge(f"puutyo-{level}", level, None if level == 1 else f"puutyo-{level - 1}")
-    data["category"] = category.value
+def make_badge(
+    level: int = 1,
+    category: Category = Category.ammatilliset_taidot,
+    pathway: str = "puutyo",
+) -> Badge:
+    data = badge(f"{pathway}-{level}", level, None if level == 1 else f"{pathway}-{level - 1}")
+    data["category"], data["pathway"] = category.value, pathway
     return Badge.model_validate(data)
 
 
-def chunks(png: bytes) -> list[tuple[bytes, bytes]]:
-    """Parse the chunks, checking every CRC."""
-    assert png[:8] == SIGNATURE
-    pos, found = 8, []
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        ctype, data = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
-        (crc,) = struct.unpack(">I", png[pos + 8 + length : pos + 12 + length])
-        assert crc == zlib.crc32(ctype + data), f"bad CRC in {ctype!r}"
-        found.append((ctype, data))
-        pos += 12 + length
-    assert pos == len(png)
-    return found
-
-
-class Decoded:
-    """An indexed PNG decoded to RGBA pixels (filter type 0 only, as written)."""
-
-    def __init__(self, png: bytes) -> None:
-        parts = dict(chunks(png))
-        self.width, self.height, depth, colour, _, _, interlace = struct.unpack(
-            ">IIBBBBB", parts[b"IHDR"]
-        )
-        assert (depth, colour, interlace) == (8, 3, 0)
-        plte, trns = parts[b"PLTE"], parts[b"tRNS"]
-        self.palette = [
-            (*plte[i : i + 3], trns[i // 3] if i // 3 < len(trns) else 255)
-            for i in range(0, len(plte), 3)
-        ]
-        raw = zlib.decompress(b"".join(d for t, d in chunks(png) if t == b"IDAT"))
-        stride = self.width + 1
-        assert len(raw) == stride * self.height
-        self.rows = []
-        for y in range(self.height):
-            assert raw[y * stride] == 0, "filter type"
-            row = raw[y * stride + 1 : (y + 1) * stride]
-            assert max(row) < len(self.palette)
-            self.rows.append(row)
-
-    def pixel(self, x: int, y: int) -> tuple[int, ...]:
-        return self.palette[self.rows[y][x]]
+def pixels(png: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG"
+    return image.convert("RGBA")
 
 
 def rgba(colour: str) -> tuple[int, int, int, int]:
     return (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16), 255)
 
 
-def test_png_structure() -> None:
-    png = render_badge_png(make_badge())
-    assert png.startswith(SIGNATURE)
-    types = [t for t, _ in chunks(png)]
-    assert types[0] == b"IHDR"
-    assert types[-1] == b"IEND"
-    assert b"IDAT" in types
-    width, height = struct.unpack(">II", dict(chunks(png))[b"IHDR"][:8])
-    assert (width, height) == (400, 400)
-    decoded = Decoded(png)
-    assert (decoded.width, decoded.height) == (400, 400)
-
-
-@pytest.mark.parametrize("size", [16, 64, 257, 512])
-def test_other_sizes(size: int) -> None:
-    decoded = Decoded(render_badge_png(make_badge(), size=size))
-    assert (decoded.width, decoded.height) == (size, size)
+@pytest.mark.parametrize("size", [16, 64, 257, 400, 512])
+def test_sizes(size: int) -> None:
+    assert pixels(render_svg_png(render_badge_svg(make_badge()), size)).size == (size, size)
 
 
 @pytest.mark.parametrize("size", [0, 15, 2049, -1])
 def test_size_out_of_range(size: int) -> None:
     with pytest.raises(ValueError, match="size"):
-        render_badge_png(make_badge(), size=size)
-
-
-def test_deterministic() -> None:
-    assert render_badge_png(make_badge(2)) == render_badge_png(make_badge(2))
+        render_svg_png(render_badge_svg(make_badge()), size)
 
 
 @pytest.mark.parametrize("category", list(Category))
-def test_colours_and_shapes(category: Category) -> None:
+def test_the_png_shows_what_the_svg_draws(category: Category) -> None:
     background, accent = CATEGORY_COLOURS[category]
-    image = Decoded(render_badge_png(make_badge(category=category)))
-    assert image.pixel(0, 0)[3] == 0, "corners are transparent"
-    assert image.pixel(399, 399)[3] == 0
-    assert image.pixel(200, 60) == rgba(background)  # inside the disc, above the ring gap
-    assert image.pixel(200, 30) == rgba(accent)  # on the ring (r = 170, stroke 6)
-    assert image.pixel(200, 292) == rgba(accent)  # the centre of the (middle) star
-    assert image.pixel(5, 200)[3] == 0  # left of the disc (r = 190)
-    assert image.pixel(15, 200) == rgba(background)
-    # Edges are anti-aliased: some pixels are partly covered.
-    alphas = {image.pixel(x, 100)[3] for x in range(0, 60)}
-    assert any(0 < a < 255 for a in alphas)
+    image = pixels(render_svg_png(render_badge_svg(make_badge(category=category))))
+    assert image.getpixel((0, 0))[3] == 0, "corners are transparent"
+    assert image.getpixel((399, 399))[3] == 0
+    assert image.getpixel((200, 60)) == rgba(background)  # inside the disc, above the ring gap
+    assert image.getpixel((200, 30)) == rgba(accent)  # on the ring (r = 170, stroke 6)
+    assert image.getpixel((200, 300)) == rgba(accent)  # the centre of the (middle) star
+    assert image.getpixel((5, 200))[3] == 0  # left of the disc (r = 190)
+    assert image.getpixel((15, 200)) == rgba(background)
+    alphas = {image.getpixel((x, 100))[3] for x in range(0, 60)}
+    assert any(0 < a < 255 for a in alphas), "edges are anti-aliased"
 
 
-def accent_pixels_on_star_line(png: bytes, accent: str) -> list[int]:
-    image = Decoded(png)
+def test_a_designers_svg_is_rendered_as_it_is() -> None:
+    """Not redrawn from the badge's data: a replaced image gives its own PNG."""
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><title>Oma</title>'
+        '<rect width="10" height="5" fill="#ff0000"/><rect y="5" width="10" height="5" '
+        'fill="#0000ff"/></svg>'
+    )
+    image = pixels(render_svg_png(svg, 100))
+    assert image.getpixel((50, 20)) == (255, 0, 0, 255)
+    assert image.getpixel((50, 80)) == (0, 0, 255, 255)
+
+
+def accent_runs_on_star_line(png: bytes, accent: str) -> int:
+    image = pixels(png)
     # between x = 100 and 300 only: the ring crosses this line further out
-    return [x for x in range(100, 300) if image.pixel(x, 292) == rgba(accent)]
+    xs = [x for x in range(100, 300) if image.getpixel((x, 300)) == rgba(accent)]
+    return sum(1 for i, x in enumerate(xs) if i == 0 or xs[i - 1] != x - 1)
 
 
-def test_levels_give_different_images_with_one_star_per_level() -> None:
-    images = {level: render_badge_png(make_badge(level)) for level in (1, 2, 3)}
-    assert len(set(images.values())) == 3
+def test_one_star_per_level() -> None:
     accent = CATEGORY_COLOURS[Category.ammatilliset_taidot][1]
-    runs = []
-    for level in (1, 2, 3):
-        xs = accent_pixels_on_star_line(images[level], accent)
-        # count contiguous runs of accent pixels through the star centres (y = 292)
-        count = sum(1 for i, x in enumerate(xs) if i == 0 or xs[i - 1] != x - 1)
-        runs.append(count)
-    assert runs == [1, 2, 3]
+    images = [render_svg_png(render_badge_svg(make_badge(level))) for level in (1, 2, 3)]
+    assert len(set(images)) == 3
+    assert [accent_runs_on_star_line(png, accent) for png in images] == [1, 2, 3]
 
 
-def test_categories_give_different_images() -> None:
-    images = {render_badge_png(make_badge(category=category)) for category in Category}
-    assert len(images) == len(Category)
+def test_each_pathway_has_its_own_picture() -> None:
+    """The vocational pathways share a category (and its colours) but not a picture."""
+    pathways = ["keittio", "puutyo", "siivous", "varasto"]
+    badges = [make_badge(pathway=pathway) for pathway in pathways]
+    assert [pictogram_of(b) for b in badges] == pathways
+    assert len({render_svg_png(render_badge_svg(b)) for b in badges}) == len(pathways)
+    # A pathway without a picture of its own gets its category's.
+    assert pictogram_of(make_badge(pathway="muu-ala")) == "ammatilliset-taidot"
+    assert set(PICTOGRAMS) >= {c.value for c in Category}
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        '<image href="file:///etc/passwd" width="10" height="10"/>',
+        '<image xlink:href="/etc/hostname" width="10" height="10"/>',
+        "<image href='https://example.org/a.png' width='10' height='10'/>",
+        '<rect width="10" height="10" style="fill: url(https://example.org/x.svg#p)"/>',
+    ],
+)
+def test_an_svg_that_refers_outside_itself_is_not_rendered(reference: str) -> None:
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'viewBox="0 0 10 10"><title>x</title>{reference}</svg>'
+    )
+    assert refers_outside(svg)
+    with pytest.raises(ValueError, match="outside"):
+        render_svg_png(svg, 64)
+
+
+def test_references_inside_the_svg_are_fine() -> None:
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><title>x</title>'
+        '<defs><linearGradient id="g"><stop offset="0" stop-color="#000"/></linearGradient>'
+        '</defs><rect width="10" height="10" fill="url(#g)"/><use href="#g"/></svg>'
+    )
+    assert not refers_outside(svg)
+    assert pixels(render_svg_png(svg, 32)).size == (32, 32)
+    assert not refers_outside(render_badge_svg(make_badge(3)))
 
 
 def test_rendered_png_can_be_baked() -> None:
-    png = render_badge_png(make_badge(3))
+    png = render_svg_png(render_badge_svg(make_badge(3)))
     credential: dict[str, Any] = {"id": "urn:uuid:1", "name": "Puutyö ]]> 3"}
     baked = bake_png(png, credential)
     assert json.loads(unbake_png(baked) or "") == credential
@@ -150,7 +139,7 @@ def test_rendered_png_can_be_baked() -> None:
     assert found is not None
     assert found[0] == "png"
     # The pixels are unchanged by baking.
-    assert Decoded(baked).rows == Decoded(png).rows
+    assert pixels(baked).tobytes() == pixels(png).tobytes()
 
 
 def test_generated_svg_can_be_baked() -> None:
