@@ -2,6 +2,10 @@
 (function () {
   "use strict";
 
+  // On a phone the menu is one row that scrolls sideways: keep the current page in view.
+  var current = document.querySelector(".main-nav [aria-current]");
+  if (current && current.scrollIntoView) { current.scrollIntoView({ block: "nearest", inline: "center" }); }
+
   // A second tap on "issue" while the first is on its way does nothing (the server also
   // ignores a resent form by its idempotency key).
   document.querySelectorAll("button[data-once]").forEach(function (button) {
@@ -50,6 +54,39 @@
       img.hidden = false;
     });
   });
+  // A new share link: share it (Web Share API), copy it, print its card. The buttons stay
+  // hidden where the browser cannot do what they say; the link itself is on the page.
+  document.querySelectorAll("[data-share-url]").forEach(function (box) {
+    var url = box.dataset.shareUrl;
+    var status = box.querySelector("[role=status]");
+    var share = box.querySelector("[data-share]");
+    var copy = box.querySelector("[data-copy]");
+    var print = box.querySelector("[data-print]");
+    function say(text) { if (status) { status.textContent = text; } }
+    if (share && navigator.share) {
+      share.hidden = false;
+      share.addEventListener("click", function () {
+        navigator.share({ title: box.dataset.shareTitle, url: url }).catch(function () {
+          /* closed without sharing */
+        });
+      });
+    }
+    if (copy && navigator.clipboard && window.isSecureContext) {
+      copy.hidden = false;
+      copy.addEventListener("click", function () {
+        navigator.clipboard.writeText(url).then(
+          function () { say(status.dataset.copied); },
+          function () { say(status.dataset.copyFailed); }
+        );
+      });
+    }
+    if (print && window.print) {
+      print.hidden = false;
+      print.addEventListener("click", function () { window.print(); });
+      document.querySelectorAll(".no-script-hint").forEach(function (hint) { hint.hidden = true; });
+    }
+  });
+
   // A group award's progress: follow its JSON and show the results page when it ends.
   document.querySelectorAll("[data-job-progress]").forEach(function (box) {
     if (!window.fetch) { return; }

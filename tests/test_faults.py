@@ -235,7 +235,11 @@ def test_parallel_revocations_do_not_deadlock(tmp_path: Path, committed_postgres
             page = client.get(f"/coach/credentials/{public_id}")
             answer = client.post(
                 f"/coach/credentials/{public_id}/revoke",
-                data={"csrf_token": csrf_of(page.text), "reason": "Väärä henkilö"},
+                data={
+                    "csrf_token": csrf_of(page.text),
+                    "reason": "Väärä henkilö",
+                    "confirmed": "1",
+                },
             )
             return answer.status_code
 

@@ -74,7 +74,11 @@ def _two_instances(tmp_path: Path, database_url: str) -> None:
             form = coach.get(f"/coach/credentials/{badge}")
             answer = coach.post(
                 f"/coach/credentials/{badge}/revoke",
-                data={"csrf_token": csrf_of(form.text), "reason": "Myönnetty väärälle."},
+                data={
+                    "csrf_token": csrf_of(form.text),
+                    "reason": "Myönnetty väärälle.",
+                    "confirmed": "1",
+                },
             )
             assert answer.status_code in (200, 303), answer.text
         # The very next request on the instance that did not revoke.

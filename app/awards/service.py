@@ -130,6 +130,25 @@ def check_correction(reason: str) -> dict[str, AppError]:
     return {}
 
 
+def check_revocation(reason: str, *, already_revoked: bool) -> dict[str, AppError]:
+    """The rules of revoking a badge (errors by field, empty when it passes)."""
+    if not reason.strip():
+        return {
+            "reason": ValidationFailed(
+                "Give the reason for revoking. It is kept internally and never shown publicly."
+            )
+        }
+    if len(reason) > MAX_REASON:
+        return {
+            "reason": ValidationFailed(
+                "The reason can have at most {n} characters.", params={"n": MAX_REASON}
+            )
+        }
+    if already_revoked:
+        return {"reason": ValidationFailed("The badge has already been revoked.")}
+    return {}
+
+
 @dataclass(frozen=True)
 class AwardRequest:
     participant_id: int

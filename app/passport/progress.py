@@ -13,9 +13,19 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from app.awards.queries import EarnedBadge, badge_choices, participant_badges
+from app.catalog import repository as catalog_repo
 from app.catalog.categories import CATEGORY_NAMES
-from app.catalog.schemas import Category
+from app.catalog.schemas import Badge, Category
 from app.models import Qualification, QualificationUnit, SkillRequirement
+
+
+@dataclass(frozen=True)
+class LevelStep:
+    """One level of a pathway as the participant stands: "earned", "next" or "later"."""
+
+    level: int
+    name: dict[str, str]
+    state: str
 
 
 @dataclass
@@ -24,6 +34,7 @@ class PathwayView:
     name: dict[str, str]
     badges: list[EarnedBadge] = field(default_factory=list)
     next_name: dict[str, str] | None = None
+    steps: list[LevelStep] = field(default_factory=list)
 
 
 @dataclass
@@ -50,6 +61,7 @@ def passport_groups(session: Session, badges: list[EarnedBadge]) -> list[Categor
     catalog = badge_choices(session, earned=earned)
     pathway_names: dict[tuple[str, str], dict[str, str]] = {}
     next_steps: dict[tuple[str, str], dict[str, str]] = {}
+    levels: dict[tuple[str, str], list[LevelStep]] = {}
     for group in catalog:
         for steps in group.pathways:
             key = (group.category.value, steps.slug)
@@ -58,6 +70,14 @@ def passport_groups(session: Session, badges: list[EarnedBadge]) -> list[Categor
             following = next((c for c in steps.badges if c.is_next), None)
             if following is not None:
                 next_steps[key] = following.definition.name.model_dump()
+            levels[key] = [
+                LevelStep(
+                    choice.badge.level,
+                    choice.definition.name.model_dump(),
+                    "earned" if choice.earned else ("next" if choice.is_next else "later"),
+                )
+                for choice in steps.badges
+            ]
     categories: dict[str, CategoryView] = {}
     for badge in badges:
         category = badge.badge.category
@@ -72,6 +92,7 @@ def passport_groups(session: Session, badges: list[EarnedBadge]) -> list[Categor
                 badge.badge.pathway,
                 pathway_names.get(key, badge.definition.name.model_dump()),
                 next_name=next_steps.get(key),
+                steps=levels.get(key, []),
             )
             view.pathways.append(pathway)
         pathway.badges.append(badge)
@@ -84,6 +105,8 @@ class RequirementProgress:
     text: dict[str, str]
     covered: bool
     badges: list[dict[str, str]] = field(default_factory=list)
+    # For a skill not yet shown: the catalog's badges that would show it.
+    could_show: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -98,6 +121,25 @@ class UnitProgress:
     @property
     def covered(self) -> int:
         return sum(1 for r in self.requirements if r.covered)
+
+    @property
+    def shown(self) -> list[RequirementProgress]:
+        return [r for r in self.requirements if r.covered]
+
+    @property
+    def still_open(self) -> list[RequirementProgress]:
+        return [r for r in self.requirements if not r.covered]
+
+    @property
+    def next_badges(self) -> list[dict[str, str]]:
+        """The badges that would show the most of this unit's open skills, best first."""
+        counts: dict[str, int] = {}
+        names: dict[str, dict[str, str]] = {}
+        for requirement in self.still_open:
+            for name in requirement.could_show:
+                counts[name["fi"]] = counts.get(name["fi"], 0) + 1
+                names[name["fi"]] = name
+        return [names[k] for k in sorted(counts, key=lambda k: (-counts[k], k))]
 
 
 def qualification_progress(session: Session, badges: list[EarnedBadge]) -> list[UnitProgress]:
@@ -130,6 +172,19 @@ def qualification_progress(session: Session, badges: list[EarnedBadge]) -> list[
         .where(col(QualificationUnit.id).in_(unit_ids))
         .order_by(col(QualificationUnit.code), col(SkillRequirement.id))
     ).all()
+    # Which of the catalog's badges would show a skill not yet shown (not those held now).
+    held = {b.badge.slug for b in badges if not b.is_revoked}
+    could_show: dict[str, list[dict[str, str]]] = {}
+    for badge_row, version in catalog_repo.active_badge_versions(session):
+        if badge_row.slug in held:
+            continue
+        definition = Badge.model_validate(version.definition)
+        for criterion in definition.criteria:
+            for key in criterion.requirements:
+                names = could_show.setdefault(key, [])
+                name = definition.name.model_dump()
+                if name not in names:
+                    names.append(name)
     units: dict[int, UnitProgress] = {}
     for requirement, unit, qualification in rows:
         assert unit.id is not None
@@ -145,6 +200,11 @@ def qualification_progress(session: Session, badges: list[EarnedBadge]) -> list[
             units[unit.id] = progress
         shown_by = covering.get(requirement.key, [])
         progress.requirements.append(
-            RequirementProgress(text=requirement.text, covered=bool(shown_by), badges=shown_by)
+            RequirementProgress(
+                text=requirement.text,
+                covered=bool(shown_by),
+                badges=shown_by,
+                could_show=[] if shown_by else could_show.get(requirement.key, []),
+            )
         )
     return sorted(units.values(), key=lambda u: (-u.covered, u.code))

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.catalog.categories import CATEGORY_NAMES
 from app.catalog.schemas import Badge
 from app.config import Settings
 from app.errors import NotFound
@@ -85,6 +86,8 @@ class CatalogText:
     name: dict[str, str]
     description: dict[str, str]
     criteria: dict[str, list[str]]
+    area: dict[str, str] = field(default_factory=dict)  # the category's name
+    level: int | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,8 @@ def _catalog_texts(session: Session, credentials: list[Credential]) -> dict[int,
                 language: [str(getattr(c.text, language) or c.text.fi) for c in criteria]
                 for language in ("fi", "sv", "en")
             },
+            area=CATEGORY_NAMES[badge.category],
+            level=badge.level,
         )
     return texts
 

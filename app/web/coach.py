@@ -17,12 +17,12 @@ from app.auth.sessions import add_flash
 from app.awards import queries
 from app.awards.photos import pending_photo, photo_for_org, store_photo
 from app.awards.service import (
-    MAX_REASON,
     AwardInputInvalid,
     AwardRequest,
     award_badge,
     check_award,
     check_correction,
+    check_revocation,
     correct_award,
 )
 from app.credentials.service import revoke_credential
@@ -572,28 +572,31 @@ def revoke_page(
     session: SessionDep,
     settings: SettingsDep,
     reason: Annotated[str, Form(max_length=FORM_TEXT_BOUND)] = "",
+    confirmed: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    """Revoke with a reason (kept internally); the status list changes at once."""
+    """Revoke with a reason (kept internally), after a confirmation page that says what it
+    means; the status list changes at once."""
     earned = queries.credential_detail(session, staff.org_id, public_id)
     participant = participants_repo.get_for_org(session, staff.org_id, earned.award.participant_id)
-    error = None
-    if not reason.strip():
-        error = _("Give the reason for revoking. It is kept internally and never shown publicly.")
-    elif len(reason) > MAX_REASON:
-        error = _("The reason can have at most {n} characters.").format(n=MAX_REASON)
-    elif earned.is_revoked:
-        error = _("The badge has already been revoked.")
-    if error:
+    errors = check_revocation(reason, already_revoked=earned.is_revoked)
+    if errors:
         return templates.TemplateResponse(
             request,
             "coach/credential.html",
             {
                 "earned": earned,
                 "participant": participant,
-                "errors": {"reason": error},
+                "errors": error_texts(errors),
                 "values": {"reason": reason},
             },
             status_code=422,
+        )
+    if confirmed != "1":
+        return templates.TemplateResponse(
+            request,
+            "coach/revoke_confirm.html",
+            {"earned": earned, "participant": participant, "reason": reason},
+            headers={"Cache-Control": "no-store"},
         )
     revoke_credential(
         session,

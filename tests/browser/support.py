@@ -64,6 +64,9 @@ TABLET_PORTRAIT = Device("tablet-portrait", 800, 1280, 1.5)
 TABLET_LANDSCAPE = Device("tablet-landscape", 1280, 800, 1.5)
 PHONE = Device("phone", 390, 844, 3)
 DEVICES = (TABLET_PORTRAIT, TABLET_LANDSCAPE, PHONE)
+# An employer's or a school's desktop (pages opened from a link or a QR code on a phone, or
+# on a laptop).
+DESKTOP = Device("desktop", 1440, 900, 1, is_mobile=False, has_touch=False)
 
 
 def on_devices(*devices: Device) -> pytest.MarkDecorator:

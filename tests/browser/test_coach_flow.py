@@ -120,6 +120,11 @@ def test_award_with_photo_qr_revoke_switch_coach_and_sign_out(
     check_a11y(page, f"credential-{name}")
     page.get_by_label("Syy").fill("Myönnetty väärälle tasolle")
     page.get_by_role("button", name="Peru merkki").tap()
+    # A confirmation that says what revoking means, before anything changes.
+    expect(page.get_by_role("heading", name="Perutaanko merkki?", level=1)).to_be_visible()
+    check_a11y(page, f"revoke-confirm-{name}")
+    screenshot(page, f"revoke-confirm-{name}")
+    page.get_by_role("button", name="Kyllä, peru merkki").tap()
     expect(page.get_by_role("status")).to_contain_text("Merkki peruttu.")
     expect(page.locator(".state-revoked").first).to_contain_text("Peruttu")
     screenshot(page, f"participant-revoked-{name}")

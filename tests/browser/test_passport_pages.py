@@ -24,6 +24,7 @@ from app.db import make_engine
 from app.models import Organization, OutboxMessage, User
 from app.models.base import utcnow
 from tests.browser.support import (
+    DESKTOP,
     PHONE,
     TABLET_LANDSCAPE,
     TABLET_PORTRAIT,
@@ -142,11 +143,12 @@ def test_passport_from_the_coachs_qr_to_an_employer(
     assert url.startswith(f"{live_server.url}/passport/")
 
     # The participant opens the passport on their own device; the token leaves the address.
-    phone = new_page(device)
+    phone = new_page(device, permissions=["clipboard-read", "clipboard-write"])
     phone.goto(url)
     expect(phone).to_have_url(f"{live_server.url}/passport")
     expect(phone.get_by_role("heading", name="Omat merkit", level=1)).to_be_visible()
-    expect(phone.get_by_text("Seuraava askel")).to_be_visible()
+    expect(phone.locator(".next-step")).to_contain_text("Seuraava askel:")
+    expect(phone.locator(".level-steps .level-earned")).to_have_count(1)
     assert_fits_width(phone, device)
     screenshot(phone, f"passport-{device.name}")
     check_a11y(phone, f"passport-{device.name}")
@@ -173,6 +175,15 @@ def test_passport_from_the_coachs_qr_to_an_employer(
     tomorrow = (utcnow() + timedelta(days=2)).date().isoformat()
     shared = share_badge(phone, badge_id, expires=tomorrow)
     check_a11y(phone, f"share-created-{device.name}")
+    # Copy and print buttons where the browser can (the link is on the page without them);
+    # the card's contents are said before printing.
+    expect(phone.get_by_text("Nimesi ei ole kortissa.")).to_be_visible()
+    phone.get_by_role("button", name="Kopioi linkki").click()
+    expect(phone.get_by_role("status")).to_have_text("Linkki on kopioitu.")
+    assert phone.evaluate("navigator.clipboard.readText()") == shared
+    expect(phone.get_by_role("button", name="Tulosta kortti")).to_be_visible()
+    expect(phone.get_by_text("tulostustoiminnolla")).to_be_hidden()
+    screenshot(phone, f"share-created-{device.name}")
     employer = new_page(device)
     employer.goto(shared)
     expect(employer.locator(".result-green")).to_contain_text("Aito ja voimassa.")
@@ -195,6 +206,7 @@ def test_passport_from_the_coachs_qr_to_an_employer(
     coach.goto(f"/coach/credentials/{badge_id}")
     coach.locator("#reason").fill("Merkitty väärälle henkilölle")
     coach.get_by_role("button", name="Peru merkki").click()
+    coach.get_by_role("button", name="Kyllä, peru merkki").click()
     expect(coach).to_have_url(f"{live_server.url}/coach/participants/{participant_id}")
     employer.reload()
     expect(employer.locator(".result-red")).to_contain_text("Myöntäjä on perunut tämän merkin.")
@@ -316,5 +328,28 @@ def test_e_mail_link_public_badge_and_whole_passport_in_swedish(
     employer.goto(shared)
     expect(employer.locator(".public-badge")).to_have_count(2)
     expect(employer.get_by_role("heading", level=1)).to_have_text("Kompetenspass")
+    # An overview first: the badges by area, each with its level and verdict, linking on.
+    overview = employer.locator(".passport-overview")
+    expect(overview.get_by_role("heading", name="Märkena i korthet")).to_be_visible()
+    expect(overview.get_by_role("heading", name="Yrkesfärdigheter", level=3)).to_be_visible()
+    expect(overview.get_by_role("link")).to_have_count(2)
+    expect(overview.locator(".overview-green")).to_have_count(2)
+    expect(overview).to_contain_text("Nivå 1")
     screenshot(employer, f"public-passport-sv-{device.name}")
     check_a11y(employer, f"public-passport-sv-{device.name}")
+
+    # On a desktop, in English: the same overview, and the details beside the badge.
+    desk = new_page(DESKTOP, locale="en-GB")
+    desk.goto(shared)
+    expect(desk.get_by_role("heading", name="At a glance")).to_be_visible()
+    first = desk.locator(".public-badge").first
+    hero, more = first.locator(".badge-main"), first.locator(".badge-more")
+    hero_box, more_box = hero.bounding_box(), more.bounding_box()
+    assert hero_box and more_box and more_box["x"] > hero_box["x"] + hero_box["width"] - 1
+    assert_fits_width(desk, DESKTOP)
+    screenshot(desk, "public-passport-en-desktop")
+    check_a11y(desk, "public-passport-en-desktop")
+    desk.goto(f"/credentials/{badge_id}")
+    expect(desk.locator(".result-green")).to_contain_text("Genuine and valid.")
+    screenshot(desk, "public-credential-en-desktop")
+    check_a11y(desk, "public-credential-en-desktop")

@@ -215,7 +215,17 @@ def test_revoke_needs_a_reason_and_flips_the_status_bit_at_once(
     page = f"/coach/credentials/{public_id}"
     refused = post_form(coach_client, page, f"{page}/revoke", {"reason": " "})
     assert refused.status_code == 422 and "Kerro perumisen syy" in refused.text
-    response = post_form(coach_client, page, f"{page}/revoke", {"reason": "Väärä henkilö"})
+    # First a page that says what revoking means, with the reason kept; nothing changes yet.
+    asked = post_form(coach_client, page, f"{page}/revoke", {"reason": "Väärä henkilö"})
+    assert asked.status_code == 200
+    assert "Perutaanko merkki?" in asked.text and "Merkkiä ei voi palauttaa voimaan." in asked.text
+    assert 'name="reason" value="Väärä henkilö"' in asked.text
+    session.expire_all()
+    untouched = session.get(Credential, world.credential.id)
+    assert untouched is not None and untouched.revoked_at is None
+    response = post_form(
+        coach_client, page, f"{page}/revoke", {"reason": "Väärä henkilö", "confirmed": "1"}
+    )
     assert response.status_code == 200
     assert "Merkki peruttu." in response.text and "Peruttu" in response.text
     session.expire_all()
@@ -224,7 +234,9 @@ def test_revoke_needs_a_reason_and_flips_the_status_bit_at_once(
     status_list = session.get(StatusList, credential.status_list_id)
     assert status_list is not None
     assert get_bit(status_list.bits, credential.status_index)
-    again = post_form(coach_client, page, f"{page}/revoke", {"reason": "uudestaan"})
+    again = post_form(
+        coach_client, page, f"{page}/revoke", {"reason": "uudestaan", "confirmed": "1"}
+    )
     assert again.status_code == 422
     assert "Merkki on jo peruttu." in again.text
 
@@ -347,6 +359,9 @@ def test_issued_page_shows_a_qr_code_that_opens_the_passport_once(
     page = coach_client.get(f"/coach/credentials/{public_id}/issued")
     assert page.status_code == 200 and "no-store" in page.headers["cache-control"]
     assert "Merkki myönnetty henkilölle" in page.text
+    # A moment for the participant beside the tablet: the badge and what they showed.
+    assert f"Hienoa, {world.participant.display_name}!" in page.text
+    assert "Näytit, että osaat:" in page.text
     svg = re.search(r"<svg.*?</svg>", page.text, re.S)
     assert svg
     decoded = [r.text for r in zxingcpp.read_barcodes(rasterize(svg.group(0)))]

@@ -277,6 +277,11 @@ def test_toward_a_qualification(holder: TestClient) -> None:
     assert page.status_code == 200
     assert "tutkinnonosat_" in page.text and "Merkkisi näyttävät" in page.text
     assert "eperusteet" in page.text
+    # Progress, not a long list: a bar per unit, what is shown, what to show next (the
+    # catalog's badges that would show the open skills), the open skills folded away.
+    assert re.search(r'<progress max="\d+" value="\d+"', page.text)
+    assert "Seuraava askel" in page.text and "Voit näyttää tämän merkillä" in page.text
+    assert re.search(r"<summary>\d+ taitoa? vielä näyttämättä</summary>", page.text)
 
 
 def test_another_participants_badge_is_404_everywhere(holder: TestClient, world: World) -> None:
@@ -747,3 +752,20 @@ def test_the_participant_sees_her_photo_and_a_preview_of_exactly_what_a_link_sho
     page = client.get(f"/s/{token}").text
     assert f"/s/{token}/photos/{evidence_photo}" in page and "Teki työn hyvin." not in page
     assert world.participant.display_name not in page
+
+
+def test_each_badge_once_with_its_pathways_levels_as_steps(
+    holder: TestClient, world: World
+) -> None:
+    """The badge's name is on its card only (no heading above it with the same name), and
+    its pathway's levels are steps: the one earned, the next, the later ones."""
+    page = holder.get("/passport").text
+    name = world.credential.json_ld["credentialSubject"]["achievement"]["name"]
+    assert page.count(f"<strong>{name}</strong>") == 1
+    assert f"<h3>{name}</h3>" not in page
+    steps = re.search(r'<ol class="level-steps".*?</ol>', page, re.S)
+    assert steps, "no steps"
+    states = re.findall(r'class="level-step level-(\w+)"', steps.group(0))
+    assert states[0] == "earned" and states[1] == "next" and set(states[2:]) <= {"later"}
+    assert f"Taso 1: {name}, suoritettu" in steps.group(0)
+    assert "seuraava askel" in steps.group(0)
