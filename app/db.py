@@ -127,7 +127,11 @@ class _WriterTurns:
         if info is not None and info.pop(_HOLDS_TURN, False):
             self._lock.release()
 
-    def checked_in(self, _dbapi_connection: Any, record: Any, *_args: Any) -> None:
+    def checked_in(self, **event: Any) -> None:
+        """A pool event (listened to with named=True: the events' signatures differ, and a
+        positional catch-all matched the deprecated form of "reset", which warned on every
+        check-in)."""
+        record = event.get("connection_record")
         if record is not None and record.info.pop(_HOLDS_TURN, False):
             self._lock.release()
 
@@ -285,7 +289,7 @@ def make_engine(url: str) -> Engine:
         # However a transaction ends, the turn is given back (also when its connection is
         # reset, invalidated or returned to the pool without a commit or rollback).
         for pool_event in ("checkin", "reset", "invalidate", "soft_invalidate"):
-            event.listen(engine.pool, pool_event, turns.checked_in)
+            event.listen(engine.pool, pool_event, turns.checked_in, named=True)
     else:
         engine = create_engine(
             url,
