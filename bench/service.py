@@ -969,6 +969,7 @@ def group_award(
         data={
             "csrf_token": csrf,
             "idempotency_key": f"bench-group-{secrets.token_hex(8)}",
+            "confirmed": "1",  # as the review page sends it
             "criteria": criteria,
             "narrative": "Ryhmä siivosi työpajan yhdessä ohjeen mukaan.",
             "activity_start": "",

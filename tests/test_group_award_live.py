@@ -104,6 +104,7 @@ def _group_award_survives_a_killed_server(tmp_path: Path, database_url: str) -> 
                 data={
                     "csrf_token": csrf_of(form.text),
                     "idempotency_key": "live-group-award-0001",
+                    "confirmed": "1",  # as sent from the review page
                     "criteria": CRITERIA,
                     "narrative": "Rakensimme yhdessä penkit pihalle.",
                 },

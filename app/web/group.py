@@ -19,6 +19,7 @@ from app.awards.service import (
     MAX_GROUP,
     MAX_SENTENCE,
     AwardInputInvalid,
+    AwardPlan,
     GroupMember,
     check_award,
     check_group,
@@ -128,8 +129,11 @@ def group_issue(
     members_csv: Annotated[UploadFile | None, File()] = None,
     activity_start: Annotated[str, Form(max_length=20)] = "",
     activity_end: Annotated[str, Form(max_length=20)] = "",
+    confirmed: Annotated[str, Form(max_length=5)] = "",
+    change: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    """Queue the badge for every chosen or listed participant and show the job's progress."""
+    """Check the form, show it for review (who gets what), and on confirmation queue the
+    badge for every chosen or listed participant and show the job's progress."""
     chosen = list(dict.fromkeys(members or []))
     sentences = dict(zip(sentence_for or [], sentence or [], strict=False))
     errors: dict[str, str] = {}
@@ -185,6 +189,10 @@ def group_issue(
         return _form(
             request, session, staff, slug, values=values, errors=errors, rows=rows, status=422
         )
+    if change == "1":  # back from the review, everything kept
+        return _form(request, session, staff, slug, values=values, errors={})
+    if confirmed != "1":
+        return _review(request, session, staff, slug, values=values, plan=plan, group=group)
     job = jobs.create_job(
         session,
         coach=staff.user,
@@ -200,6 +208,39 @@ def group_issue(
         f"/coach/group-award/jobs/{job.public_id}",
         status_code=303,
         background=BackgroundTask(worker.wake) if worker is not None else None,
+    )
+
+
+# People named on the review page; a larger group is counted, and the rest summed up.
+REVIEW_NAMES = 60
+
+
+def _review(
+    request: Request,
+    session: SessionDep,
+    staff: StaffDep,
+    slug: str,
+    *,
+    values: dict[str, Any],
+    plan: AwardPlan,
+    group: list[GroupMember],
+) -> Response:
+    """The group award before it is issued: the badge, what was observed, who gets it (with
+    their sentences), and the form's values carried on for "issue" or "change"."""
+    shown = group[:REVIEW_NAMES]
+    names = jobs.participant_names(session, staff.org_id, [m.participant_id for m in shown])
+    return templates.TemplateResponse(
+        request,
+        "coach/group_confirm.html",
+        {
+            **queries.badge_context(session, slug),
+            "plan": plan,
+            "values": values,
+            "people": [(names.get(m.participant_id, ""), m.sentence) for m in shown],
+            "total": len(group),
+            "more": len(group) - len(shown),
+        },
+        headers={"Cache-Control": "no-store"},
     )
 
 

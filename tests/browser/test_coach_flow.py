@@ -181,6 +181,12 @@ def test_group_award(page: Page, live_server: LiveServer) -> None:
     for box in page.locator("#criteria input[type=checkbox]").all():
         box.check()
     page.get_by_role("button", name="Myönnä merkit").tap()
+    # A review first: who gets the badge, with their sentences.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vahvista merkit")
+    expect(page.get_by_text("Johti keskustelua.")).to_be_visible()
+    check_a11y(page, "group-confirm")
+    screenshot(page, "group-confirm")
+    page.get_by_role("button", name="Myönnä merkki 3 henkilölle").tap()
     # The job page follows the progress and shows the result when the job is done.
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ryhmämyöntö")
     expect(page.get_by_role("status")).to_contain_text(

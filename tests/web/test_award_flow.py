@@ -298,6 +298,16 @@ def test_group_award_issues_to_everyone_chosen_with_their_own_sentence(
         "sentence_for": ids,
         "sentence": ["Sahasi osat.", "Maalasi penkin.", ""],
     }
+    # First the review: who gets the badge, with their sentences; nothing is queued yet.
+    review = coach_client.post(f"/coach/group-award/{SLUG}", data=data)
+    assert review.status_code == 200 and "Vahvista merkit" in review.text
+    assert "2 henkilöä saa merkin" in review.text and "Maalasi penkin." in review.text
+    assert "Myönnä merkki 2 henkilölle" in review.text
+    assert session.exec(select(AwardJob)).first() is None
+    changed = coach_client.post(f"/coach/group-award/{SLUG}", data={**data, "change": "1"})
+    assert changed.status_code == 200 and "Rakensimme yhdessä penkin." in changed.text
+    assert session.exec(select(AwardJob)).first() is None
+    data["confirmed"] = "1"
     pages = []
     for _ in range(2):  # sent twice: one job, issued once
         response = coach_client.post(f"/coach/group-award/{SLUG}", data=data)
@@ -309,6 +319,8 @@ def test_group_award_issues_to_everyone_chosen_with_their_own_sentence(
     assert run_once(job_transactions, settings) == 0  # nothing left
     done = coach_client.get(pages[0])
     assert "Merkki myönnetty 2 osallistujalle." in done.text
+    # Each awarded person's passport QR code is a tap away on the results.
+    assert f'href="/coach/participants/{second.id}/passport-link"' in done.text
     assert coach_client.get(pages[0] + "/progress").json() == {
         "state": "done",
         "total": 2,
