@@ -58,3 +58,10 @@ def test_every_page_names_the_icon_and_the_browsers_default_path_finds_it(
     assert answer.status_code == 301 and answer.headers["location"] == "/static/favicon.svg"
     icon = client.get("/static/favicon.svg")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_the_header_carries_the_logo(client: TestClient) -> None:
+    page = client.get("/").text
+    assert '<a class="brand" href="/"><img src="/static/logo.svg" alt=""' in page
+    logo = client.get("/static/logo.svg")
+    assert logo.status_code == 200 and logo.headers["content-type"].startswith("image/svg+xml")
