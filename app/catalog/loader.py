@@ -107,9 +107,14 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(file)"
 
 
+# libyaml's parser when PyYAML was built with it (the wheels are): the same safe constructors
+# as yaml.SafeLoader, about ten times faster on the criteria files.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse(path: Path, model: type[M], rel: str) -> tuple[M | None, list[Problem]]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         return None, [Problem(rel, "(file)", f"not valid YAML: {exc}".replace("\n", " "))]
     if not isinstance(raw, dict):
