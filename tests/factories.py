@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import datetime
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from app.awards.service import AwardRequest, award_badge, badge_criteria
-from app.catalog.loader import load_catalog
+from app.catalog.loader import Catalog, load_catalog
 from app.catalog.service import sync_catalog
 from app.config import Settings
 from app.models import Credential, Organization, Participant, User
@@ -24,8 +25,14 @@ _counter = itertools.count(1)
 PASSWORD = "test-password-123"
 
 
+@functools.cache
+def _real_catalog() -> Catalog:
+    """The repository's catalog, parsed once per test process (sync_catalog only reads it)."""
+    return load_catalog(ROOT)
+
+
 def load_real_catalog(session: Session) -> None:
-    sync_catalog(session, catalog=load_catalog(ROOT), now=utcnow())
+    sync_catalog(session, catalog=_real_catalog(), now=utcnow())
 
 
 def make_org(session: Session, settings: Settings, slug: str | None = None) -> Organization:
