@@ -156,18 +156,6 @@ def create_job(
     return job
 
 
-def participant_names(session: Session, organization_id: int, ids: list[int]) -> dict[int, str]:
-    """The names of these participants of the organization (one query)."""
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(Participant.id, Participant.display_name)
-        .where(Participant.organization_id == organization_id)
-        .where(col(Participant.id).in_(set(ids)))
-    ).all()
-    return {pid: name for pid, name in rows if pid is not None}
-
-
 def require_participants(session: Session, organization_id: int, ids: list[int]) -> None:
     """NotFound unless every id is a participant of the organization whose data is not
     erased (another organization's people are answered as missing, as everywhere)."""

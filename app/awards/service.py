@@ -115,12 +115,10 @@ def check_award(
     )
 
 
-def check_correction(reason: str) -> dict[str, AppError]:
-    """The rules of a correction's reason (errors by field, empty when it passes)."""
+def _check_reason(reason: str, missing: str) -> dict[str, AppError]:
+    """A reason is given and within its limit (`missing`: what to say when it is empty)."""
     if not reason.strip():
-        return {
-            "reason": ValidationFailed("Say briefly what was wrong in the badge being corrected.")
-        }
+        return {"reason": ValidationFailed(missing)}
     if len(reason) > MAX_REASON:
         return {
             "reason": ValidationFailed(
@@ -128,25 +126,21 @@ def check_correction(reason: str) -> dict[str, AppError]:
             )
         }
     return {}
+
+
+def check_correction(reason: str) -> dict[str, AppError]:
+    """The rules of a correction's reason (errors by field, empty when it passes)."""
+    return _check_reason(reason, "Say briefly what was wrong in the badge being corrected.")
 
 
 def check_revocation(reason: str, *, already_revoked: bool) -> dict[str, AppError]:
     """The rules of revoking a badge (errors by field, empty when it passes)."""
-    if not reason.strip():
-        return {
-            "reason": ValidationFailed(
-                "Give the reason for revoking. It is kept internally and never shown publicly."
-            )
-        }
-    if len(reason) > MAX_REASON:
-        return {
-            "reason": ValidationFailed(
-                "The reason can have at most {n} characters.", params={"n": MAX_REASON}
-            )
-        }
-    if already_revoked:
+    errors = _check_reason(
+        reason, "Give the reason for revoking. It is kept internally and never shown publicly."
+    )
+    if not errors and already_revoked:
         return {"reason": ValidationFailed("The badge has already been revoked.")}
-    return {}
+    return errors
 
 
 @dataclass(frozen=True)

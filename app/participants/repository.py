@@ -19,6 +19,18 @@ def get_for_org(session: Session, organization_id: int, participant_id: int) -> 
     return row
 
 
+def names_for_org(session: Session, organization_id: int, ids: list[int]) -> dict[int, str]:
+    """The names of these participants of the organization, by id (one query)."""
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Participant.id, Participant.display_name)
+        .where(Participant.organization_id == organization_id)
+        .where(col(Participant.id).in_(set(ids)))
+    ).all()
+    return {pid: name for pid, name in rows if pid is not None}
+
+
 def search(
     session: Session, organization_id: int, query: str, limit: int = 50
 ) -> Sequence[Participant]:

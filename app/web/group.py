@@ -228,7 +228,9 @@ def _review(
     """The group award before it is issued: the badge, what was observed, who gets it (with
     their sentences), and the form's values carried on for "issue" or "change"."""
     shown = group[:REVIEW_NAMES]
-    names = jobs.participant_names(session, staff.org_id, [m.participant_id for m in shown])
+    names = participants_repo.names_for_org(
+        session, staff.org_id, [m.participant_id for m in shown]
+    )
     return templates.TemplateResponse(
         request,
         "coach/group_confirm.html",
