@@ -43,6 +43,20 @@
     });
   });
 
+  // A photo for an issued badge is sent as soon as it is taken; the form's own button is
+  // for browsers without this file.
+  document.querySelectorAll("input[type=file][data-autosubmit]").forEach(function (input) {
+    var form = input.form;
+    if (!form) { return; }
+    form.querySelectorAll("[data-js-hidden]").forEach(function (button) { button.hidden = true; });
+    input.addEventListener("change", function () {
+      if (input.files && input.files.length && form.dataset.sent !== "1") {
+        form.dataset.sent = "1";
+        form.submit();
+      }
+    });
+  });
+
   // Show the chosen photo before sending it.
   document.querySelectorAll("input[type=file][data-preview]").forEach(function (input) {
     var img = document.getElementById(input.dataset.preview);

@@ -40,6 +40,25 @@ def test_every_text_is_translated_with_the_same_placeholders(
     assert not wrong, wrong
 
 
+@pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
+def test_the_catalogs_hold_no_text_the_code_no_longer_marks(
+    language: str, extracted: list[str | tuple[str, ...]]
+) -> None:
+    """A text that stops being extracted while the code still shows it (passed on as a plain
+    string instead of through `page_text`, say) would lose its translation at the next
+    `make messages`; a stale entry says so first."""
+    with open(catalog_path(language), "rb") as handle:
+        catalog = read_po(handle, locale=language)
+    marked = {msgid if isinstance(msgid, str) else msgid[0] for msgid in extracted}
+    stale = [
+        m.id for m in catalog if m.id and (m.id if isinstance(m.id, str) else m.id[0]) not in marked
+    ]
+    assert not stale, (
+        "no longer extracted: mark them for translation where the code still uses them "
+        f"(page_text), or run `make messages` to drop them: {stale}"
+    )
+
+
 def test_negotiation_prefers_the_choice_then_the_browser_then_finnish() -> None:
     assert negotiate(None, None) == "fi"
     assert negotiate(None, "de-DE,de;q=0.9") == "fi"

@@ -16,6 +16,7 @@ from app.models.base import utcnow
 ACTION_LABELS = {
     "audit.export": page_text("Audit log exported"),
     "award.create": page_text("Badge awarded"),
+    "award.photo": page_text("Photo of the work added to a badge"),
     "award_job.create": page_text("Group award started"),
     "award_job.done": page_text("Group award finished"),
     "award_job.resume": page_text("Group award continued"),

@@ -44,6 +44,7 @@ from app.models import (
     BadgeDefinition,
     BadgeVersion,
     Credential,
+    EvidencePhoto,
     Organization,
     Participant,
     User,
@@ -193,14 +194,18 @@ class ItemRow:
     state: str
     error: str | None
     credential_public_id: str | None
+    # The badge can still take a photo of the work (issued, not revoked or replaced since).
+    photo_possible: bool = False
+    has_photo: bool = False
 
 
 def job_items(session: Session, job: AwardJob) -> list[ItemRow]:
     """Each person of the job with what happened for them, in the order given."""
     rows = session.exec(
-        select(AwardJobItem, Participant.display_name, Credential.public_id)
+        select(AwardJobItem, Participant.display_name, Credential, EvidencePhoto.id)
         .join(Participant, col(Participant.id) == col(AwardJobItem.participant_id))
         .outerjoin(Credential, col(Credential.id) == col(AwardJobItem.credential_id))
+        .outerjoin(EvidencePhoto, col(EvidencePhoto.award_id) == col(Credential.award_id))
         .where(AwardJobItem.job_id == job.id)
         .order_by(col(AwardJobItem.position))
     ).all()
@@ -211,9 +216,16 @@ def job_items(session: Session, job: AwardJob) -> list[ItemRow]:
             name or "",
             item.state,
             item.error,
-            credential_id,
+            credential.public_id if credential is not None else None,
+            photo_possible=(
+                credential is not None
+                and bool(name)
+                and credential.revoked_at is None
+                and credential.replaced_by_id is None
+            ),
+            has_photo=photo_id is not None,
         )
-        for item, name, credential_id in rows
+        for item, name, credential, photo_id in rows
     ]
 
 

@@ -10,8 +10,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
-from app.models import EvidencePhoto, Participant
+from app.audit import service as audit
+from app.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+from app.models import Award, Credential, EvidencePhoto, Participant
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 MAX_PIXELS = 40_000_000  # a 40-megapixel camera; larger files are refused, not decoded
@@ -108,3 +109,67 @@ def pending_photo(
     if row.participant_id != participant_id or row.award_id is not None:
         raise NotFound("No such photo.")
     return row
+
+
+def add_to_badge(
+    session: Session,
+    *,
+    organization_id: int,
+    credential_public_id: str,
+    uploaded_by_id: int,
+    data: bytes,
+    max_bytes: int,
+    now: datetime,
+    ip_address: str | None = None,
+) -> EvidencePhoto:
+    """A photo of the work added to a badge already issued (after a group award, where each
+    person's work is photographed when the badges are out). It takes the place of the badge's
+    earlier photo, if it had one.
+
+    Share links the participant made before do not show it: she has not seen it yet.
+
+    Raises:
+        NotFound: No such badge in this organization (or its holder's data was erased).
+        Conflict: The badge is revoked or replaced.
+        PayloadTooLarge, UnsupportedMediaType: As `clean_photo`.
+    """
+    credential = session.exec(
+        select(Credential).where(Credential.public_id == credential_public_id)
+    ).first()
+    if credential is None or credential.organization_id != organization_id:
+        raise NotFound("No such badge.")
+    award = session.get(Award, credential.award_id)
+    assert award is not None
+    participant = session.get(Participant, award.participant_id)
+    if participant is None or participant.erased_at is not None:
+        raise NotFound("No such badge.")
+    if credential.revoked_at is not None or credential.replaced_by_id is not None:
+        raise Conflict("A revoked badge cannot get a photo.")
+    assert participant.id is not None
+    clean, width, height = clean_photo(data, max_bytes=max_bytes)
+    session.execute(delete(EvidencePhoto).where(col(EvidencePhoto.award_id) == award.id))
+    photo = EvidencePhoto(
+        organization_id=organization_id,
+        participant_id=participant.id,
+        award_id=award.id,
+        uploaded_by_id=uploaded_by_id,
+        content_type="image/jpeg",
+        width=width,
+        height=height,
+        data=clean,
+        created_at=now,
+        attached_at=now,
+    )
+    session.add(photo)
+    session.flush()
+    audit.record(
+        session,
+        action="award.photo",
+        organization_id=organization_id,
+        actor_user_id=uploaded_by_id,
+        object_type="credential",
+        object_id=credential.public_id,
+        ip_address=ip_address,
+        now=now,
+    )
+    return photo

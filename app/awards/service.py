@@ -130,13 +130,16 @@ def _check_reason(reason: str, missing: str) -> dict[str, AppError]:
 
 def check_correction(reason: str) -> dict[str, AppError]:
     """The rules of a correction's reason (errors by field, empty when it passes)."""
-    return _check_reason(reason, "Say briefly what was wrong in the badge being corrected.")
+    return _check_reason(
+        reason, page_text("Say briefly what was wrong in the badge being corrected.")
+    )
 
 
 def check_revocation(reason: str, *, already_revoked: bool) -> dict[str, AppError]:
     """The rules of revoking a badge (errors by field, empty when it passes)."""
     errors = _check_reason(
-        reason, "Give the reason for revoking. It is kept internally and never shown publicly."
+        reason,
+        page_text("Give the reason for revoking. It is kept internally and never shown publicly."),
     )
     if not errors and already_revoked:
         return {"reason": ValidationFailed("The badge has already been revoked.")}
@@ -309,6 +312,7 @@ def record_award(
     if photo_public_id:
         photo = pending_photo(session, organization.id, participant.id, photo_public_id)
         photo.award_id = award.id
+        photo.attached_at = now
         session.add(photo)
     credential = issue_credential(
         session,

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_at_field, new_public_id
+from app.models.base import created_at_field, new_public_id, optional_datetime_field
 
 
 class EvidencePhoto(SQLModel, table=True):
@@ -26,3 +26,7 @@ class EvidencePhoto(SQLModel, table=True):
     height: int
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = created_at_field()
+    # When it became the award's photo (at the award, or added later from the results of a
+    # group award or the badge's page). A share link shows only photos attached before the
+    # participant made it: those are the ones she saw in its preview.
+    attached_at: datetime | None = optional_datetime_field()

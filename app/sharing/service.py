@@ -383,14 +383,21 @@ class OpenCounts:
                 log.exception("writing the share links' open counts failed")
 
 
-def shared_photo_ids(session: Session, credentials: Sequence[Credential]) -> dict[str, str]:
-    """Evidence photo of each credential (credential public id -> photo public id)."""
+def shared_photo_ids(
+    session: Session, credentials: Sequence[Credential], *, chosen_at: datetime | None
+) -> dict[str, str]:
+    """Evidence photo of each credential (credential public id -> photo public id).
+
+    `chosen_at` is when the participant chose to show the photos (the link was made): a photo
+    attached to a badge later was not in the preview she saw, so the link does not show it.
+    Times are kept to the second; a photo of the same second is left out (the safe side).
+    None for the preview itself, which shows the photos as they are now.
+    """
     award_ids = {c.award_id: c.public_id for c in credentials}
-    photos = session.exec(
-        select(EvidencePhoto)
-        .where(col(EvidencePhoto.award_id).in_(award_ids))
-        .order_by(col(EvidencePhoto.id))
-    ).all()
+    query = select(EvidencePhoto).where(col(EvidencePhoto.award_id).in_(award_ids))
+    if chosen_at is not None:
+        query = query.where(col(EvidencePhoto.attached_at) < chosen_at)
+    photos = session.exec(query.order_by(col(EvidencePhoto.id))).all()
     out: dict[str, str] = {}
     for photo in photos:
         assert photo.award_id is not None
@@ -415,7 +422,7 @@ def shared_photo(
         credentials = [credential] if credential is not None else []
     else:
         credentials = list(participant_credentials(session, participant=participant))
-    ids = shared_photo_ids(session, credentials)
+    ids = shared_photo_ids(session, credentials, chosen_at=link.created_at)
     if photo_public_id not in ids.values():
         raise NotFound("No such photo.")
     photo = session.exec(

@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from app.auth.sessions import add_flash
-from app.awards import queries
-from app.awards.photos import pending_photo, photo_for_org, store_photo
+from app.awards import jobs, queries
+from app.awards.photos import add_to_badge, pending_photo, photo_for_org, store_photo
 from app.awards.service import (
     AwardInputInvalid,
     AwardRequest,
@@ -514,15 +514,21 @@ def award_issue(
 
 @router.get("/coach/credentials/{public_id}", response_class=HTMLResponse)
 def credential_page(
-    public_id: str, request: Request, staff: StaffDep, session: SessionDep
+    public_id: str, request: Request, staff: StaffDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    """What was awarded, with revoke and correct."""
+    """What was awarded, with a photo of the work to add, revoke and correct."""
     earned = queries.credential_detail(session, staff.org_id, public_id)
     participant = participants_repo.get_for_org(session, staff.org_id, earned.award.participant_id)
     return templates.TemplateResponse(
         request,
         "coach/credential.html",
-        {"earned": earned, "participant": participant, "errors": {}, "values": {}},
+        {
+            "earned": earned,
+            "participant": participant,
+            "errors": {},
+            "values": {},
+            "photo_max_mb": settings.photo_max_bytes // (1024 * 1024),
+        },
     )
 
 
@@ -609,6 +615,62 @@ def revoke_page(
     add_flash(staff.row, "Badge revoked.")
     session.add(staff.row)
     return _redirect(f"/coach/participants/{participant.id}")
+
+
+@router.post("/coach/credentials/{public_id}/photo", response_class=HTMLResponse, dependencies=CSRF)
+def add_photo(
+    public_id: str,
+    request: Request,
+    staff: StaffDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    photo: Annotated[UploadFile | None, File()] = None,
+    job: Annotated[str, Form(max_length=36)] = "",
+) -> Response:
+    """A photo of the work for a badge already issued (the results of a group award list a
+    button per person). Back to the group award's results when it came from there."""
+    earned = queries.credential_detail(session, staff.org_id, public_id)
+    participant = participants_repo.get_for_org(session, staff.org_id, earned.award.participant_id)
+    back = f"/coach/credentials/{public_id}"
+    if job:
+        # Only a job of this organization, by its id: never an address from the form.
+        back = f"/coach/group-award/jobs/{jobs.job_for(session, staff.org_id, job).public_id}"
+    error: AppError
+    if photo is None or not photo.filename:
+        error = ValidationFailed("Choose a photo or take one.")
+    else:
+        assert staff.user.id is not None
+        try:
+            with session.begin_nested():
+                add_to_badge(
+                    session,
+                    organization_id=staff.org_id,
+                    credential_public_id=public_id,
+                    uploaded_by_id=staff.user.id,
+                    data=photo.file.read(settings.photo_max_bytes + 1),
+                    max_bytes=settings.photo_max_bytes,
+                    now=utcnow(),
+                    ip_address=client_ip(request),
+                )
+        except AppError as exc:
+            error = exc
+        else:
+            add_flash(staff.row, "Photo added. The participant decides whether it is shown.")
+            session.add(staff.row)
+            return _redirect(f"{back}#c-{public_id}")
+    return templates.TemplateResponse(
+        request,
+        "coach/credential.html",
+        {
+            "earned": earned,
+            "participant": participant,
+            "errors": {"photo": error_text(error)},
+            "values": {},
+            "job": job,
+            "photo_max_mb": settings.photo_max_bytes // (1024 * 1024),
+        },
+        status_code=error.status_code,
+    )
 
 
 @router.get("/coach/photos/{photo_id}")

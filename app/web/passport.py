@@ -398,7 +398,8 @@ def _share_preview(
         show_evidence=values["show_evidence"] == "1",
         holder=participant,
     )
-    photos = sharing.shared_photo_ids(session, credentials) if show_photo else {}
+    # The preview: the photos as they are now (the link will show these, not later ones).
+    photos = sharing.shared_photo_ids(session, credentials, chosen_at=None) if show_photo else {}
     return _page(
         request,
         "public/credential.html",

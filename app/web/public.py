@@ -229,7 +229,11 @@ def _shared_page(
         show_evidence=opened.show_evidence,
         holder=opened.participant,
     )
-    photos = sharing.shared_photo_ids(session, opened.credentials) if opened.show_photo else {}
+    photos = (
+        sharing.shared_photo_ids(session, opened.credentials, chosen_at=opened.link.created_at)
+        if opened.show_photo
+        else {}
+    )
     response = _page(
         request,
         {

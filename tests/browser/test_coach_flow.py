@@ -195,6 +195,16 @@ def test_group_award(page: Page, live_server: LiveServer) -> None:
     expect(page.get_by_role("link", name="Myönnetty")).to_have_count(3)
     screenshot(page, "group-job-done")
     check_a11y(page, "group-job-done")
+    # A photo of one person's work from the results: choosing it sends it (no extra tap),
+    # and the row then says the photo is there.
+    page.get_by_label("Lisää kuva: Jussi").set_input_files(
+        files=[{"name": "vuorot.jpg", "mimeType": "image/jpeg", "buffer": _photo()}]
+    )
+    expect(page.get_by_role("status").first).to_contain_text("Kuva lisätty.")
+    expect(page.get_by_label("Vaihda kuva: Jussi")).to_have_count(1)
+    expect(page.get_by_label("Lisää kuva: Sara")).to_have_count(1)
+    expect(page.get_by_role("button", name="Tallenna kuva")).to_have_count(0)  # sent on choice
+    check_a11y(page, "group-job-photo")
     page.goto("/coach/group-award")
     expect(page.get_by_role("heading", name="Viimeisimmät ryhmämyönnöt")).to_be_visible()
     page.goto("/coach/participants")

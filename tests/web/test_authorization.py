@@ -64,6 +64,8 @@ CASES = [
     Case("GET", "/coach/credentials/{cid}", OWN, OWN, 404),
     Case("GET", "/coach/credentials/{cid}/issued", OWN, OWN, 404),
     Case("POST", "/coach/credentials/{cid}/revoke", 422, 422, 404, {"reason": ""}),
+    # Without a file: the form answers (422) for the organization, 404 for any other.
+    Case("POST", "/coach/credentials/{cid}/photo", 422, 422, 404, {}),
     Case("GET", "/coach/photos/{photo}", OWN, OWN, 404),
     Case("GET", "/coach/group-award", OWN, OWN, OWN),
     Case("GET", "/coach/group-award/{slug}", OWN, OWN, OWN),

@@ -40,6 +40,7 @@ def test_her_badge_page_shows_the_coachs_words_and_the_photo(
         now=utcnow(),
     )
     photo.award_id = award.id
+    photo.attached_at = utcnow()
     session.add(photo)
     session.commit()
     page = holder.get(f"/passport/badges/{world.credential.public_id}").text

@@ -645,6 +645,8 @@ def evidence_photo(session: Session, settings: Settings, world: World) -> str:
         now=utcnow(),
     )
     photo.award_id = world.credential.award_id
+    # Attached at the award, a while before the participant makes her links.
+    photo.attached_at = utcnow() - timedelta(minutes=5)
     session.add(photo)
     session.commit()
     return photo.public_id
@@ -702,6 +704,7 @@ def test_another_participants_photo_is_not_shared(
         now=utcnow(),
     )
     photo.award_id = world.other_credential.award_id
+    photo.attached_at = utcnow() - timedelta(minutes=5)
     session.add(photo)
     session.commit()
     whole = _share(holder, "/passport/shares", {"show_evidence": "1", "show_photo": "1"})
