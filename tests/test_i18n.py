@@ -91,3 +91,30 @@ def test_every_page_links_to_every_language(client: TestClient) -> None:
     page = client.get("/login").text
     for code in LANGUAGES:
         assert f'href="/lang/{code}?next=%2Flogin"' in page
+
+
+def test_picked_says_which_language_it_fell_back_to() -> None:
+    from app.i18n import current_language, picked
+
+    token = current_language.set("en")
+    try:
+        assert picked({"fi": "Puutyö", "sv": "Träarbete", "en": ""}) == ("Puutyö", "fi")
+        assert picked({"fi": "Puutyö", "en": "Woodwork"}) == ("Woodwork", "en")
+        assert picked({"sv": "Träarbete"}) == ("Träarbete", "sv")
+        assert picked({"fi": "Puutyö", "sv": "Träarbete"}, "sv") == ("Träarbete", "sv")
+    finally:
+        current_language.reset(token)
+
+
+def test_text_in_another_language_than_the_page_is_marked_with_its_language() -> None:
+    from app.i18n import current_language
+    from app.web.templating import say
+
+    token = current_language.set("en")
+    try:
+        assert str(say({"fi": "Työ <turvallisesti>", "en": ""})) == (
+            '<span lang="fi">Työ &lt;turvallisesti&gt;</span>'
+        )
+        assert str(say({"fi": "Puutyö", "en": "Woodwork"})) == "Woodwork"
+    finally:
+        current_language.reset(token)

@@ -53,11 +53,25 @@ _ = gettext
 
 def pick(texts: dict[str, str] | object, language: str | None = None) -> str:
     """The text of a {fi, sv, en} mapping (catalog data) in the current language."""
+    return picked(texts, language)[0]
+
+
+def picked(texts: dict[str, str] | object, language: str | None = None) -> tuple[str, str]:
+    """The text of a {fi, sv, en} mapping and the language it is in: the current language,
+    else Finnish (ePerusteet has few English texts), else the first there is."""
     language = language or current_language.get()
     if isinstance(texts, dict):
-        return str(texts.get(language) or texts.get(DEFAULT_LANGUAGE) or next(iter(texts.values())))
-    value = getattr(texts, language, None) or getattr(texts, DEFAULT_LANGUAGE, "")
-    return str(value)
+        for candidate in (language, DEFAULT_LANGUAGE):
+            if texts.get(candidate):
+                return str(texts[candidate]), candidate
+        for candidate, value in texts.items():
+            return str(value), str(candidate)
+        return "", language
+    for candidate in (language, DEFAULT_LANGUAGE):
+        value = getattr(texts, candidate, None)
+        if value:
+            return str(value), candidate
+    return "", language
 
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:

@@ -10,10 +10,19 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from app.awards.service import MAX_REASON
 from app.config import PROJECT_ROOT
-from app.i18n import LANGUAGE_NAMES, LANGUAGES, current_language, gettext, ngettext, pick
+from app.i18n import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    current_language,
+    gettext,
+    ngettext,
+    pick,
+    picked,
+)
 from app.names import MAX_NAME
 from app.web.markdown import narrative_html
 
@@ -89,6 +98,17 @@ def with_query(path: str, **params: Any) -> str:
     return path + ("?" + urlencode(clean) if clean else "")
 
 
+def say(texts: dict[str, str] | object) -> Markup:
+    """Catalog or ePerusteet text for the page's body, marked with its language where it is
+    not the page's own (a Finnish unit name on an English page): screen readers then read it
+    in Finnish, and the browser hyphenates and translates it as Finnish. Not for attributes
+    or titles (use `pick` there)."""
+    text, language = picked(texts)
+    if language == current_language.get():
+        return escape(text)
+    return Markup('<span lang="{}">{}</span>').format(language, text)
+
+
 environment = Environment(
     loader=FileSystemLoader(PROJECT_ROOT / "templates"),
     autoescape=select_autoescape(default=True),
@@ -98,6 +118,7 @@ environment.install_gettext_callables(  # type: ignore[attr-defined]
     gettext, ngettext, newstyle=True
 )
 environment.globals["pick"] = pick
+environment.globals["say"] = say
 # Field limits the forms show as `maxlength` (the services check them again).
 environment.globals["max_name"] = MAX_NAME
 environment.globals["max_reason"] = MAX_REASON

@@ -70,3 +70,27 @@ def test_the_api_gives_schools_the_texts_in_every_language(
     assert out["qualification_names"]["sv"].startswith(qualification.name["sv"] + " (")
     assert out["qualification"].startswith(qualification.name["fi"] + " (")
     assert any(r["texts"] and r["texts"].get("sv") for r in out["requirements"])
+
+
+def test_a_finnish_text_on_an_english_page_says_it_is_finnish(
+    client: TestClient, session: Session, world: World
+) -> None:
+    """ePerusteet has few English texts: the Finnish one is shown, marked lang="fi" so that a
+    screen reader reads it in Finnish. Texts in the page's own language carry no mark."""
+    unit, _ = _unit_texts(session, world)
+    _, token = sharing.create_share_link(
+        session,
+        participant=world.participant,
+        credential_public_id=world.credential.public_id,
+        now=utcnow(),
+    )
+    session.commit()
+    english = client.get(f"/s/{token}", headers={"Accept-Language": "en"}).text
+    swedish = client.get(f"/s/{token}", headers={"Accept-Language": "sv"}).text
+    assert '<html lang="en">' in english
+    if unit.name.get("en"):
+        assert unit.name["en"] in english
+    else:
+        assert f'<span lang="fi">{unit.name["fi"]}</span>' in english
+    assert f'<span lang="sv">{unit.name["sv"]}</span>' not in swedish
+    assert unit.name["sv"] in swedish
