@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     job_chunk_size: Annotated[int, Field(ge=1, le=1000)] = 50
     # How often an idle worker looks for queued jobs (a coach's own instance starts at once).
     job_poll_seconds: Annotated[float, Field(gt=0, le=600)] = 2
+    # On SQLite a page opened with GET that writes without saying so (app.deps.writes_on_get)
+    # fails under load; by default such a write is logged. The test servers refuse it.
+    refuse_undeclared_writes: bool = False
 
     @field_validator("smtp_host", "smtp_username", "mail_from", "smtp_password", mode="before")
     @classmethod

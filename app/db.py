@@ -52,6 +52,38 @@ SQLITE_IMMEDIATE = "sqlite_begin_immediate"
 SQLITE_WRITE_WAIT = "sqlite_write_wait_ms"
 _HOLDS_TURN = "osaamispassi_holds_write_turn"
 
+# A request declared a reader (app.deps.get_session: a GET not marked `writes_on_get`) runs in
+# a deferred transaction on SQLite; a write in it works only while nobody else has committed
+# since its first read, and otherwise fails (SQLITE_BUSY_SNAPSHOT): a page that passes alone
+# and fails under load. Such a write is logged, and refused where `refuse_undeclared_writes`
+# is set (the tests), so that every GET that writes is found and declared.
+_DECLARED_READER = "osaamispassi_declared_reader"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+refuse_undeclared_writes = False
+
+
+class UndeclaredWrite(RuntimeError):
+    """A request declared a reader wrote (see _DECLARED_READER)."""
+
+
+def _watch_declared_readers(
+    conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, _many: bool
+) -> None:
+    if conn.info.get(_DECLARED_READER) and statement.lstrip()[:6].upper() in _WRITES:
+        message = (
+            "a request declared a reader wrote (mark its route app.deps.writes_on_get): "
+            + " ".join(statement.split(None, 3)[:3])
+        )
+        if refuse_undeclared_writes:
+            raise UndeclaredWrite(message)
+        log.warning(message)
+
+
+def _forget_reader(**event: Any) -> None:
+    record = event.get("connection_record")
+    if record is not None:
+        record.info.pop(_DECLARED_READER, None)
+
 
 class FairLock:
     """A lock handed to its waiters in the order they asked for it.
@@ -290,6 +322,8 @@ def make_engine(url: str) -> Engine:
         # reset, invalidated or returned to the pool without a commit or rollback).
         for pool_event in ("checkin", "reset", "invalidate", "soft_invalidate"):
             event.listen(engine.pool, pool_event, turns.checked_in, named=True)
+            event.listen(engine.pool, pool_event, _forget_reader, named=True)
+        event.listen(engine, "before_cursor_execute", _watch_declared_readers)
     else:
         engine = create_engine(
             url,
@@ -330,7 +364,12 @@ Transactions = Callable[[], AbstractContextManager[Session]]
 
 @contextmanager
 def transaction(
-    engine: Engine, *, read_only: bool = False, writes: bool = False, snapshot: bool = False
+    engine: Engine,
+    *,
+    read_only: bool = False,
+    writes: bool = False,
+    snapshot: bool = False,
+    reader: bool = False,
 ) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on any error.
 
@@ -338,6 +377,10 @@ def transaction(
     (autocommit): under READ COMMITTED every statement reads its own snapshot anyway, so a
     transaction around reads only adds the BEGIN and COMMIT round trips (2 of 8 per JWT
     verification).
+
+    `reader`: the block was declared not to write (a request that reads: app.deps). On
+    SQLite a write in it is logged or refused (_DECLARED_READER); bookkeeping writes go
+    through transactions of their own (`bookkeeping`).
 
     `writes`: the block will write. On SQLite it then takes the write lock when it begins
     (BEGIN IMMEDIATE), waiting its turn: a transaction that read first could not upgrade
@@ -356,6 +399,8 @@ def transaction(
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         elif writes and engine.dialect.name == "sqlite":
             session.connection(execution_options={SQLITE_IMMEDIATE: True})
+        elif reader and engine.dialect.name == "sqlite":
+            session.connection().info[_DECLARED_READER] = True
         try:
             yield session
             session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from functools import partial
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Request
 from sqlmodel import Session
@@ -23,13 +23,33 @@ async def get_app_settings(request: Request) -> Settings:
 # Requests that may change data; the others only read (bookkeeping aside, which writes in
 # transactions of its own: app.db.bookkeeping).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES_ON_GET = "__osaamispassi_writes_on_get__"
+
+Endpoint = TypeVar("Endpoint", bound=Any)
+
+
+def writes_on_get(endpoint: Endpoint) -> Endpoint:
+    """Marks a page that writes although it is opened with GET (a fresh one-time link on the
+    coach's "issued" page, the session a personal link starts): its transaction takes the
+    write lock up front like a POST's. Put it under the route decorator."""
+    setattr(endpoint, _WRITES_ON_GET, True)
+    return endpoint
+
+
+def request_writes(request: Request) -> bool:
+    """Whether the request's transaction may write: any method but GET, HEAD and OPTIONS,
+    and the GET pages marked `writes_on_get`."""
+    if request.method not in SAFE_METHODS:
+        return True
+    return bool(getattr(request.scope.get("endpoint"), _WRITES_ON_GET, False))
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """One request = one transaction: committed when the handler returns, else rolled back.
-    A request that may write takes the write lock up front on SQLite (db.transaction)."""
-    writes = request.method not in SAFE_METHODS
-    with transaction(request.app.state.engine, writes=writes) as session:
+    A request that may write takes the write lock up front on SQLite (db.transaction); one
+    that reads is declared a reader, and a write in it is caught (db._DECLARED_READER)."""
+    writes = request_writes(request)
+    with transaction(request.app.state.engine, writes=writes, reader=not writes) as session:
         yield session
 
 

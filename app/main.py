@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import __version__
+from app import __version__, db
 from app.admission import AdmissionMiddleware
 from app.api import catalog, docs, health, issuers, public, verifications
 from app.api.problems import install_openapi
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = get_engine(settings)
+    db.refuse_undeclared_writes = settings.refuse_undeclared_writes
     app.state.bookkeeping = partial(bookkeeping, app.state.engine)
     app.state.job_worker = None
     # Share pages: openings counted here and written every second; rendered pages kept by

@@ -48,6 +48,8 @@ def environment(database_url: str, port: int, **settings: str) -> dict[str, str]
         PORT=str(port),
         CONTEXTS_DIR=str(STANDARDS / "contexts"),
         SCHEMAS_DIR=str(STANDARDS / "schemas"),
+        # A page opened with GET that writes without declaring it fails (app.deps).
+        REFUSE_UNDECLARED_WRITES="true",
     )
     env.update(settings)
     return env

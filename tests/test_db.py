@@ -1,17 +1,29 @@
 """db.transaction: read-only blocks on PostgreSQL run without BEGIN/COMMIT, and the pooled
-connection goes back to transactional use afterwards."""
+connection goes back to transactional use afterwards; on SQLite writers take the lock when
+they begin, and a write in a block declared a reader is caught."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from psycopg.pq import TransactionStatus
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+from starlette.requests import Request
 
+from app import db
 from app.db import FairLock, make_engine, transaction
+from app.deps import get_session, request_writes
 
 
 def _status(session: object) -> TransactionStatus:
@@ -79,3 +91,94 @@ def test_returning_an_sqlite_connection_warns_nothing(tmp_path: Path) -> None:
                 session.execute(text("SELECT 1"))
     engine.dispose()
     assert [str(w.message) for w in seen] == []
+
+
+def _two_connections(tmp_path: Path) -> Any:
+    engine = make_engine(f"sqlite:///{tmp_path / 'readers.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        conn.execute(text("INSERT INTO t VALUES (0)"))
+    return engine
+
+
+def test_a_reader_that_writes_after_another_commit_fails_and_a_declared_writer_waits(
+    tmp_path: Path,
+) -> None:
+    """Why a GET page that writes must say so (app.deps.writes_on_get): on SQLite a deferred
+    transaction that has read cannot write once another connection has committed (the
+    coach's "issued" page after the once-a-minute session bookkeeping gave a 503 so). A
+    transaction begun as a writer holds the lock from its start, and the other write waits
+    its turn instead."""
+    engine = _two_connections(tmp_path)
+    try:
+        with pytest.raises(OperationalError, match="locked"), transaction(engine) as session:
+            session.execute(text("SELECT n FROM t")).scalar_one()
+            with engine.begin() as other:  # the bookkeeping's own transaction
+                other.execute(text("UPDATE t SET n = n + 1"))
+            session.execute(text("UPDATE t SET n = n + 10"))
+
+        done: list[int] = []
+
+        def other_writer() -> None:
+            with transaction(engine, writes=True) as other:
+                other.execute(text("UPDATE t SET n = n + 1"))
+            done.append(1)
+
+        with transaction(engine, writes=True) as session:
+            session.execute(text("SELECT n FROM t")).scalar_one()
+            thread = threading.Thread(target=other_writer)
+            thread.start()
+            thread.join(0.3)
+            assert not done  # waiting for this transaction
+            session.execute(text("UPDATE t SET n = n + 10"))
+        thread.join(10)
+        assert done == [1]
+        with transaction(engine) as session:
+            assert session.execute(text("SELECT n FROM t")).scalar_one() == 12
+    finally:
+        engine.dispose()
+
+
+def test_a_write_in_a_declared_reader_is_refused_where_asked_and_logged_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = _two_connections(tmp_path)
+    try:
+        monkeypatch.setattr(db, "refuse_undeclared_writes", True)
+        refused = pytest.raises(db.UndeclaredWrite, match="UPDATE t")
+        with refused, transaction(engine, reader=True) as session:
+            session.execute(text("UPDATE t SET n = 5"))
+        # The mark goes with the transaction: the same pooled connection writes afterwards.
+        with transaction(engine) as session:
+            session.execute(text("UPDATE t SET n = 6"))
+        with transaction(engine, reader=True) as session:
+            assert session.execute(text("SELECT n FROM t")).scalar_one() == 6
+
+        monkeypatch.setattr(db, "refuse_undeclared_writes", False)
+        logged = caplog.at_level(logging.WARNING, logger="app.db")
+        with logged, transaction(engine, reader=True) as session:
+            session.execute(text("UPDATE t SET n = 7"))
+        assert "declared a reader wrote" in caplog.text
+    finally:
+        engine.dispose()
+
+
+def test_the_get_pages_that_write_take_the_write_lock(app: FastAPI) -> None:
+    """The coach's "issued" page makes a one-time link and a personal passport link starts a
+    session: both are opened with GET and begin as writers; other pages stay readers."""
+    seen: dict[str, bool] = {}
+    inner = app.dependency_overrides[get_session]
+
+    def recording(request: Request) -> Iterator[Session]:
+        seen[request.url.path] = request_writes(request)
+        yield from inner()
+
+    app.dependency_overrides[get_session] = recording
+    with TestClient(app, base_url="https://passi.test") as client:
+        for path in ("/coach/credentials/x1/issued", "/passport/not-a-token", "/coach"):
+            client.get(path, follow_redirects=False)
+    assert seen == {
+        "/coach/credentials/x1/issued": True,
+        "/passport/not-a-token": True,
+        "/coach": False,
+    }

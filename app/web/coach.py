@@ -26,7 +26,7 @@ from app.awards.service import (
     correct_award,
 )
 from app.credentials.service import revoke_credential
-from app.deps import SessionDep, SettingsDep
+from app.deps import SessionDep, SettingsDep, writes_on_get
 from app.errors import AppError, ValidationFailed
 from app.i18n import gettext as _
 from app.models import Participant
@@ -533,6 +533,7 @@ def credential_page(
 
 
 @router.get("/coach/credentials/{public_id}/issued", response_class=HTMLResponse)
+@writes_on_get
 def issued_page(
     public_id: str,
     request: Request,

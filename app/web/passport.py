@@ -19,7 +19,7 @@ from sqlmodel import Session
 from app.auth.sessions import add_flash, end_session
 from app.awards.queries import EarnedBadge
 from app.config import Settings
-from app.deps import SessionDep, SettingsDep
+from app.deps import SessionDep, SettingsDep, writes_on_get
 from app.errors import NotFound, ValidationFailed
 from app.i18n import gettext as _
 from app.i18n import pick
@@ -628,6 +628,7 @@ def erase(
 
 
 @router.get("/passport/{token}", response_class=HTMLResponse, dependencies=[TOKEN_LIMIT])
+@writes_on_get
 def open_passport(
     token: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:

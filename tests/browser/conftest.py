@@ -176,6 +176,9 @@ def _server_env(database_url: str, base_url: str, port: int) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
         # All browser tests come from one address; they open many token links a minute.
         TOKEN_LOOKUPS_PER_MINUTE="10000",
+        # A page opened with GET that writes without declaring it fails the test that opens
+        # it (app.db._DECLARED_READER), instead of failing now and then under load.
+        REFUSE_UNDECLARED_WRITES="true",
     )
     for name, folder in (("CONTEXTS_DIR", "contexts"), ("SCHEMAS_DIR", "schemas")):
         if (STANDARDS / folder).is_dir():
