@@ -6,7 +6,9 @@
   window.SwaggerUIBundle({
     url: root.dataset.openapiUrl,
     domNode: root,
-    deepLinking: true,
+    // Without deep links: they put a link inside each operation's button, which screen
+    // readers and keyboards cannot use (nested interactive controls).
+    deepLinking: false,
     // Nothing is sent anywhere to validate the description.
     validatorUrl: null
   });

@@ -27,6 +27,7 @@ PAGE = f"""<!doctype html>
   <meta name="robots" content="noindex">
   <title>Osaamispassi API</title>
   <link rel="stylesheet" href="{ASSETS_PATH}/swagger-ui.css">
+  <link rel="stylesheet" href="/static/api-docs.css">
 </head>
 <body>
   <div id="swagger-ui" data-openapi-url="/api/openapi.json">

@@ -7,6 +7,7 @@ imported lazily so that this module, and the test modules importing it, can be c
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -21,7 +22,7 @@ from weakref import WeakKeyDictionary
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import ConsoleMessage, Error, Page, Response
+    from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Page, Response
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -110,6 +111,37 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
+# The check: only the violations come back from the page (the passes and the rest, tens of
+# kilobytes a page, are not used).
+AXE_RUN = """async ([context, options]) => {
+  const results = await axe.run(context || document, options);
+  return results.violations;
+}"""
+
+
+def axe_script_path() -> Path:
+    """The axe-core script (axe.min.js) bundled with the axe-playwright-python package."""
+    from axe_playwright_python.base import AXE_FILE_PATH
+
+    return Path(AXE_FILE_PATH)
+
+
+@functools.cache
+def _axe_script() -> str:
+    return axe_script_path().read_text(encoding="utf-8")
+
+
+def preload_axe(context: BrowserContext) -> None:
+    """Load axe-core into every document the context opens, before the page's own scripts.
+
+    For a context that checks many pages: evaluating the 570 kB script after each load (what
+    check_a11y does otherwise) costs more than the check of a small page. Init scripts come
+    through the DevTools protocol, which the page's Content-Security-Policy does not restrict,
+    so the policy stays on; axe only defines `window.axe`.
+    """
+    context.add_init_script(path=str(axe_script_path()))
+
+
 def check_a11y(page: Page, name: str, *, context: str | None = None) -> list[dict[str, Any]]:
     """Run axe-core (WCAG 2.1 A and AA rules) on the page as it is now.
 
@@ -118,13 +150,14 @@ def check_a11y(page: Page, name: str, *, context: str | None = None) -> list[dic
     artifacts/a11y/<name>.json and returned. `context` limits the check to a CSS selector.
 
     axe is evaluated through the DevTools protocol (page.evaluate), which the page's
-    Content-Security-Policy does not restrict, so the test contexts keep the CSP on.
+    Content-Security-Policy does not restrict, so the test contexts keep the CSP on. It is
+    injected only when the document does not have it yet (see preload_axe), and only the
+    violations come back from the page.
     """
-    from axe_playwright_python.sync_playwright import Axe
-
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(_axe_script())
     options = {"runOnly": {"type": "tag", "values": list(WCAG_TAGS)}, "resultTypes": ["violations"]}
-    results = Axe().run(page, context=context, options=options)
-    violations: list[dict[str, Any]] = results.response["violations"]
+    violations: list[dict[str, Any]] = page.evaluate(AXE_RUN, [context, options])
     report = _artifact_path(A11Y_REPORTS, name, ".json")
     report.write_text(
         json.dumps({"url": page.url, "violations": violations}, indent=2, ensure_ascii=False),
