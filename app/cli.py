@@ -773,15 +773,21 @@ def jobs_run(
     from functools import partial
 
     from app.awards.jobs import run_once
+    from app.credentials.hashing import HashingPool
     from app.db import get_engine, transaction
 
     settings = load_settings()
     transactions = partial(transaction, get_engine(settings))
-    if watch is None:
-        typer.echo(f"worked on {run_once(transactions, settings)} group award(s)")
-        return
-    typer.echo(f"looking for group awards every {watch:g} s; stop with Ctrl+C")
-    keep_running(lambda: run_once(transactions, settings), watch)
+    hashing = HashingPool(settings)
+    try:
+        if watch is None:
+            worked = run_once(transactions, settings, hash_many=hashing)
+            typer.echo(f"worked on {worked} group award(s)")
+            return
+        typer.echo(f"looking for group awards every {watch:g} s; stop with Ctrl+C")
+        keep_running(lambda: run_once(transactions, settings, hash_many=hashing), watch)
+    finally:
+        hashing.close()
 
 
 @app.command("demo")

@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     job_chunk_size: Annotated[int, Field(ge=1, le=1000)] = 50
     # How often an idle worker looks for queued jobs (a coach's own instance starts at once).
     job_poll_seconds: Annotated[float, Field(gt=0, le=600)] = 2
+    # Processes that canonicalize a group award's credentials (the slow step of signing:
+    # app/credentials/hashing.py). Not set: one per CPU, none on a one-CPU machine; 0: none.
+    job_hashing_processes: Annotated[int, Field(ge=0, le=64)] | None = None
     # On SQLite a page opened with GET that writes without saying so (app.deps.writes_on_get)
     # fails under load; by default such a write is logged. The test servers refuse it.
     refuse_undeclared_writes: bool = False

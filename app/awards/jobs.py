@@ -18,7 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +35,7 @@ from app.awards.service import (
     record_group_awards,
 )
 from app.config import Settings
+from app.credentials.hashing import HashingPool, HashMany
 from app.credentials.service import prepare_issuance
 from app.errors import NotFound, page_text
 from app.models import (
@@ -339,9 +340,11 @@ def process_chunk(
     size: int,
     claim_for: timedelta,
     now: Callable[[], datetime] = utcnow,
+    hash_many: HashMany | None = None,
 ) -> bool:
     """Award the next `size` people of a claimed job in one transaction; False when the job
-    is finished or the claim was lost (another run took over after it expired)."""
+    is finished or the claim was lost (another run took over after it expired). `hash_many`
+    canonicalizes the chunk's credentials (worker processes: app/credentials/hashing.py)."""
     with transactions(writes=True) as session:
         job = _mine(session, job_id, token)
         if job is None:
@@ -390,7 +393,9 @@ def process_chunk(
                 )
             ).all()
         }
-        issuance = prepare_issuance(session, settings, organization, version)
+        issuance = replace(
+            prepare_issuance(session, settings, organization, version), hash_many=hash_many
+        )
         keys = {i.participant_id: f"job:{job.public_id}:{i.participant_id}" for i in items}
         # A chunk that a run committed before it lost its claim (or its process) is not
         # issued again: those people's awards exist under the same keys.
@@ -458,6 +463,7 @@ def run_once(
     *,
     stop: threading.Event | None = None,
     now: Callable[[], datetime] = utcnow,
+    hash_many: HashMany | None = None,
 ) -> int:
     """Claim and work through jobs until none is left; returns how many were worked on."""
     claim_for = timedelta(seconds=settings.job_claim_seconds)
@@ -480,6 +486,7 @@ def run_once(
                     size=settings.job_chunk_size,
                     claim_for=claim_for,
                     now=now,
+                    hash_many=hash_many,
                 ):
                     break
         except Exception:
@@ -522,6 +529,7 @@ class JobWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._hashing = HashingPool(settings)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="award-jobs", daemon=True)
@@ -535,11 +543,14 @@ class JobWorker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        self._hashing.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                run_once(self._transactions, self._settings, stop=self._stop)
+                run_once(
+                    self._transactions, self._settings, stop=self._stop, hash_many=self._hashing
+                )
             except Exception:
                 # The database may be unreachable for a while: try again at the next poll.
                 log.exception("award jobs: could not look for work")

@@ -12,11 +12,12 @@ from app.vc.contexts import DocumentLoader
 
 
 @lru_cache(maxsize=4)
-def _loader(contexts_dir: Path | None, cache_dir: Path) -> DocumentLoader:
+def context_loader(contexts_dir: Path | None, cache_dir: Path) -> DocumentLoader:
+    """The loader for these folders (one per process)."""
     fetcher = SafeFetcher(FetchPolicy(timeout_seconds=10))
     return DocumentLoader(contexts_dir, fetch=fetcher.get, cache_dir=cache_dir)
 
 
 def document_loader(settings: Settings) -> DocumentLoader:
     """The loader for the configured CONTEXTS_DIR and context cache."""
-    return _loader(settings.contexts_dir, settings.context_cache_dir)
+    return context_loader(settings.contexts_dir, settings.context_cache_dir)

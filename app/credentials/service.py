@@ -17,6 +17,7 @@ from app.catalog.service import mapping_of, requirement_keys
 from app.config import Settings
 from app.credentials import status
 from app.credentials.documents import document_loader
+from app.credentials.hashing import HashMany, hash_here
 from app.errors import Conflict, ServiceUnavailable
 from app.keys.private import KeySigner
 from app.models import (
@@ -153,6 +154,8 @@ class Issuance:
     loader: Any
     alignments: list[Alignment]
     definition: Badge
+    # Canonicalizes many credentials at once (a group award's chunk: app/credentials/hashing).
+    hash_many: HashMany | None = None
 
 
 def prepare_issuance(
@@ -217,7 +220,18 @@ def build_unsigned(
     return build_credential(data)
 
 
-def _signed_credential(
+@dataclass(frozen=True)
+class _Unsigned:
+    """A credential before its proofs: the document and what its row needs."""
+
+    public_id: str
+    document: dict[str, Any]
+    status_list: StatusList
+    index: int
+    valid_until: datetime | None
+
+
+def _unsigned_credential(
     session: Session,
     settings: Settings,
     *,
@@ -230,13 +244,11 @@ def _signed_credential(
     index: int,
     now: datetime,
     issuance: Issuance,
-) -> Credential:
-    """The award's credential at this status entry, signed in both proof forms (not added
-    to the session)."""
+) -> _Unsigned:
     months = version.definition.get("validity_months")
     valid_until = add_months(now, months) if months else None
     public_id = new_public_id()
-    unsigned = build_unsigned(
+    document = build_unsigned(
         session,
         settings,
         award=award,
@@ -252,25 +264,40 @@ def _signed_credential(
         valid_until=valid_until,
         issuance=issuance,
     )
+    return _Unsigned(public_id, document, status_list, index, valid_until)
+
+
+def _proof_options(issuance: Issuance, now: datetime) -> dict[str, Any]:
+    return dataintegrity.proof_options(verification_method=issuance.di_signer.key_id, created=now)
+
+
+def _signed(
+    unsigned: _Unsigned,
+    *,
+    award: Award,
+    organization: Organization,
+    proof: dict[str, Any],
+    data_to_sign: bytes,
+    now: datetime,
+    issuance: Issuance,
+) -> Credential:
+    """The credential in both proof forms (not added to the session): the Data Integrity
+    proof over `data_to_sign` (the hashes of the document and `proof`), and the VC-JWT."""
     assert award.id is not None and organization.id is not None
-    assert status_list.id is not None
+    assert unsigned.status_list.id is not None
     return Credential(
-        public_id=public_id,
+        public_id=unsigned.public_id,
         award_id=award.id,
         organization_id=organization.id,
-        json_ld=dataintegrity.add_proof(
-            unsigned,
-            signer=issuance.di_signer,
-            verification_method=issuance.di_signer.key_id,
-            created=now,
-            document_loader=issuance.loader,
+        json_ld=dataintegrity.sign_hashed(
+            unsigned.document, proof, data_to_sign, issuance.di_signer
         ),
-        jwt=encode_vc_jwt(unsigned, signer=issuance.jwt_signer),
-        status_list_id=status_list.id,
-        status_index=index,
+        jwt=encode_vc_jwt(unsigned.document, signer=issuance.jwt_signer),
+        status_list_id=unsigned.status_list.id,
+        status_index=unsigned.index,
         issued_at=now,
         valid_from=now,
-        valid_until=valid_until,
+        valid_until=unsigned.valid_until,
     )
 
 
@@ -290,7 +317,7 @@ def issue_credential(
     issuance = issuance or prepare_issuance(session, settings, organization, version)
     for _ in range(status.MAX_ATTEMPTS):
         status_list, index = status.allocate_index(session, organization, now)
-        credential = _signed_credential(
+        unsigned = _unsigned_credential(
             session,
             settings,
             award=award,
@@ -300,6 +327,17 @@ def issue_credential(
             version=version,
             status_list=status_list,
             index=index,
+            now=now,
+            issuance=issuance,
+        )
+        proof = _proof_options(issuance, now)
+        [data_to_sign] = hash_here(issuance.loader, [(unsigned.document, proof)])
+        credential = _signed(
+            unsigned,
+            award=award,
+            organization=organization,
+            proof=proof,
+            data_to_sign=data_to_sign,
             now=now,
             issuance=issuance,
         )
@@ -329,8 +367,8 @@ def issue_credentials(
     moment by another award fails the caller's transaction, which the group job tries again.
     """
     entries = status.allocate_indexes(session, organization, now, len(awards))
-    credentials = [
-        _signed_credential(
+    unsigned = [
+        _unsigned_credential(
             session,
             settings,
             award=award,
@@ -344,6 +382,22 @@ def issue_credentials(
             issuance=issuance,
         )
         for (award, participant), (status_list, index) in zip(awards, entries, strict=True)
+    ]
+    # The slow step of every proof at once, in worker processes where there are some.
+    proof = _proof_options(issuance, now)
+    items = [(u.document, proof) for u in unsigned]
+    hashes = issuance.hash_many(items) if issuance.hash_many else hash_here(issuance.loader, items)
+    credentials = [
+        _signed(
+            u,
+            award=award,
+            organization=organization,
+            proof=proof,
+            data_to_sign=data_to_sign,
+            now=now,
+            issuance=issuance,
+        )
+        for u, (award, _participant), data_to_sign in zip(unsigned, awards, hashes, strict=True)
     ]
     session.add_all(credentials)
     session.flush()

@@ -144,7 +144,9 @@ def add_proof(
     """Sign a document with a ``DataIntegrityProof`` / ``eddsa-rdfc-2022`` proof.
 
     The input is never modified. Existing proofs are kept (a proof set): the new proof
-    is computed over the document without them and appended.
+    is computed over the document without them and appended. The three steps are also
+    offered one by one (:func:`proof_options`, :func:`hash_data`, :func:`sign_hashed`), so
+    that the slow middle one can run elsewhere (app/credentials/hashing.py).
 
     Args:
         document: The unsigned credential (JSON-LD with ``@context``).
@@ -170,8 +172,36 @@ def add_proof(
     """
     if not isinstance(document, Mapping) or "@context" not in document:
         raise SigningError("document must be a JSON-LD object with @context")
+    _check_signer(signer)
+    proof = proof_options(
+        verification_method=verification_method,
+        created=created,
+        proof_purpose=proof_purpose,
+        proof_id=proof_id,
+        expires=expires,
+    )
+    data = hash_data(document, proof, document_loader=document_loader)
+    return sign_hashed(document, proof, data.data_to_sign, signer, proof_as_list=proof_as_list)
+
+
+def _check_signer(signer: Signer) -> None:
     if signer.algorithm not in ("Ed25519", "EdDSA"):
         raise SigningError(f"{CRYPTOSUITE} needs an Ed25519 signer, not {signer.algorithm}")
+
+
+def proof_options(
+    *,
+    verification_method: str,
+    created: datetime,
+    proof_purpose: str = "assertionMethod",
+    proof_id: str | None = None,
+    expires: datetime | None = None,
+) -> JsonObject:
+    """The proof without its value (the first step of :func:`add_proof`).
+
+    Raises:
+        SigningError: If the method is not an absolute IRI or a date is naive.
+    """
     if not isinstance(verification_method, str) or ":" not in verification_method:
         raise SigningError("verification_method must be an absolute IRI")
     try:
@@ -191,17 +221,35 @@ def add_proof(
             proof["expires"] = format_datetime(expires)
     except ValueError as exc:
         raise SigningError(str(exc)) from exc
-    data = hash_data(document, proof, document_loader=document_loader)
-    signature = signer.sign(data.data_to_sign)
+    return proof
+
+
+def sign_hashed(
+    document: Mapping[str, Any],
+    proof: Mapping[str, Any],
+    data_to_sign: bytes,
+    signer: Signer,
+    *,
+    proof_as_list: bool = True,
+) -> JsonObject:
+    """Sign ``data_to_sign`` (:attr:`HashData.data_to_sign` of ``document`` and ``proof``)
+    and return a copy of the document with the proof and its value added (the last step
+    of :func:`add_proof`).
+
+    Raises:
+        SigningError: If the signer is not Ed25519 or the signature is not 64 bytes.
+    """
+    _check_signer(signer)
+    signature = signer.sign(data_to_sign)
     if len(signature) != 64:
         raise SigningError(f"Ed25519 signature must be 64 bytes, got {len(signature)}")
-    proof["proofValue"] = multibase_encode(signature)
+    signed_proof = {**proof, "proofValue": multibase_encode(signature)}
 
     signed = copy.deepcopy(dict(document))
     existing = signed.get("proof")
     proofs = [] if existing is None else existing if isinstance(existing, list) else [existing]
-    proofs.append(proof)
-    signed["proof"] = proofs if proof_as_list or len(proofs) > 1 else proof
+    proofs.append(signed_proof)
+    signed["proof"] = proofs if proof_as_list or len(proofs) > 1 else signed_proof
     return signed
 
 

@@ -13,8 +13,13 @@ from app.awards import jobs
 from app.awards.members import MemberListInvalid, decode_list, parse_members
 from app.awards.service import AwardPlan, GroupMember, badge_criteria, check_award
 from app.config import Settings
+from app.credentials.documents import document_loader
+from app.credentials.hashing import HashingPool
+from app.credentials.keyresolver import local_key_resolver
 from app.errors import NotFound, ValidationFailed
 from app.models import Award, AwardJob, AwardJobItem, Credential
+from app.vc.dataintegrity import verify_proof
+from app.vc.jwt import verify_vc_jwt
 from tests.factories import load_real_catalog, make_org, make_participant, make_user
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -326,3 +331,36 @@ def test_an_empty_or_oversized_list_is_refused(session: Session, people: dict[st
         decode_list(b"x" * (1024 * 1024 + 1))
     with pytest.raises(ValidationFailed, match="At most 2500"):
         parse_members(session, people["org"].id, "Pekka\n" * 2501)
+
+
+def test_a_job_canonicalizing_in_worker_processes_issues_credentials_that_verify(
+    session: Session,
+    settings: Settings,
+    world: dict[str, Any],
+    job_transactions: Callable[..., Any],
+    credential_schema_validator: Any,
+) -> None:
+    """The job worker's pool (app/credentials/hashing.py): two processes canonicalize, the
+    signatures are made here. Every credential verifies (both proofs), and each is its own."""
+    job = _queue(session, world)
+    pool = HashingPool(settings, processes=2)
+    try:
+        assert jobs.run_once(job_transactions, settings, now=lambda: NOW, hash_many=pool) == 1
+        assert pool.hashed_in_workers == 5
+    finally:
+        pool.close()
+    session.expire_all()
+    assert (job.state, job.awarded) == ("done", 5)
+    credentials = session.exec(
+        select(Credential).join(Award).where(col(Award.idempotency_key).startswith("job:"))
+    ).all()
+    assert len(credentials) == 5
+    resolver = local_key_resolver(session, settings)
+    loader = document_loader(settings)
+    for credential in credentials:
+        doc = credential.json_ld
+        assert [e.message for e in credential_schema_validator.iter_errors(doc)] == []
+        result = verify_proof(doc, public_key_resolver=resolver, document_loader=loader)
+        assert result.verified, result.reasons
+        assert verify_vc_jwt(credential.jwt, public_key_resolver=resolver, now=NOW).verified
+    assert len({c.json_ld["proof"][0]["proofValue"] for c in credentials}) == 5

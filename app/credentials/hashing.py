@@ -1,0 +1,148 @@
+"""The slow step of signing, for many credentials at once: the Data Integrity proof's RDF
+canonicalization, in worker processes.
+
+A group award signs hundreds of credentials in a row, and about 3 ms of each credential's
+5–6 ms goes to canonicalizing it (pure Python, so threads would take turns on the GIL).
+`HashingPool` hands that step to processes of their own: a credential's document and its proof
+options go to a worker, which returns the 64 bytes to sign. The keys never leave this process:
+the signature is made here (`dataintegrity.sign_hashed`). Decision 0014 ("Later").
+
+The pool is started when the first group award needs it (spawned, not forked: the web process
+runs threads) and stopped with the job worker. If a worker fails or the pool cannot start,
+the chunk is hashed here instead: the result is the same, only slower. A document that fails
+canonicalization is hashed again here, so that its error is raised with its own type.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings
+from app.credentials.documents import context_loader, document_loader
+from app.vc.dataintegrity import hash_data
+
+log = logging.getLogger(__name__)
+
+# (document, proof options) -> the bytes to sign, for each pair in order.
+HashMany = Callable[[Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]], Iterable[bytes]]
+# Hand-outs per worker and call: results come back in that many pieces.
+TASKS_PER_PROCESS = 4
+
+# Set in each worker process by _start_worker.
+_worker_loader: Any = None
+
+
+def hash_here(
+    loader: Any, items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]
+) -> list[bytes]:
+    """The bytes to sign of each (document, proof options), computed in this thread."""
+    return [hash_data(doc, proof, document_loader=loader).data_to_sign for doc, proof in items]
+
+
+def _start_worker(contexts_dir: Path | None, cache_dir: Path) -> None:
+    global _worker_loader
+    _worker_loader = context_loader(contexts_dir, cache_dir)
+
+
+def _hash_in_worker(item: tuple[Mapping[str, Any], Mapping[str, Any]]) -> bytes | None:
+    """Runs in a worker: the bytes to sign, or None when the document does not canonicalize
+    (its error is raised again where it is hashed in the caller's process)."""
+    document, proof = item
+    try:
+        return hash_data(document, proof, document_loader=_worker_loader).data_to_sign
+    except Exception:
+        return None
+
+
+def default_processes() -> int:
+    """One worker per CPU; none on a machine with one (it would only add the hand-off)."""
+    cpus = os.cpu_count() or 1
+    return cpus if cpus > 1 else 0
+
+
+class HashingPool:
+    """A `HashMany` that canonicalizes in worker processes: `processes` of them, by default
+    JOB_HASHING_PROCESSES or one per CPU (default_processes)."""
+
+    def __init__(self, settings: Settings, processes: int | None = None) -> None:
+        self._settings = settings
+        if processes is None:
+            processes = settings.job_hashing_processes
+        self._processes = default_processes() if processes is None else processes
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        # How many documents the workers hashed (a fallback hashes here and does not count).
+        self.hashed_in_workers = 0
+
+    def __call__(
+        self, items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]
+    ) -> Iterator[bytes]:
+        loader = document_loader(self._settings)
+        executor = self._running()
+        if executor is None or len(items) < 2:
+            return iter(hash_here(loader, items))
+        return self._hashed(executor, loader, items)
+
+    def _hashed(
+        self,
+        executor: ProcessPoolExecutor,
+        loader: Any,
+        items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    ) -> Iterator[bytes]:
+        """The results in order, each as soon as it is ready: the caller signs the first
+        credentials while the workers still canonicalize the rest (hence small hand-outs)."""
+        per_task = math.ceil(len(items) / (self._processes * TASKS_PER_PROCESS))
+        results = executor.map(_hash_in_worker, items, chunksize=per_task)
+        for done, item in enumerate(items):
+            try:
+                hashed = next(results)
+            except Exception as exc:  # a worker died, or the pool was shut down meanwhile
+                log.warning("hashing processes failed (%s); hashing here", type(exc).__name__)
+                self._discard(executor)
+                yield from hash_here(loader, items[done:])
+                return
+            if hashed is None:
+                yield hash_here(loader, [item])[0]
+            else:
+                self.hashed_in_workers += 1
+                yield hashed
+
+    def _running(self) -> ProcessPoolExecutor | None:
+        with self._lock:
+            if self._closed or self._processes < 1:
+                return None
+            if self._executor is None:
+                try:
+                    self._executor = ProcessPoolExecutor(
+                        max_workers=self._processes,
+                        mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_start_worker,
+                        initargs=(self._settings.contexts_dir, self._settings.context_cache_dir),
+                    )
+                except OSError as exc:
+                    log.warning("could not start hashing processes (%s)", exc)
+                    return None
+            return self._executor
+
+    def _discard(self, executor: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._executor is executor:
+                self._executor = None
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the workers (waiting for the current hand-out to finish)."""
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)

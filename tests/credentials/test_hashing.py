@@ -1,0 +1,112 @@
+"""The group award's hashing processes (app/credentials/hashing.py) give exactly what hashing
+here gives, in order, and fall back to hashing here when the processes fail."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from app.config import Settings
+from app.credentials.documents import document_loader
+from app.credentials.hashing import HashingPool, hash_here
+from app.vc.errors import UndefinedTermError
+from tests.conftest import STANDARDS
+
+PROOF = {
+    "type": "DataIntegrityProof",
+    "cryptosuite": "eddsa-rdfc-2022",
+    "created": "2026-12-05T08:00:00Z",
+    "verificationMethod": "did:web:passi.test:orgs:demo#key-1",
+    "proofPurpose": "assertionMethod",
+}
+
+
+def _credential(n: int) -> dict[str, Any]:
+    """An unsigned OB 3.0 credential, different for each n."""
+    return {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": f"https://passi.test/credentials/{n}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": "did:web:passi.test:orgs:demo", "type": ["Profile"], "name": "Paja"},
+        "validFrom": "2026-12-05T08:00:00Z",
+        "name": f"Puutyö {n}",
+        "credentialSubject": {
+            "id": f"urn:uuid:00000000-0000-4000-8000-{n:012d}",
+            "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "https://passi.test/badges/puutyo-1/v1",
+                "type": ["Achievement"],
+                "name": "Puutyö",
+                "description": "Osaa tehdä puutöitä.",
+                "criteria": {"narrative": f"Havaittu {n}."},
+            },
+        },
+    }
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(environment="test", contexts_dir=STANDARDS / "contexts")
+
+
+@pytest.fixture
+def pool(settings: Settings) -> Iterator[HashingPool]:
+    hashing = HashingPool(settings, processes=2)
+    yield hashing
+    hashing.close()
+
+
+def test_the_workers_give_what_hashing_here_gives_in_order(
+    settings: Settings, pool: HashingPool
+) -> None:
+    items = [(_credential(n), PROOF) for n in range(9)]
+    expected = hash_here(document_loader(settings), items)
+    assert len(set(expected)) == 9
+    assert list(pool(items)) == expected
+    assert pool.hashed_in_workers == 9
+    # The same workers again.
+    assert list(pool(items[:3])) == expected[:3]
+    assert pool.hashed_in_workers == 12
+
+
+def test_when_the_workers_die_the_rest_is_hashed_here(
+    settings: Settings, pool: HashingPool, caplog: pytest.LogCaptureFixture
+) -> None:
+    items = [(_credential(n), PROOF) for n in range(6)]
+    expected = hash_here(document_loader(settings), items)
+    assert list(pool(items[:2])) == expected[:2]  # started
+    executor = pool._executor
+    assert executor is not None
+    for process in list(executor._processes.values()):
+        process.kill()
+    with caplog.at_level(logging.WARNING, logger="app.credentials.hashing"):
+        assert list(pool(items)) == expected
+    assert "hashing processes failed" in caplog.text
+    # A new pool is started for the next call.
+    assert list(pool(items[:2])) == expected[:2]
+    assert pool._executor is not None and pool._executor is not executor
+
+
+def test_a_document_that_does_not_canonicalize_fails_as_it_would_here(
+    pool: HashingPool,
+) -> None:
+    broken = copy.deepcopy(_credential(1))
+    broken["credentialSubject"]["notATerm"] = "x"
+    items = [(_credential(0), PROOF), (broken, PROOF), (_credential(2), PROOF)]
+    with pytest.raises(UndefinedTermError):
+        list(pool(items))
+
+
+def test_no_processes_hashes_here(settings: Settings) -> None:
+    hashing = HashingPool(settings, processes=0)
+    items = [(_credential(n), PROOF) for n in range(3)]
+    assert list(hashing(items)) == hash_here(document_loader(settings), items)
+    assert hashing.hashed_in_workers == 0 and hashing._executor is None
+    hashing.close()
