@@ -11,13 +11,15 @@ How a language pass runs (one test, in a module of its own, per language): one b
 per role (signed out, coach, admin, participant), signed in over HTTP (signing in is tested
 elsewhere). The first page of each context is opened through the language switch
 (`/lang/{code}?next=...`), as a person choosing the language does; every page then checks its
-answer's status and `<html lang>`. Each page is loaded once per language and checked at each
-size in turn: the page's emulated device (size, pixel ratio, mobile viewport, touch) is
-switched through the DevTools protocol, which is what Playwright itself sends when it opens a
-context for a device, and the page must fit the width of each (no sideways scrolling: a phone
-would otherwise zoom out, and the page would not be checked at the phone's size). Loading a
-page and starting axe in it cost more than a check, so checking the three sizes on one load
-takes about half the CPU time of loading each page on three devices (measured).
+answer's status, `<html lang>`, and that it loaded nothing from another origin (no third-party
+requests; the bytes it loaded are written to artifacts/page-weight/). Each page is loaded once
+per language and checked at each size in turn: the page's emulated device (size, pixel ratio,
+mobile viewport, touch) is switched through the DevTools protocol, which is what Playwright
+itself sends when it opens a context for a device, and the page must fit the width of each (no
+sideways scrolling: a phone would otherwise zoom out, and the page would not be checked at the
+phone's size). Loading a page and starting axe in it cost more than a check, so checking the
+three sizes on one load takes about half the CPU time of loading each page on three devices
+(measured).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import io
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -55,6 +58,7 @@ from app.models.catalog import BadgeDefinition, BadgeVersion
 from app.passport.service import issue_passport_token, issue_sign_in_token, set_pin
 from app.sharing.service import create_share_link, set_credential_public
 from tests.browser.support import (
+    ARTIFACTS,
     DESKTOP,
     PHONE,
     TABLET_PORTRAIT,
@@ -72,6 +76,9 @@ if TYPE_CHECKING:
 
     from tests.browser.conftest import DemoLogin, LiveServer
 
+# The bytes each page loads (document, styles, scripts, images), by language: the README's
+# page weights come from here.
+WEIGHTS = ARTIFACTS / "page-weight"
 # Phone first: the sizes are checked in this order on one load, then backwards on the next.
 SIZES = (PHONE, TABLET_PORTRAIT, DESKTOP)
 ROLES = ("public", "coach", "admin", "participant")
@@ -87,6 +94,12 @@ PASSES = {
 DEVICE_JS = """[screen.width, devicePixelRatio, matchMedia('(pointer: coarse)').matches,
   document.documentElement.scrollWidth]"""
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+# Everything the page loaded (the document and each resource: styles, scripts, images, the
+# icon), whether or not the browser's cache gave it: its address and its size as sent
+# (decodedBodySize is the body after any compression; transfer sizes are 0 from the cache).
+LOADED_JS = """performance.getEntriesByType('navigation')
+  .concat(performance.getEntriesByType('resource'))
+  .map(e => [e.name, e.decodedBodySize])"""
 
 
 @dataclass(frozen=True)
@@ -588,6 +601,10 @@ def _open(page: Page, stop: Stop, address: str, language: str, first: bool) -> R
     return answer.value
 
 
+def _same_origin(url: str, origin: str) -> bool:
+    return url == origin or url.startswith(f"{origin}/") or url.startswith(("data:", "blob:"))
+
+
 def tour(new_page: Callable[..., Page], live_server: LiveServer, language: str) -> None:
     """Open every page of TOUR in `language` and check it at every size; fail listing every
     problem found."""
@@ -603,6 +620,7 @@ def tour(new_page: Callable[..., Page], live_server: LiveServer, language: str) 
         pages[role] = (page, page.context.new_cdp_session(page))
     values = asdict(data)
     problems: list[str] = []
+    weights: dict[str, int] = {}
     sizes = SIZES
     for stop in (s for s in TOUR if language in s.languages):
         page, cdp = pages[stop.role]
@@ -619,6 +637,11 @@ def tour(new_page: Callable[..., Page], live_server: LiveServer, language: str) 
             assert route == stop.route, f"{label}: the app answers it by {route}, not {stop.route}"
         if stop.ready:
             page.locator(stop.ready).first.wait_for()
+        loaded = page.evaluate(LOADED_JS)
+        elsewhere = [url for url, _size in loaded if not _same_origin(url, live_server.url)]
+        if elsewhere:
+            problems.append(f"{label}: requests to another origin: {elsewhere}")
+        weights[stop.name] = sum(size for _url, size in loaded)
         shown = page.evaluate("document.documentElement.lang")
         if shown != language:
             problems.append(f"{label}: <html lang={shown!r}>, expected {language!r}")
@@ -640,6 +663,8 @@ def tour(new_page: Callable[..., Page], live_server: LiveServer, language: str) 
             if stop.screenshot:
                 screenshot(page, name)
         sizes = sizes[::-1]  # the size checked last is the one the next page loads at
+    WEIGHTS.mkdir(parents=True, exist_ok=True)
+    (WEIGHTS / f"{language}.json").write_text(json.dumps(weights, indent=2), encoding="utf-8")
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
 
