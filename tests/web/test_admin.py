@@ -152,7 +152,7 @@ def test_an_award_that_fails_to_sign_leaves_nothing_behind(
     def broken_signer(*args: object, **kwargs: object) -> None:
         raise RuntimeError("HSM unavailable")
 
-    monkeypatch.setattr("app.credentials.service.dataintegrity.add_proof", broken_signer)
+    monkeypatch.setattr("app.credentials.service.dataintegrity.sign_hashed", broken_signer)
     before = len(session.exec(select(Award)).all())
     response = coach_client.post(
         f"/coach/award/{world.participant.id}/{SLUG}/issue",
