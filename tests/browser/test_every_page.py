@@ -24,6 +24,7 @@ three sizes on one load takes about half the CPU time of loading each page on th
 
 from __future__ import annotations
 
+import base64
 import functools
 import importlib.util
 import io
@@ -61,11 +62,11 @@ from tests.browser.support import (
     ARTIFACTS,
     DESKTOP,
     PHONE,
+    SCREENSHOTS,
     TABLET_PORTRAIT,
     Device,
     check_a11y,
     preload_axe,
-    screenshot,
 )
 from tests.browser.test_passport_pages import live_session
 from tests.conftest import STANDARDS
@@ -601,6 +602,21 @@ def _open(page: Page, stop: Stop, address: str, language: str, first: bool) -> R
     return answer.value
 
 
+def _screenshot(cdp: CDPSession, name: str) -> None:
+    """The whole page as the emulated device shows it. (Playwright's own full-page screenshot
+    applies the context's viewport again, and the page was drawn at the desktop's width.)"""
+    size = cdp.send("Page.getLayoutMetrics")["cssContentSize"]
+    shot = cdp.send(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+        },
+    )
+    (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+
+
 def _same_origin(url: str, origin: str) -> bool:
     return url == origin or url.startswith(f"{origin}/") or url.startswith(("data:", "blob:"))
 
@@ -661,7 +677,7 @@ def tour(new_page: Callable[..., Page], live_server: LiveServer, language: str) 
             except pytest.fail.Exception as failure:
                 problems.append(str(failure))
             if stop.screenshot:
-                screenshot(page, name)
+                _screenshot(cdp, name)
         sizes = sizes[::-1]  # the size checked last is the one the next page loads at
     WEIGHTS.mkdir(parents=True, exist_ok=True)
     (WEIGHTS / f"{language}.json").write_text(json.dumps(weights, indent=2), encoding="utf-8")

@@ -10,8 +10,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.awards.photos import store_photo
+from app.config import Settings
 from app.models import Award
 from app.models.base import utcnow
+from app.sharing.service import create_share_link
+from tests.factories import issue_badge
 from tests.web.conftest import World
 from tests.web.test_award_flow import _jpeg_with_gps
 from tests.web.test_passport import open_passport, passport_token
@@ -48,3 +51,47 @@ def test_her_badge_page_shows_the_coachs_words_and_the_photo(
     assert f'<img class="photo-preview" src="/passport/photos/{photo.public_id}"' in page
     assert "Mitä valmentaja kirjoitti työstäni</span>" in page
     assert '<input type="checkbox" name="show_photo" value="1" > <span>Kuva työstäni</span>' in page
+
+
+def test_the_coachs_words_read_the_same_wherever_they_are_shown(
+    client_factory: Callable[[], TestClient],
+    coach_client: TestClient,
+    world: World,
+    session: Session,
+    settings: Settings,
+) -> None:
+    """A narrative is Markdown (OB 3.0 Evidence.narrative): a list and emphasis come out as
+    such on the coach's page, on her own badge page and on the link she shares, never as
+    asterisks; HTML in it stays text. The Finnish evidence name is marked as Finnish on a
+    Swedish page."""
+    credential = issue_badge(
+        session,
+        settings,
+        coach=world.coach,
+        participant=world.participant,
+        slug="siivous-1",
+        narrative="Rakensi **hyllyn**:\n\n- sahasi\n- hioi <b>itse</b>",
+    )
+    _, token = create_share_link(
+        session,
+        participant=world.participant,
+        credential_public_id=credential.public_id,
+        now=utcnow(),
+        show_evidence=True,
+    )
+    session.commit()
+    holder = client_factory()
+    open_passport(holder, passport_token(session, world))
+    pages = {
+        "coach": coach_client.get(f"/coach/credentials/{credential.public_id}").text,
+        "participant": holder.get(f"/passport/badges/{credential.public_id}").text,
+        "link": client_factory().get(f"/s/{token}").text,
+    }
+    assert "Aito ja voimassa" in pages["link"]
+    for where, page in pages.items():
+        assert "<strong>hyllyn</strong>" in page, where
+        assert "<li>sahasi</li>" in page, where
+        assert "&lt;b&gt;itse&lt;/b&gt;" in page and "**hyllyn**" not in page, where
+    swedish = client_factory()
+    swedish.get("/lang/sv?next=/")
+    assert '<strong lang="fi">Työpajalla havainnoitu osaaminen' in swedish.get(f"/s/{token}").text
