@@ -35,6 +35,7 @@ CLR_V2P0_2_0_1 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 DID_V1 = "https://www.w3.org/ns/did/v1"
+ED25519_2020_V1 = "https://w3id.org/security/suites/ed25519-2020/v1"
 
 # URL -> (file name used in the shared standards folder and the cache, SHA-256 of the bytes).
 # Digests from standards/SOURCES.md; VC v2, data-integrity v2 and multikey v1 equal the
@@ -95,6 +96,12 @@ _PINS: dict[str, tuple[str, str]] = {
     CLR_V2P0_2_0_1: (
         "clr-v2p0-context-2.0.1.json",
         "30e8c666adf9fd720c118ce0bafe65dbd2a88f6d2acf362f34bfb0f4753804d1",
+    ),
+    # The Ed25519Signature2020 suite's context (W3C CCG): the Learner Credential Wallet's
+    # presentations and many credentials of the Digital Credentials Consortium use it.
+    ED25519_2020_V1: (
+        "w3id-security-suites-ed25519-2020-v1.jsonld",
+        "b9e1ab971fd8bf2c7553e0c4a9438e0b9450afde1ea1ca5b2492368b9f549588",
     ),
 }
 

@@ -49,6 +49,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from app.vc.canonical import canonicalize, loader_is_immutable
+from app.vc.contexts import ED25519_2020_V1
 from app.vc.dates import format_datetime, parse_datetime
 from app.vc.errors import KeyResolutionError, MultibaseError, SigningError, VCError
 from app.vc.multibase import multibase_decode, multibase_encode
@@ -60,6 +61,10 @@ MAX_PROOFS = 5
 LEGACY_CRYPTOSUITES = frozenset({"eddsa-2022"})
 """Older names of the same algorithm, accepted when verifying."""
 PROOF_TYPE = "DataIntegrityProof"
+ED25519_2020 = "Ed25519Signature2020"
+"""The older Linked Data proof (W3C CCG, 2020) that eddsa-rdfc-2022 was derived from: the same
+canonicalization, hashes and Ed25519 signature, named by the proof ``type`` (no
+``cryptosuite``), with its terms defined by the suite's own context. Verified, never made."""
 VERIFIED_PROOFS_MAX = 4096
 """Default bound of a :class:`VerifiedProofs` (32-byte digests: well under a megabyte)."""
 KEYS_PER_CONTENT = 4
@@ -506,11 +511,23 @@ def _verify_one(
         "verification_method": _str_or_none(proof.get("verificationMethod")),
         "created": _str_or_none(proof.get("created")),
     }
-    if info["proof_type"] != PROOF_TYPE:
+    if info["proof_type"] == ED25519_2020:
+        if not _uses_context(document, ED25519_2020_V1):
+            # Its terms would be undefined, and jsonld-signatures refuses such a document.
+            return ProofCheck(
+                index,
+                "failed",
+                f"an {ED25519_2020} proof needs the {ED25519_2020_V1} context",
+                **info,
+            )
+    elif info["proof_type"] != PROOF_TYPE:
         return ProofCheck(index, "unsupported", f"proof type {proof.get('type')!r}", **info)
-    suite = info["cryptosuite"]
-    if suite != CRYPTOSUITE and suite not in LEGACY_CRYPTOSUITES:
-        return ProofCheck(index, "unsupported", f"cryptosuite {proof.get('cryptosuite')!r}", **info)
+    else:
+        suite = info["cryptosuite"]
+        if suite != CRYPTOSUITE and suite not in LEGACY_CRYPTOSUITES:
+            return ProofCheck(
+                index, "unsupported", f"cryptosuite {proof.get('cryptosuite')!r}", **info
+            )
     try:
         _check_proof(
             proof,
@@ -611,6 +628,11 @@ def _check_proof(
         raise _ProofFailure("signature does not match (document or proof changed, or wrong key)")
     if remembered is not None:
         remembered[0].add(remembered[1], _key_digest(key))
+
+
+def _uses_context(document: Mapping[str, Any], url: str) -> bool:
+    contexts = document.get("@context")
+    return url in (contexts if isinstance(contexts, list) else [contexts])
 
 
 def _resolve(method: str, public_key_resolver: PublicKeyResolver) -> PublicKey:

@@ -504,7 +504,7 @@ def _verify_data_integrity(
     methods = [
         c.verification_method for c in outcome.checks if c.verified and c.verification_method
     ]
-    suites = sorted({c.cryptosuite or "" for c in outcome.checks if c.verified})
+    suites = sorted({c.cryptosuite or c.proof_type or "" for c in outcome.checks if c.verified})
     result.add(
         "proof",
         "passed",
