@@ -12,9 +12,11 @@ Implements section 5.3 ("Baking") of Open Badges 3.0:
 
 Unbaking reads untrusted files, so it is strict: PNG signature, chunk structure and every
 CRC are checked, sizes are limited, a compressed or duplicated credential is refused, and
-an SVG with a ``DOCTYPE`` or entity declaration is refused before anything is expanded
-(the parser is the standard library's expat with DTD handlers that raise, which gives the
-protection ``defusedxml`` would). Errors are :class:`BakingError`.
+an SVG whose ``DOCTYPE`` declares anything of its own (entities, elements) or that uses
+an undefined entity is refused before anything is expanded (the parser is the standard
+library's expat with DTD handlers that raise, which gives the protection ``defusedxml``
+would). A ``DOCTYPE`` that only names its DTD, as SVG 1.1 files have, is accepted; the DTD is
+never read. Errors are :class:`BakingError`.
 
 Legacy Open Badges 2.0 baking (the PNG ``openbadges`` keyword, the SVG
 ``<openbadges:assertion>`` element in ``http://openbadges.org``) is not read: such images
@@ -287,6 +289,21 @@ def _refuse_dtd(*_: object) -> None:
     raise BakingError("the SVG has a DOCTYPE or entity declaration; refusing to parse it")
 
 
+def _check_doctype(
+    _name: str, _system_id: str | None, _public_id: str | None, has_internal_subset: int
+) -> None:
+    """A DOCTYPE that only names its DTD (as SVG 1.1 files do) is fine: the DTD is never
+    read. One with declarations of its own (entities, elements) is refused."""
+    if has_internal_subset:
+        raise BakingError(
+            "the SVG has a DOCTYPE with declarations of its own (entities); refusing to parse it"
+        )
+
+
+def _refuse_undefined_entity(name: str, _is_parameter: int) -> None:
+    raise BakingError(f"the SVG uses the entity &{name}; that it does not define; refusing it")
+
+
 def _refuse_external_entity(*_: object) -> int:
     raise BakingError("the SVG references an external entity; refusing to load it")
 
@@ -319,7 +336,8 @@ def _scan_svg(source: str | bytes, *, locate: bool = False) -> _SvgScan:
     scan = _SvgScan()
     parser = expat.ParserCreate(namespace_separator=_NS_SEP)
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.StartDoctypeDeclHandler = _check_doctype
+    parser.SkippedEntityHandler = _refuse_undefined_entity
     parser.EntityDeclHandler = _refuse_dtd
     parser.UnparsedEntityDeclHandler = _refuse_dtd
     parser.ExternalEntityRefHandler = _refuse_external_entity
@@ -416,8 +434,9 @@ def _svg_source(svg: str | bytes, max_size: int) -> str | bytes:
 def unbake_svg(svg: str | bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> str | None:
     """Extract the Open Badges 3.0 credential baked into an SVG image.
 
-    The SVG is parsed with expat, refusing any ``DOCTYPE`` or entity declaration before it
-    can be expanded. The ``<credential>`` element is recognised by its namespace
+    The SVG is parsed with expat, refusing a ``DOCTYPE`` with declarations of its own, any
+    entity declaration and any undefined entity before it can be expanded. The
+    ``<credential>`` element is recognised by its namespace
     (``https://purl.imsglobal.org/ob/v3p0``), whatever its prefix. A legacy Open Badges
     2.0 ``<openbadges:assertion>`` is ignored (``None``).
 
@@ -431,9 +450,10 @@ def unbake_svg(svg: str | bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> str | N
         (surrounding whitespace removed), or ``None`` if there is no credential.
 
     Raises:
-        BakingError: The document is too large, malformed, not an SVG, has a DOCTYPE or
-            entity declaration, two or more credential elements, or an empty or ambiguous
-            (``verify`` attribute and content) credential element.
+        BakingError: The document is too large, malformed, not an SVG, declares or uses
+            entities, has a DOCTYPE with declarations of its own, two or more credential
+            elements, or an empty or ambiguous (``verify`` attribute and content) credential
+            element.
     """
     return _scan_result(_scan_svg(_svg_source(svg, max_size)))
 
@@ -453,7 +473,7 @@ def bake_svg(svg: str, credential: dict[str, Any] | str) -> str:
     kept byte for byte. The result is checked by unbaking it again.
 
     Args:
-        svg: The SVG image (well-formed XML without a DOCTYPE).
+        svg: The SVG image (well-formed XML; a DOCTYPE may only name its DTD).
         credential: The credential as a JSON object (written as compact JSON in a CDATA
             section) or a compact JWS string (written in the ``verify`` attribute).
 
@@ -461,9 +481,9 @@ def bake_svg(svg: str, credential: dict[str, Any] | str) -> str:
         The baked SVG.
 
     Raises:
-        BakingError: The SVG is malformed, has a DOCTYPE, binds the ``openbadges`` prefix
-            to another namespace, or the credential is neither a JSON-serialisable dict
-            nor a compact JWS.
+        BakingError: The SVG is malformed, declares or uses entities, binds the
+            ``openbadges`` prefix to another namespace, or the credential is neither a
+            JSON-serialisable dict nor a compact JWS.
     """
     if not isinstance(svg, str):
         raise BakingError(f"an SVG to bake must be str, not {type(svg).__name__}")

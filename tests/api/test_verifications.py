@@ -76,6 +76,24 @@ def test_upload_baked_images(client: TestClient, session: Session, issued: Crede
         assert response.json()["input_format"] == fmt
 
 
+def test_an_svg_with_the_svg_11_doctype_is_read(
+    client: TestClient, session: Session, issued: Credential
+) -> None:
+    """Issue #16: other issuers' SVG badges often start with the SVG 1.1 DOCTYPE."""
+    data, _ = export_credential(session, issued.public_id, "svg")
+    text = data.decode("utf-8")
+    assert "<!DOCTYPE" not in text
+    start = text.index("<svg")
+    doctype = (
+        '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+        '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
+    )
+    svg = (text[:start] + doctype + text[start:]).encode("utf-8")
+    response = client.post("/api/v1/verifications", files={"file": ("b.svg", svg, "image/svg+xml")})
+    assert response.status_code == 200, response.text
+    assert response.json()["verified"] is True
+
+
 def test_url_input_for_our_credentials_respects_privacy(
     client: TestClient, session: Session, issued: Credential
 ) -> None:

@@ -411,14 +411,41 @@ PLAIN_DOCTYPE = (
 )
 
 
-@pytest.mark.parametrize("svg", [BILLION_LAUGHS, EXTERNAL_ENTITY, PLAIN_DOCTYPE])
-def test_svg_with_doctype_or_entities_is_refused(svg: str) -> None:
-    with pytest.raises(BakingError, match="DOCTYPE"):
+UNDEFINED_ENTITY = (
+    '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+    '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">'
+    f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="{OB3_NAMESPACE}">'
+    "<openbadges:credential>&ext;</openbadges:credential></svg>"
+)
+
+
+@pytest.mark.parametrize(
+    ("svg", "message"),
+    [
+        (BILLION_LAUGHS, "DOCTYPE"),
+        (EXTERNAL_ENTITY, "DOCTYPE"),
+        # With a DTD named (and never read), an undefined entity would be skipped silently.
+        (UNDEFINED_ENTITY, "&ext;"),
+    ],
+)
+def test_svg_with_entities_is_refused(svg: str, message: str) -> None:
+    with pytest.raises(BakingError, match=message):
         unbake_svg(svg)
-    with pytest.raises(BakingError, match="DOCTYPE"):
+    with pytest.raises(BakingError, match=message):
         unbake_svg(svg.encode("utf-8"))
-    with pytest.raises(BakingError, match="DOCTYPE"):
+    with pytest.raises(BakingError, match=message):
         bake_svg(svg, JWS)
+
+
+def test_an_svg_11_doctype_that_only_names_its_dtd_is_read() -> None:
+    """As SVG 1.1 files (and other issuers' badges) have it: independent verifiers read
+    them, and so does this one (issue #16). The DTD is not fetched."""
+    baked = bake_svg(PLAIN_DOCTYPE, JWS)
+    assert baked.startswith("<!DOCTYPE svg PUBLIC")
+    assert unbake_svg(baked) == JWS
+    assert unbake_svg(baked.encode("utf-8")) == JWS
+    with_declaration = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' + baked
+    assert unbake_svg(with_declaration.encode("utf-8")) == JWS
 
 
 def test_doctype_text_inside_a_credential_is_fine() -> None:
