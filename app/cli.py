@@ -281,7 +281,10 @@ def verify_command(
     ] = None,
     document: Annotated[
         list[str] | None,
-        typer.Option(help="URL=FILE: use FILE for URL instead of fetching it; repeatable"),
+        typer.Option(
+            help="URL=FILE: use FILE (JSON, or a JWT status list) for URL instead of fetching it; "
+            "repeatable"
+        ),
     ] = None,
     recipient: Annotated[
         str | None, typer.Option(help="Check the credential was issued to this e-mail")
@@ -294,6 +297,7 @@ def verify_command(
     from app.db import get_engine, transaction
     from app.models.base import utcnow
     from app.vc.dates import parse_datetime
+    from app.verification.resolvers import json_or_jwt
     from app.verification.service import verify
 
     settings = load_settings()
@@ -301,18 +305,16 @@ def verify_command(
         moment = parse_datetime(now) if now else utcnow()
     except ValueError:
         fail("--now must be an ISO 8601 time with a time zone, e.g. 2026-01-01T00:00:00Z", 2)
-    offline: dict[str, dict[str, object]] = {}
+    offline: dict[str, dict[str, Any] | str] = {}
     for item in document or []:
         url, sep, file_name = item.partition("=")
         if not sep or not url or not file_name:
             fail(f"--document must be URL=FILE, not {item!r}", 2)
         try:
-            loaded = json.loads(Path(file_name).read_text(encoding="utf-8"))
+            # A JSON object, or a VC-JWT (a status list secured as application/vc+jwt).
+            offline[url] = json_or_jwt(Path(file_name).read_bytes(), file_name)
         except (OSError, ValueError) as exc:
             fail(f"cannot read {file_name}: {exc}", 2)
-        if not isinstance(loaded, dict):
-            fail(f"{file_name} must hold a JSON object", 2)
-        offline[url] = loaded
     all_ok = True
     outputs = []
     with transaction(get_engine(settings)) as session:

@@ -267,3 +267,33 @@ def test_outbox_deliver_sends_by_smtp_and_says_when_there_is_no_mail_server(
     assert received.rcpt_tos == ["aino@example.fi"]
     assert received.message["From"] == "Paja <noreply@paja.example.fi>"
     assert "/passport/sign-in/" in received.text
+
+
+def test_verify_with_a_jwt_status_list_supplied_as_a_file(env: Path) -> None:
+    """`verify --document URL=FILE` takes a status list secured as a VC-JWT (issue #16)."""
+    from app.keys import KeySigner, generate_private_key
+    from tests.verification import test_jwt_status_list as lists
+
+    assert run("db", "upgrade")[0] == 0
+    di_key, jwt_key = generate_private_key("Ed25519"), generate_private_key("ES256")
+    di_method, jwt_method = f"{lists.SCHOOL}#key-1", f"{lists.SCHOOL}#key-2"
+    credential = lists._credential(get_settings(), di_key, di_method)
+    school = lists._document(lists.SCHOOL, (di_key, di_method), (jwt_key, jwt_method))
+    files = {"credential.json": json.dumps(credential), "school.json": json.dumps(school)}
+    for revoked in (False, True):
+        files["list.jwt"] = lists._jwt_list(KeySigner(jwt_key, jwt_method), revoked=revoked) + "\n"
+        for name, text in files.items():
+            (env / name).write_text(text)
+        code, out = run(
+            "verify",
+            "--json",
+            "--now",
+            lists.NOW.isoformat(),
+            "--document",
+            f"{lists.LIST_URL}={env / 'list.jwt'}",
+            "--document",
+            f"{lists.SCHOOL}={env / 'school.json'}",
+            str(env / "credential.json"),
+        )
+        checks = {c["id"]: c["code"] for c in json.loads(out)[0]["checks"]}
+        assert (code, checks["status"]) == ((1, "revoked") if revoked else (0, "status_ok")), out

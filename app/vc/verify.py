@@ -69,8 +69,9 @@ Used for keys a credential carries itself (a JWT ``jwk`` header): such a key may
 one of these, never add to them. Raises nothing; an issuer without bound keys gives ``[]``.
 """
 
-StatusListFetcher = Callable[[str], Mapping[str, Any]]
-"""Status list credential URL -> the list credential (JSON); raises VCError or ValueError."""
+StatusListFetcher = Callable[[str], Mapping[str, Any] | str]
+"""Status list credential URL -> the list credential: JSON, or a VC-JWT (``application/vc+jwt``,
+a compact JWS); raises VCError or ValueError."""
 
 
 @dataclass(frozen=True)
@@ -643,11 +644,17 @@ def _bitstring_status(
     url = str(entry["statusListCredential"])
     index = int(str(entry["statusListIndex"]))
     purpose = str(entry.get("statusPurpose", "revocation"))
-    list_credential = dict(verifier.status_fetcher(url))
+    fetched = verifier.status_fetcher(url)
+    if isinstance(fetched, str):
+        list_credential = _status_list_from_jwt(fetched, verifier)
+    else:
+        list_credential = dict(fetched)
     list_issuer = issuer_id(list_credential)
     if list_issuer != issuer_id(credential):
         raise ValueError("the status list was not published by the credential's issuer")
-    if list_credential.get("proof") is not None:
+    if isinstance(fetched, str):
+        pass  # its signature and key were checked with the JWT
+    elif list_credential.get("proof") is not None:
         resolver = _RecordingResolver(verifier.key_resolver)
         outcome = verify_proof(
             list_credential,
@@ -674,11 +681,30 @@ def _bitstring_status(
     return None
 
 
+def _status_list_from_jwt(token: str, verifier: Verifier) -> dict[str, Any]:
+    """The list credential of a VC-JWT status list, once its signature verifies with a key
+    of the party that issued it (the key named by ``kid``; a key carried in the header is
+    not trusted for a status list)."""
+    resolver = _RecordingResolver(verifier.key_resolver)
+    outcome = verify_vc_jwt(token, public_key_resolver=resolver, require_claims=False)
+    if not outcome.verified or outcome.credential is None:
+        raise ValueError("the status list's JWT does not verify: " + "; ".join(outcome.errors))
+    list_credential = dict(outcome.credential)
+    list_issuer = issuer_id(list_credential)
+    if any(c != list_issuer for c in resolver.controllers.values()):
+        raise ValueError("the status list was signed with another party's key")
+    if resolver.unbound:
+        raise ValueError("the status list's key could not be confirmed to belong to the issuer")
+    return list_credential
+
+
 def _revocation_list_status(
     entry: Mapping[str, Any], credential: Mapping[str, Any], verifier: Verifier
 ) -> tuple[str, str] | None:
     assert verifier.status_fetcher is not None
     document = verifier.status_fetcher(str(entry["id"]))
+    if isinstance(document, str):
+        raise ValueError("the revocation list is a JWT; a 1EdTechRevocationList is JSON")
     revoked = document.get("revokedCredentials") or document.get("revokedAssertions") or []
     credential_id = credential.get("id")
     for item in revoked:

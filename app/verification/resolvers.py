@@ -5,10 +5,11 @@ registry / document directory."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sqlmodel import Session
@@ -21,7 +22,39 @@ from app.vc.did import did_web_to_url, find_verification_method
 from app.vc.errors import DidError, KeyDocumentRefused, KeyResolutionError
 from app.vc.verify import ResolvedKey
 
-DocumentFetcher = Callable[[str], bytes]
+
+class DocumentFetcher(Protocol):
+    """GETs a URL with an Accept header (app.net.fetch.SafeFetcher.get)."""
+
+    def __call__(self, url: str, *, accept: str = "application/json") -> bytes: ...
+
+
+# A status list credential may be secured as a VC-JWT (application/vc+jwt) or carry a Data
+# Integrity proof (JSON).
+STATUS_LIST_ACCEPT = (
+    "application/vc+jwt, application/vc+ld+json;q=0.9, application/ld+json;q=0.8, "
+    "application/json;q=0.7"
+)
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def json_or_jwt(raw: bytes | str, source: str) -> dict[str, Any] | str:
+    """A document that is a JSON object or a compact JWS (a VC-JWT), as such.
+
+    Raises:
+        ValueError: It is neither.
+    """
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    text = text.strip()
+    if _COMPACT_JWS.fullmatch(text):
+        return text
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{source} is neither JSON nor a JWT") from exc
+    if not isinstance(document, dict):
+        raise ValueError(f"{source} is not a JSON object")
+    return document
 
 
 class TTLCache:
@@ -34,10 +67,10 @@ class TTLCache:
     def __init__(self, ttl: float = 120.0, max_entries: int = 1000) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
-        self._items: dict[str, tuple[float, Mapping[str, Any]]] = {}
+        self._items: dict[str, tuple[float, Mapping[str, Any] | str]] = {}
         self._lock = threading.Lock()
 
-    def get(self, url: str) -> Mapping[str, Any] | None:
+    def get(self, url: str) -> Mapping[str, Any] | str | None:
         with self._lock:
             item = self._items.get(url)
             if item is None:
@@ -47,7 +80,7 @@ class TTLCache:
                 return None
             return item[1]
 
-    def put(self, url: str, document: Mapping[str, Any]) -> None:
+    def put(self, url: str, document: Mapping[str, Any] | str) -> None:
         with self._lock:
             if len(self._items) >= self.max_entries:
                 self._items.pop(next(iter(self._items)))
@@ -67,7 +100,7 @@ class DocumentSource:
     def __init__(
         self,
         fetch: DocumentFetcher | None,
-        offline: Mapping[str, Mapping[str, Any]] | None = None,
+        offline: Mapping[str, Mapping[str, Any] | str] | None = None,
         cache: TTLCache | None = FETCHED_DOCUMENTS,
     ) -> None:
         self._fetch = fetch
@@ -76,8 +109,13 @@ class DocumentSource:
 
     def get_json(self, url: str) -> Mapping[str, Any]:
         if url in self._offline:
-            return self._offline[url]
+            document = self._offline[url]
+            if isinstance(document, str):
+                raise KeyResolutionError(f"the document given for {url} is a JWT, not JSON")
+            return document
         cached = self._cache.get(url) if self._cache is not None else None
+        if isinstance(cached, str):
+            raise KeyResolutionError(f"{url} returned a JWT, not JSON")
         if cached is not None:
             return cached
         if self._fetch is None:
@@ -94,6 +132,26 @@ class DocumentSource:
             raise KeyResolutionError(f"{url} did not return JSON") from exc
         if not isinstance(document, dict):
             raise KeyResolutionError(f"{url} did not return a JSON object")
+        if self._cache is not None:
+            self._cache.put(url, document)
+        return document
+
+    def get_status_list(self, url: str) -> Mapping[str, Any] | str:
+        """A status list credential: JSON, or a VC-JWT as its compact text."""
+        if url in self._offline:
+            return self._offline[url]
+        cached = self._cache.get(url) if self._cache is not None else None
+        if cached is not None:
+            return cached
+        if self._fetch is None:
+            raise KeyResolutionError(f"{url} is not available offline and fetching is off")
+        try:
+            raw = self._fetch(url, accept=STATUS_LIST_ACCEPT)
+        except UrlNotAllowed as exc:
+            raise KeyDocumentRefused(exc.detail) from exc
+        except FetchError as exc:
+            raise KeyResolutionError(exc.detail) from exc
+        document = json_or_jwt(raw, url)
         if self._cache is not None:
             self._cache.put(url, document)
         return document

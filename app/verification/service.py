@@ -70,7 +70,7 @@ def build_verifier(
     settings: Settings,
     *,
     now: datetime,
-    offline: Mapping[str, Mapping[str, Any]] | None = None,
+    offline: Mapping[str, Mapping[str, Any] | str] | None = None,
     fetcher: Fetcher | None = None,
     trust: IssuerTrust | None = None,
     budget: WorkBudget | None = None,
@@ -96,7 +96,7 @@ def build_verifier(
     source = DocumentSource(fetch.get, documents)
     status_prefix = f"{settings.public_origin}/status/"
 
-    def fetch_status(url: str) -> Mapping[str, Any]:
+    def fetch_status(url: str) -> Mapping[str, Any] | str:
         if url.startswith(status_prefix):
             row = (
                 session.connection()
@@ -115,11 +115,11 @@ def build_verifier(
                 bits=bytes(bits),
                 valid_from=now,
             )
-        return source.get_json(url)
+        return source.get_status_list(url)
 
     resolve = key_resolver(session, settings, source, registry.jwks_owners)
     keys_of = issuer_keys(session, settings, source, registry.jwks_owners)
-    status: Callable[[str], Mapping[str, Any]] = fetch_status
+    status: Callable[[str], Mapping[str, Any] | str] = fetch_status
     if shared_lookups:
         resolve, keys_of, status = _once(resolve), _once(keys_of), _once(fetch_status)
     return Verifier(
@@ -171,7 +171,7 @@ def verify(
     *,
     now: datetime,
     recipient_email: str | None = None,
-    offline: Mapping[str, Mapping[str, Any]] | None = None,
+    offline: Mapping[str, Mapping[str, Any] | str] | None = None,
     fetcher: Fetcher | None = None,
 ) -> VerificationResult:
     """Verify one credential in any accepted form."""
