@@ -60,6 +60,16 @@ MAX_PROOFS = 5
 """The cryptosuite used for signing."""
 LEGACY_CRYPTOSUITES = frozenset({"eddsa-2022"})
 """Older names of the same algorithm, accepted when verifying."""
+ECDSA_CRYPTOSUITE = "ecdsa-rdfc-2019"
+"""ECDSA over the same canonical forms (W3C Data Integrity ECDSA); verified for P-256 keys,
+whose hashes are SHA-256 as in eddsa-rdfc-2022, never made."""
+# The key algorithm each verified suite needs.
+_SUITE_KEYS = {
+    CRYPTOSUITE: "Ed25519",
+    **dict.fromkeys(LEGACY_CRYPTOSUITES, "Ed25519"),
+    ECDSA_CRYPTOSUITE: "ES256",
+}
+_KEY_NAMES = {"Ed25519": "an Ed25519 key", "ES256": "a P-256 key"}
 PROOF_TYPE = "DataIntegrityProof"
 ED25519_2020 = "Ed25519Signature2020"
 """The older Linked Data proof (W3C CCG, 2020) that eddsa-rdfc-2022 was derived from: the same
@@ -520,19 +530,19 @@ def _verify_one(
                 f"an {ED25519_2020} proof needs the {ED25519_2020_V1} context",
                 **info,
             )
+        algorithm = "Ed25519"
     elif info["proof_type"] != PROOF_TYPE:
         return ProofCheck(index, "unsupported", f"proof type {proof.get('type')!r}", **info)
+    elif info["cryptosuite"] in _SUITE_KEYS:
+        algorithm = _SUITE_KEYS[info["cryptosuite"]]
     else:
-        suite = info["cryptosuite"]
-        if suite != CRYPTOSUITE and suite not in LEGACY_CRYPTOSUITES:
-            return ProofCheck(
-                index, "unsupported", f"cryptosuite {proof.get('cryptosuite')!r}", **info
-            )
+        return ProofCheck(index, "unsupported", f"cryptosuite {proof.get('cryptosuite')!r}", **info)
     try:
         _check_proof(
             proof,
             all_proofs,
             document,
+            algorithm=algorithm,
             public_key_resolver=public_key_resolver,
             document_loader=document_loader,
             expected_proof_purpose=expected_proof_purpose,
@@ -552,6 +562,7 @@ def _check_proof(
     all_proofs: list[Any],
     document: Mapping[str, Any],
     *,
+    algorithm: str,
     public_key_resolver: PublicKeyResolver,
     document_loader: DocumentLoaderFn,
     expected_proof_purpose: str,
@@ -559,7 +570,9 @@ def _check_proof(
     cache: dict[str, Any],
     remembered: tuple[VerifiedProofs, bytes] | None,
 ) -> None:
-    """Check one proof; raises _ProofFailure (or a VCError) when it does not verify.
+    """Check one proof made with an `algorithm` key (Ed25519 or ES256: both sign the two
+    SHA-256 hashes with a 64-byte signature); raises _ProofFailure (or a VCError) when it
+    does not verify.
 
     ``remembered``: the proofs remembered as verified and this proof's content key (the
     digest of the whole document and the proof's position).
@@ -585,7 +598,7 @@ def _check_proof(
         # This very document has passed every check below with some key: they depend on
         # its content alone (the contexts are pinned), so they would pass again. Only the
         # key is asked for, as it is on every call, and must be one that verified it.
-        key = _resolve(method, public_key_resolver)
+        key = _resolve(method, public_key_resolver, algorithm)
         if _key_digest(key) in known:
             return
     value = proof.get("proofValue")
@@ -623,7 +636,7 @@ def _check_proof(
     proof_nq = canonicalize(_proof_config(proof, document), document_loader=document_loader)
 
     if key is None:
-        key = _resolve(method, public_key_resolver)
+        key = _resolve(method, public_key_resolver, algorithm)
     if not key.verify(_sha256(proof_nq) + _sha256(doc_nq), signature):
         raise _ProofFailure("signature does not match (document or proof changed, or wrong key)")
     if remembered is not None:
@@ -635,13 +648,15 @@ def _uses_context(document: Mapping[str, Any], url: str) -> bool:
     return url in (contexts if isinstance(contexts, list) else [contexts])
 
 
-def _resolve(method: str, public_key_resolver: PublicKeyResolver) -> PublicKey:
+def _resolve(method: str, public_key_resolver: PublicKeyResolver, algorithm: str) -> PublicKey:
     try:
         key = public_key_resolver(method)
     except KeyResolutionError as exc:
         raise _ProofFailure(f"cannot resolve verification method {method}: {exc}") from exc
     except Exception as exc:  # an injected resolver must not crash verification
         raise _ProofFailure(f"key resolver failed for {method}: {exc!r}") from exc
-    if key.algorithm not in ("Ed25519", "EdDSA"):
-        raise _ProofFailure(f"{method} is a {key.algorithm} key; the cryptosuite needs Ed25519")
+    if key.algorithm != algorithm:
+        raise _ProofFailure(
+            f"{method} is a {key.algorithm} key; the proof needs {_KEY_NAMES[algorithm]}"
+        )
     return key

@@ -435,7 +435,7 @@ def test_key_of_wrong_type_is_refused(loader: DocumentLoader, ed_key: PrivateKey
     fake: PublicKey = _FakeKey()
     result = verify_proof(signed, public_key_resolver=lambda _: fake, document_loader=loader)
     assert not result.verified
-    assert "needs Ed25519" in (result.checks[0].reason or "")
+    assert "needs an Ed25519 key" in (result.checks[0].reason or "")
 
 
 def test_crashing_resolver_is_reported(loader: DocumentLoader, ed_key: PrivateKey) -> None:

@@ -76,7 +76,7 @@ def test_another_key_type_is_refused(loader: DocumentLoader) -> None:
     credential["proof"]["verificationMethod"] = f"{p256}#{p256.removeprefix('did:key:')}"
     result = _verify(credential, loader, "assertionMethod")
     assert not result.verified
-    assert "needs Ed25519" in result.checks[0].reason  # type: ignore[operator]
+    assert "needs an Ed25519 key" in result.checks[0].reason  # type: ignore[operator]
 
 
 @pytest.mark.usefixtures("session")
