@@ -29,6 +29,7 @@ from app.verification.schemas import BatchIn, VerificationIn
 from app.web import (
     admin,
     catalog_admin,
+    check,
     coach,
     group,
     pages,
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     # Early: routes are matched in order, and a share page is what is opened most.
     app.include_router(public_pages.router)
+    app.include_router(check.router)
     app.include_router(docs.router)
     app.include_router(public.router)
     app.include_router(verifications.router)

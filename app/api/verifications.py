@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.api import examples
 from app.api.limits import CountNeedsWrite, RequestCount, rate_limit
@@ -17,7 +17,6 @@ from app.api.threads import in_network_thread, in_thread, reads_wait_on_nothing
 from app.config import Settings
 from app.deps import SessionFactory
 from app.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
-from app.models import Credential
 from app.models.base import utcnow
 from app.net.fetch import (
     Fetcher,
@@ -33,7 +32,7 @@ from app.vc.contexts import PINNED_CONTEXTS
 from app.vc.strictjson import StrictJsonError
 from app.vc.verify import VerificationResult, WorkBudget, verify_credential
 from app.verification.schemas import BatchIn, BatchOut, CheckOut, VerificationIn, VerificationOut
-from app.verification.service import build_verifier, fetch_policy
+from app.verification.service import build_verifier, credential_at, fetch_policy
 from app.verification.summary import to_api
 
 # Every route here takes the count (`CountDep`), which is what limits it (a router-wide
@@ -48,7 +47,6 @@ MAX_WORK_PER_REQUEST = 200
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_BATCH_BODY_BYTES = 20 * 1024 * 1024
 MAX_JSON_DEPTH = 64
-ACCEPT_CREDENTIAL = "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8"
 
 
 class MalformedJson(BadRequest):
@@ -126,20 +124,6 @@ def _check_contexts(credential: dict[str, Any]) -> None:
             )
 
 
-def _resolve_url(
-    session: Session, settings: Settings, url: str, fetcher: Fetcher
-) -> bytes | dict[str, Any]:
-    """A credential URL: ours are read from the database (public ones only), others fetched."""
-    prefix = f"{settings.public_origin}/credentials/"
-    if url.startswith(prefix):
-        public_id = url.removeprefix(prefix).split("?")[0].split("#")[0].strip("/")
-        row = session.exec(select(Credential).where(Credential.public_id == public_id)).first()
-        if row is None or not row.is_public:
-            raise NotFound("No public credential at that URL.")
-        return dict(row.json_ld)
-    return fetcher.get(url, accept=ACCEPT_CREDENTIAL)
-
-
 def _verify_item(
     session: Session,
     settings: Settings,
@@ -159,7 +143,7 @@ def _verify_item(
         data = item.jwt
     else:
         assert item.url is not None
-        data = _resolve_url(session, settings, item.url, fetcher)
+        data = credential_at(session, settings, item.url, fetcher)
         if isinstance(data, dict):
             _check_contexts(data)
     return _verify_data(session, settings, data, item.recipient, trust, fetcher, budget)

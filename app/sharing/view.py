@@ -289,7 +289,45 @@ def _view(
     show_evidence: bool,
     catalog_text: CatalogText | None = None,
 ) -> PublicCredentialView:
-    document = credential.json_ld
+    return document_view(
+        credential.json_ld,
+        result,
+        public_id=credential.public_id,
+        catalog=catalog,
+        session=session,
+        now=now,
+        holder_name=holder_name,
+        show_evidence=show_evidence,
+        catalog_text=catalog_text,
+    )
+
+
+def _shown_image(image: Any, *, foreign: bool, own_origin: str) -> str | None:
+    url = _text(image.get("id")) if isinstance(image, Mapping) else _text(image)
+    # A given badge's image is shown only when it is in the credential itself or on this
+    # service: fetching it from elsewhere would tell that host who looks at the badge (and
+    # the pages' policy allows no other origin).
+    if foreign and url is not None and not url.startswith(("data:image/", f"{own_origin}/")):
+        return None
+    return url
+
+
+def document_view(
+    document: Mapping[str, Any],
+    result: VerificationResult,
+    *,
+    public_id: str,
+    catalog: CatalogIndex,
+    session: Session,
+    now: datetime,
+    holder_name: str | None,
+    show_evidence: bool,
+    catalog_text: CatalogText | None = None,
+    foreign: bool = False,
+    own_origin: str = "",
+) -> PublicCredentialView:
+    """The page's data for a credential document and its verification result (`foreign`: a
+    document a visitor gave, not one of ours)."""
     achievement = _achievement(document)
     issuer = document.get("issuer")
     issuer_obj = issuer if isinstance(issuer, Mapping) else {}
@@ -304,13 +342,13 @@ def _view(
             if isinstance(e, Mapping)
         ]
     return PublicCredentialView(
-        public_id=credential.public_id,
+        public_id=public_id,
         url=_text(document.get("id")),
         name=_text(achievement.get("name")) or _text(document.get("name")),
         description=_text(achievement.get("description")),
         criteria=_text(criteria.get("narrative")) if isinstance(criteria, Mapping) else None,
         achievement_type=_text(achievement.get("achievementType")),
-        image_url=_text(image.get("id")) if isinstance(image, Mapping) else _text(image),
+        image_url=_shown_image(image, foreign=foreign, own_origin=own_origin),
         issuer=IssuerView(
             id=_text(issuer_obj.get("id")) or _text(issuer),
             name=_text(issuer_obj.get("name")),

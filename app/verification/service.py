@@ -10,14 +10,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.credentials.documents import document_loader
 from app.credentials.keyresolver import our_did_prefix
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.keys import PublicKey
-from app.models import Organization, StatusList
+from app.models import Credential, Organization, StatusList
 from app.net.fetch import Fetcher, FetchPolicy, SafeFetcher
 from app.trust.service import IssuerTrust, issuer_trust
 from app.vc.dataintegrity import VerifiedProofs
@@ -179,3 +179,26 @@ def verify(
         raise ValidationFailed("The recipient must be an e-mail address.")
     verifier = build_verifier(session, settings, now=now, offline=offline, fetcher=fetcher)
     return verify_credential(data, verifier, recipient_email=recipient_email)
+
+
+ACCEPT_CREDENTIAL = "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8"
+
+
+def credential_at(
+    session: Session, settings: Settings, url: str, fetcher: Fetcher
+) -> bytes | dict[str, Any]:
+    """The credential at a URL: ours are read from the database (public ones only), others
+    fetched (bounded: app.net.fetch).
+
+    Raises:
+        NotFound: One of our addresses that holds no public credential.
+        FetchError, UrlNotAllowed: The fetch failed or the address is not allowed.
+    """
+    prefix = f"{settings.public_origin}/credentials/"
+    if url.startswith(prefix):
+        public_id = url.removeprefix(prefix).split("?")[0].split("#")[0].strip("/")
+        row = session.exec(select(Credential).where(Credential.public_id == public_id)).first()
+        if row is None or not row.is_public:
+            raise NotFound("No public credential at that URL.")
+        return dict(row.json_ld)
+    return fetcher.get(url, accept=ACCEPT_CREDENTIAL)

@@ -97,6 +97,22 @@ def _page(request: Request, context: dict[str, Any]) -> Response:
     return response
 
 
+def check_page(request: Request, view: Any, values: dict[str, str]) -> Response:
+    """A badge someone gave on "Check a badge" (app/web/check.py), shown as ours are, with
+    what was given kept for checking it again."""
+    return _page(
+        request,
+        {
+            "views": [view],
+            "passport": False,
+            "holder_name": None,
+            "og": _og([view], passport=False),
+            "qr_src": None,
+            "given": values,
+        },
+    )
+
+
 def _qr_response(url: str, *, shared_cache: bool) -> Response:
     # The image depends only on the address (and the title's language), so it never changes:
     # browsers keep it. A share link's address is a secret, so only the browser caches it.

@@ -110,7 +110,8 @@ class Stop:
     `path` is the address, with {placeholders} of TourData. `route` is the app's route that
     answers it (None for the not-found page and for a form's answer). With `submit`, the page
     is the answer to a form on the page at `path`, which is the previous stop of the same
-    role: the fields `fill` are filled in, then the button `submit` is pressed.
+    role: the fields `fill` are filled in (their values may use the placeholders of `path`
+    and {origin}, the server's address), then the button `submit` is pressed.
     """
 
     name: str
@@ -134,6 +135,16 @@ TOUR: tuple[Stop, ...] = (
     Stop("public-credential", "public", "/credentials/{public_badge}", "/credentials/{public_id}"),
     Stop("share-badge", "public", "/s/{badge_share}", "/s/{token}", screenshot=True),
     Stop("share-passport", "public", "/s/{passport_share}", "/s/{token}"),
+    Stop("check", "public", "/check", "/check"),
+    Stop(
+        "check-result",
+        "public",
+        "/check",
+        None,
+        submit="form.check-form button[type=submit]",
+        fill=(("#url", "{origin}/credentials/{public_badge}"),),
+        screenshot=True,
+    ),
     Stop("login", "public", "/login", "/login"),
     Stop("passport-sign-in", "public", "/passport/sign-in", "/passport/sign-in"),
     Stop(
@@ -585,7 +596,9 @@ def emulate(cdp: CDPSession, device: Device) -> None:
     cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": device.has_touch})
 
 
-def _open(page: Page, stop: Stop, address: str, language: str, first: bool) -> Response | None:
+def _open(
+    page: Page, stop: Stop, address: str, language: str, first: bool, values: dict[str, Any]
+) -> Response | None:
     """Open the stop's page: by address (the first through the language switch), or by
     sending the form of the page open now."""
     if stop.submit is None:
@@ -593,7 +606,7 @@ def _open(page: Page, stop: Stop, address: str, language: str, first: bool) -> R
             address = f"/lang/{language}?next={quote(address, safe='/')}"
         return page.goto(address)
     for selector, value in stop.fill:
-        page.locator(selector).fill(value)
+        page.locator(selector).fill(value.format(**values))
     with page.expect_response(
         lambda r: r.request.method == "POST" and r.request.is_navigation_request()
     ) as answer:
@@ -634,7 +647,7 @@ def tour(new_page: Callable[..., Page], live_server: LiveServer, language: str) 
         if cookies[role]:
             page.context.add_cookies(cookies[role])
         pages[role] = (page, page.context.new_cdp_session(page))
-    values = asdict(data)
+    values = {**asdict(data), "origin": live_server.url}
     problems: list[str] = []
     weights: dict[str, int] = {}
     sizes = SIZES
@@ -642,7 +655,7 @@ def tour(new_page: Callable[..., Page], live_server: LiveServer, language: str) 
         page, cdp = pages[stop.role]
         address = stop.path.format(**values)
         first = not page.url.startswith("http")
-        response = _open(page, stop, address, language, first)
+        response = _open(page, stop, address, language, first, values)
         label = f"{stop.name} ({address}, {language})"
         if response is None or response.status != stop.status:
             status = response.status if response else "no answer"

@@ -1,0 +1,97 @@
+"""The public "Check a badge" page (issue #16, Displayer): paste, upload or give the address
+of any issuer's badge and see what it says and whether it is genuine. The rules are in
+app/sharing/displayer.py; this is the form."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from app.api.threads import in_network_thread
+from app.deps import SessionFactoryDep, SettingsDep
+from app.errors import RateLimited
+from app.models.base import utcnow
+from app.net.fetch import SafeFetcher
+from app.sharing.displayer import MAX_GIVEN_BYTES, MAX_URL_CHARS, Given, GivenInvalid, given_view
+from app.verification.service import fetch_policy
+from app.web.auth import client_ip
+from app.web.csrf import verify_csrf
+from app.web.forms import error_texts
+from app.web.public import check_page
+from app.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+
+async def limit_checks(request: Request) -> None:
+    """A check may fetch from other hosts and costs a verification: each address may ask
+    for RATE_LIMIT_ANONYMOUS a minute on each instance (abuse protection, like the share
+    pages' working links: decision 0016)."""
+    settings = request.app.state.settings
+    state = request.app.state.local_limits.hit(
+        bucket=f"check:{client_ip(request) or 'unknown'}",
+        limit=settings.rate_limit_anonymous,
+        now=utcnow(),
+    )
+    if not state.allowed:
+        raise RateLimited(
+            "Too many attempts. Wait a minute and try again.", retry_after=state.retry_after
+        )
+
+
+def _form(
+    request: Request, values: dict[str, str], errors: dict[str, str], status: int
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "public/check.html",
+        {"values": values, "errors": errors, "max_url": MAX_URL_CHARS},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/check", response_class=HTMLResponse)
+def check_form(request: Request) -> Response:
+    """The form: paste the badge, choose its file, or give its address."""
+    return _form(request, {"text": "", "url": ""}, {}, 200)
+
+
+@router.post(
+    "/check",
+    response_class=HTMLResponse,
+    dependencies=[Depends(verify_csrf), Depends(limit_checks)],
+)
+async def check_badge(
+    request: Request,
+    sessions: SessionFactoryDep,
+    settings: SettingsDep,
+    text: Annotated[str, Form(max_length=MAX_GIVEN_BYTES)] = "",
+    url: Annotated[str, Form(max_length=MAX_URL_CHARS)] = "",
+    upload: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """The badge given, verified now and shown; what was typed is kept on the form."""
+    data = await upload.read(MAX_GIVEN_BYTES + 1) if upload is not None else b""
+    given = Given(text=text, upload=data, url=url)
+    values = {"text": text, "url": url}
+
+    def work() -> Response:
+        # Read-only: nothing given is stored, and a fetch from another host must not hold
+        # a write lock.
+        with sessions(read_only=True) as session:
+            try:
+                view = given_view(
+                    session,
+                    settings,
+                    given,
+                    now=utcnow(),
+                    fetcher=SafeFetcher(fetch_policy(settings)),
+                )
+            except GivenInvalid as exc:
+                return _form(request, values, error_texts(exc.errors), 422)
+            return check_page(request, view, values)
+
+    # The network threads: a fetch from another host may wait its whole time-out.
+    return await in_network_thread(work)
