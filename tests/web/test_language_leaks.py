@@ -5,6 +5,7 @@ employer opens is scanned, in fi and in sv, for common English words in its visi
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Callable
 
@@ -71,6 +72,15 @@ def test_no_english_on_finnish_or_swedish_pages(
     anonymous = client_factory()
     for path in ("/", "/login", "/passport/sign-in", f"/s/{token}", f"/s/{whole}", "/nowhere"):
         pages[path] = anonymous.get(path, headers=headers).text
+    # "Check a badge": the form, and a badge checked there (with its banner and checks).
+    pages["/check"] = anonymous.get("/check", headers=headers).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', pages["/check"])
+    assert csrf is not None
+    pages["/check (a badge)"] = anonymous.post(
+        "/check",
+        data={"csrf_token": csrf.group(1), "text": json.dumps(world.credential.json_ld)},
+        headers=headers,
+    ).text
 
     admin = client_factory()
     assert sign_in(admin, world.admin.email).status_code == 303
