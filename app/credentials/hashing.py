@@ -20,6 +20,7 @@ import math
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -38,6 +39,8 @@ TASKS_PER_PROCESS = 4
 
 # Set in each worker process by _start_worker.
 _worker_loader: Any = None
+# How often a worker looks whether the process that started it is still there.
+PARENT_CHECK_SECONDS = 1.0
 
 
 def hash_here(
@@ -47,9 +50,19 @@ def hash_here(
     return [hash_data(doc, proof, document_loader=loader).data_to_sign for doc, proof in items]
 
 
-def _start_worker(contexts_dir: Path | None, cache_dir: Path) -> None:
+def _start_worker(contexts_dir: Path | None, cache_dir: Path, parent: int) -> None:
     global _worker_loader
     _worker_loader = context_loader(contexts_dir, cache_dir)
+    threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """A worker ends when the process that started it is gone: a web process killed without
+    shutting its pool down (SIGKILL, the out-of-memory killer) would otherwise leave its
+    workers waiting for work forever."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _hash_in_worker(item: tuple[Mapping[str, Any], Mapping[str, Any]]) -> bytes | None:
@@ -126,7 +139,11 @@ class HashingPool:
                         max_workers=self._processes,
                         mp_context=multiprocessing.get_context("spawn"),
                         initializer=_start_worker,
-                        initargs=(self._settings.contexts_dir, self._settings.context_cache_dir),
+                        initargs=(
+                            self._settings.contexts_dir,
+                            self._settings.context_cache_dir,
+                            os.getpid(),
+                        ),
                     )
                 except OSError as exc:
                     log.warning("could not start hashing processes (%s)", exc)

@@ -4,8 +4,13 @@ here gives, in order, and fall back to hashing here when the processes fail."""
 from __future__ import annotations
 
 import copy
+import json
 import logging
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,3 +115,48 @@ def test_no_processes_hashes_here(settings: Settings) -> None:
     assert list(hashing(items)) == hash_here(document_loader(settings), items)
     assert hashing.hashed_in_workers == 0 and hashing._executor is None
     hashing.close()
+
+
+PARENT = """
+import json, sys, time
+from app.config import Settings
+from app.credentials.hashing import HashingPool
+from tests.credentials.test_hashing import PROOF, _credential
+
+pool = HashingPool(Settings(contexts_dir=sys.argv[1]), processes=2)
+list(pool([(_credential(n), PROOF) for n in range(4)]))
+print(json.dumps(sorted(pool._executor._processes)), flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_workers_end_when_their_process_is_killed() -> None:
+    """A web process killed without shutting its pool down (SIGKILL) leaves no workers."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(STANDARDS / "contexts")],
+        cwd=Path(__file__).parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        workers = json.loads(parent.stdout.readline())
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+    finally:
+        parent.kill()
+        parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, f"workers {workers} outlived their process"
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie that nobody waits for counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
