@@ -9,10 +9,12 @@ from app.config import Settings
 from app.models import Organization, SigningKey
 from app.organizations.service import issuer_did, profile_url, public_key_of
 
+# Controlled Identifiers 1.0 (W3C) defines both key types used here, Multikey and
+# JsonWebKey, with the security vocabulary's terms: with DID v1 it expands in safe mode from
+# pinned contexts alone (https://w3id.org/security/jwk/v1, used before, is not pinned).
 DID_CONTEXTS = [
     "https://www.w3.org/ns/did/v1",
-    "https://w3id.org/security/multikey/v1",
-    "https://w3id.org/security/jwk/v1",
+    "https://www.w3.org/ns/cid/v1",
 ]
 
 

@@ -17,6 +17,8 @@ from app.credentials.service import revoke_credential
 from app.keys import PublicKey
 from app.models import Credential
 from app.organizations.service import rotate_keys
+from app.vc.canonical import canonicalize
+from app.vc.contexts import PINNED_CONTEXTS
 from app.vc.dataintegrity import verify_proof
 from app.vc.statuslist import decode_list, get_bit
 from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
@@ -48,7 +50,9 @@ def _verify(session: Session, settings: Settings, credential: Credential) -> Any
     )
 
 
-def test_did_document_lists_multikey_and_jwk(client: TestClient, issued: dict[str, Any]) -> None:
+def test_did_document_lists_multikey_and_jwk(
+    client: TestClient, settings: Settings, issued: dict[str, Any]
+) -> None:
     response = client.get("/orgs/eduro/did.json")
     assert response.status_code == 200
     doc = response.json()
@@ -61,6 +65,11 @@ def test_did_document_lists_multikey_and_jwk(client: TestClient, issued: dict[st
     method = next(m for m in doc["verificationMethod"] if m["id"] == proof_method)
     assert PublicKey.from_multikey(method["publicKeyMultibase"]).algorithm == "Ed25519"
     assert "private" not in response.text.lower() and '"d"' not in response.text
+    # Its contexts are pinned, and it expands in safe mode (every term defined): issue #16.
+    assert all(c in PINNED_CONTEXTS for c in doc["@context"])
+    nquads = canonicalize(doc, document_loader=document_loader(settings))
+    assert "https://w3id.org/security#JsonWebKey" in nquads
+    assert "https://w3id.org/security#Multikey" in nquads
 
 
 def test_jwks_and_profile(client: TestClient, issued: dict[str, Any]) -> None:
