@@ -76,7 +76,11 @@ def check_given(given: Given, *, own_origin: str) -> None:
     if len(given.upload) > MAX_GIVEN_BYTES:
         errors["upload"] = ValidationFailed(page_text("The file is too large: at most 2 MB."))
     url = given.url.strip()
-    if url and (len(url) > MAX_URL_CHARS or not url.startswith(("https://", f"{own_origin}/"))):
+    if len(url) > MAX_URL_CHARS:
+        errors["url"] = ValidationFailed(
+            page_text("The address is too long: at most 2,000 characters.")
+        )
+    elif url and not url.startswith(("https://", f"{own_origin}/")):
         errors["url"] = ValidationFailed(
             page_text("Give the badge's address in full, starting with https://.")
         )

@@ -63,13 +63,18 @@ def check_form(request: Request) -> Response:
     "/check",
     response_class=HTMLResponse,
     dependencies=[Depends(verify_csrf), Depends(limit_checks)],
+    # A pasted badge may be larger than a form field's usual 1 MiB: up to twice the limit
+    # is read, so that the form can say the text is too long (check_given) instead of an
+    # error page losing it.
+    form_limits={"max_part_size": 2 * MAX_GIVEN_BYTES},
 )
 async def check_badge(
     request: Request,
     sessions: SessionFactoryDep,
     settings: SettingsDep,
-    text: Annotated[str, Form(max_length=MAX_GIVEN_BYTES)] = "",
-    url: Annotated[str, Form(max_length=MAX_URL_CHARS)] = "",
+    # Their limits are checked by check_given, which answers on the form.
+    text: Annotated[str, Form()] = "",
+    url: Annotated[str, Form()] = "",
     upload: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """The badge given, verified now and shown; what was typed is kept on the form."""

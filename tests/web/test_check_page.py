@@ -126,6 +126,16 @@ def test_bad_input_gets_the_form_back_in_the_pages_language(client: TestClient) 
     assert answer.status_code == 422
     assert _errors(answer.text) == ["Ge märkets fullständiga adress. Den börjar med https://."]
 
+    # Larger than a form field's usual limit (1 MiB), and larger than ours (2 MB): the form
+    # says so, keeping the text, rather than an error page losing it.
+    long_text = "x" * (2 * 1024 * 1024 + 1)
+    answer = _check(client, text=long_text, files={"upload": ("", b"", "application/octet-stream")})
+    assert answer.status_code == 422
+    assert _errors(answer.text) == ["Texten är för lång. Högst 2 MB."]
+    assert long_text in answer.text
+    answer = _check(client, url="https://school.example/" + "b" * 2000)
+    assert _errors(answer.text) == ["Adressen är för lång. Högst 2 000 tecken."]
+
     answer = _check(client, text="ei merkki")
     assert answer.status_code == 200
     assert "Märkets fil kunde inte läsas." in answer.text
