@@ -108,36 +108,20 @@ class DocumentSource:
         self._cache = cache
 
     def get_json(self, url: str) -> Mapping[str, Any]:
-        if url in self._offline:
-            document = self._offline[url]
-            if isinstance(document, str):
-                raise KeyResolutionError(f"the document given for {url} is a JWT, not JSON")
-            return document
-        cached = self._cache.get(url) if self._cache is not None else None
-        if isinstance(cached, str):
-            raise KeyResolutionError(f"{url} returned a JWT, not JSON")
-        if cached is not None:
-            return cached
-        if self._fetch is None:
-            raise KeyResolutionError(f"{url} is not available offline and fetching is off")
-        try:
-            raw = self._fetch(url)
-        except UrlNotAllowed as exc:
-            raise KeyDocumentRefused(exc.detail) from exc
-        except FetchError as exc:
-            raise KeyResolutionError(exc.detail) from exc
-        try:
-            document = json.loads(raw)
-        except ValueError as exc:
-            raise KeyResolutionError(f"{url} did not return JSON") from exc
-        if not isinstance(document, dict):
-            raise KeyResolutionError(f"{url} did not return a JSON object")
-        if self._cache is not None:
-            self._cache.put(url, document)
+        """A JSON document (a DID document, a key set, a revocation list)."""
+        document = self._get(url, "application/json", _json_object)
+        if isinstance(document, str):
+            raise KeyResolutionError(f"the document at {url} is a JWT, not JSON")
         return document
 
     def get_status_list(self, url: str) -> Mapping[str, Any] | str:
         """A status list credential: JSON, or a VC-JWT as its compact text."""
+        return self._get(url, STATUS_LIST_ACCEPT, json_or_jwt)
+
+    def _get(
+        self, url: str, accept: str, parse: Callable[[bytes, str], Mapping[str, Any] | str]
+    ) -> Mapping[str, Any] | str:
+        """Offline, then cached, then fetched with `accept` and parsed (and cached)."""
         if url in self._offline:
             return self._offline[url]
         cached = self._cache.get(url) if self._cache is not None else None
@@ -146,15 +130,28 @@ class DocumentSource:
         if self._fetch is None:
             raise KeyResolutionError(f"{url} is not available offline and fetching is off")
         try:
-            raw = self._fetch(url, accept=STATUS_LIST_ACCEPT)
+            raw = self._fetch(url, accept=accept)
         except UrlNotAllowed as exc:
             raise KeyDocumentRefused(exc.detail) from exc
         except FetchError as exc:
             raise KeyResolutionError(exc.detail) from exc
-        document = json_or_jwt(raw, url)
+        try:
+            document = parse(raw, url)
+        except ValueError as exc:
+            raise KeyResolutionError(str(exc)) from exc
         if self._cache is not None:
             self._cache.put(url, document)
         return document
+
+
+def _json_object(raw: bytes, url: str) -> dict[str, Any]:
+    try:
+        document = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"{url} did not return JSON") from exc
+    if not isinstance(document, dict):
+        raise ValueError(f"{url} did not return a JSON object")
+    return document
 
 
 def _from_method(method: Mapping[str, Any]) -> PublicKey:

@@ -11,14 +11,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.api.threads import in_network_thread
 from app.deps import SessionFactoryDep, SettingsDep
-from app.errors import RateLimited
 from app.models.base import utcnow
 from app.net.fetch import SafeFetcher
 from app.sharing.displayer import MAX_GIVEN_BYTES, MAX_URL_CHARS, Given, GivenInvalid, given_view
 from app.verification.service import fetch_policy
-from app.web.auth import client_ip
 from app.web.csrf import verify_csrf
 from app.web.forms import error_texts
+from app.web.holder import limit_locally
 from app.web.public import check_page
 from app.web.templating import templates
 
@@ -29,16 +28,7 @@ async def limit_checks(request: Request) -> None:
     """A check may fetch from other hosts and costs a verification: each address may ask
     for RATE_LIMIT_ANONYMOUS a minute on each instance (abuse protection, like the share
     pages' working links: decision 0016)."""
-    settings = request.app.state.settings
-    state = request.app.state.local_limits.hit(
-        bucket=f"check:{client_ip(request) or 'unknown'}",
-        limit=settings.rate_limit_anonymous,
-        now=utcnow(),
-    )
-    if not state.allowed:
-        raise RateLimited(
-            "Too many attempts. Wait a minute and try again.", retry_after=state.retry_after
-        )
+    limit_locally(request, "check", request.app.state.settings.rate_limit_anonymous)
 
 
 def _form(

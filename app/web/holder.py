@@ -164,10 +164,14 @@ async def limit_share_lookups(request: Request) -> None:
     client are limited per instance.
     """
     settings: Settings = request.app.state.settings
+    limit_locally(request, "token", settings.token_lookups_per_minute)
+
+
+def limit_locally(request: Request, kind: str, per_minute: int) -> None:
+    """Count a request of `kind` from the client's address in this process, and refuse it
+    past `per_minute` (abuse protection per instance, not shared between instances)."""
     state = request.app.state.local_limits.hit(
-        bucket=f"token:{client_ip(request) or 'unknown'}",
-        limit=settings.token_lookups_per_minute,
-        now=utcnow(),
+        bucket=f"{kind}:{client_ip(request) or 'unknown'}", limit=per_minute, now=utcnow()
     )
     if not state.allowed:
         raise RateLimited(

@@ -17,9 +17,11 @@ class CountingFetcher:
     def __init__(self, body: bytes | None) -> None:
         self.body = body
         self.calls = 0
+        self.accepted: list[str] = []
 
-    def __call__(self, url: str) -> bytes:
+    def __call__(self, url: str, *, accept: str = "application/json") -> bytes:
         self.calls += 1
+        self.accepted.append(accept)
         if self.body is None:
             raise FetchError(f"{url} did not answer in time.")
         return self.body
@@ -49,3 +51,17 @@ def test_failures_become_key_resolution_errors(body: bytes | None) -> None:
     source = DocumentSource(CountingFetcher(body), cache=TTLCache())
     with pytest.raises(KeyResolutionError):
         source.get_json("https://c.example/k")
+
+
+def test_a_status_list_is_asked_for_as_a_jwt_first_and_may_be_one() -> None:
+    token = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln"
+    fetch = CountingFetcher(f"{token}\n".encode())
+    source = DocumentSource(fetch, cache=TTLCache())
+    assert source.get_status_list("https://b.example/status/1") == token
+    assert fetch.accepted[0].startswith("application/vc+jwt")
+    # The same address asked for as JSON (a key document) is not taken for one.
+    with pytest.raises(KeyResolutionError, match="JWT, not JSON"):
+        source.get_json("https://b.example/status/1")
+    json_fetch = CountingFetcher(b'{"id": "y"}')
+    DocumentSource(json_fetch, cache=TTLCache()).get_json("https://b.example/k")
+    assert json_fetch.accepted == ["application/json"]
