@@ -267,38 +267,41 @@ def _unsigned_credential(
     return _Unsigned(public_id, document, status_list, index, valid_until)
 
 
-def _proof_options(issuance: Issuance, now: datetime) -> dict[str, Any]:
-    return dataintegrity.proof_options(verification_method=issuance.di_signer.key_id, created=now)
-
-
-def _signed(
-    unsigned: _Unsigned,
+def _signed_all(
+    unsigned: list[_Unsigned],
+    awards: list[Award],
     *,
-    award: Award,
     organization: Organization,
-    proof: dict[str, Any],
-    data_to_sign: bytes,
     now: datetime,
     issuance: Issuance,
-) -> Credential:
-    """The credential in both proof forms (not added to the session): the Data Integrity
-    proof over `data_to_sign` (the hashes of the document and `proof`), and the VC-JWT."""
-    assert award.id is not None and organization.id is not None
-    assert unsigned.status_list.id is not None
-    return Credential(
-        public_id=unsigned.public_id,
-        award_id=award.id,
-        organization_id=organization.id,
-        json_ld=dataintegrity.sign_hashed(
-            unsigned.document, proof, data_to_sign, issuance.di_signer
-        ),
-        jwt=encode_vc_jwt(unsigned.document, signer=issuance.jwt_signer),
-        status_list_id=unsigned.status_list.id,
-        status_index=unsigned.index,
-        issued_at=now,
-        valid_from=now,
-        valid_until=unsigned.valid_until,
-    )
+) -> list[Credential]:
+    """The credentials in both proof forms (not added to the session): the Data Integrity
+    proof, whose slow step (hashing the canonical forms) runs for all of them at once, in
+    worker processes where the issuance has them (`hash_many`), and the VC-JWT."""
+    assert organization.id is not None
+    proof = dataintegrity.proof_options(verification_method=issuance.di_signer.key_id, created=now)
+    items = [(u.document, proof) for u in unsigned]
+    hashes = issuance.hash_many(items) if issuance.hash_many else hash_here(issuance.loader, items)
+    credentials = []
+    for u, award, data_to_sign in zip(unsigned, awards, hashes, strict=True):
+        assert award.id is not None and u.status_list.id is not None
+        credentials.append(
+            Credential(
+                public_id=u.public_id,
+                award_id=award.id,
+                organization_id=organization.id,
+                json_ld=dataintegrity.sign_hashed(
+                    u.document, proof, data_to_sign, issuance.di_signer
+                ),
+                jwt=encode_vc_jwt(u.document, signer=issuance.jwt_signer),
+                status_list_id=u.status_list.id,
+                status_index=u.index,
+                issued_at=now,
+                valid_from=now,
+                valid_until=u.valid_until,
+            )
+        )
+    return credentials
 
 
 def issue_credential(
@@ -330,16 +333,8 @@ def issue_credential(
             now=now,
             issuance=issuance,
         )
-        proof = _proof_options(issuance, now)
-        [data_to_sign] = hash_here(issuance.loader, [(unsigned.document, proof)])
-        credential = _signed(
-            unsigned,
-            award=award,
-            organization=organization,
-            proof=proof,
-            data_to_sign=data_to_sign,
-            now=now,
-            issuance=issuance,
+        [credential] = _signed_all(
+            [unsigned], [award], organization=organization, now=now, issuance=issuance
         )
         try:
             with session.begin_nested():
@@ -383,22 +378,13 @@ def issue_credentials(
         )
         for (award, participant), (status_list, index) in zip(awards, entries, strict=True)
     ]
-    # The slow step of every proof at once, in worker processes where there are some.
-    proof = _proof_options(issuance, now)
-    items = [(u.document, proof) for u in unsigned]
-    hashes = issuance.hash_many(items) if issuance.hash_many else hash_here(issuance.loader, items)
-    credentials = [
-        _signed(
-            u,
-            award=award,
-            organization=organization,
-            proof=proof,
-            data_to_sign=data_to_sign,
-            now=now,
-            issuance=issuance,
-        )
-        for u, (award, _participant), data_to_sign in zip(unsigned, awards, hashes, strict=True)
-    ]
+    credentials = _signed_all(
+        unsigned,
+        [award for award, _participant in awards],
+        organization=organization,
+        now=now,
+        issuance=issuance,
+    )
     session.add_all(credentials)
     session.flush()
     return credentials

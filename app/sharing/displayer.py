@@ -57,7 +57,12 @@ def check_given(given: Given, *, own_origin: str) -> None:
             address is not an https address (or one of this service's own, which in
             development is http).
     """
-    ways = [name for name, value in given.__dict__.items() if value and str(value).strip()]
+    given_ways = (
+        ("text", given.text.strip()),
+        ("upload", given.upload),
+        ("url", given.url.strip()),
+    )
+    ways = [name for name, value in given_ways if value]
     if not ways:
         raise GivenInvalid(
             {

@@ -646,30 +646,15 @@ def _bitstring_status(
     purpose = str(entry.get("statusPurpose", "revocation"))
     fetched = verifier.status_fetcher(url)
     if isinstance(fetched, str):
-        list_credential = _status_list_from_jwt(fetched, verifier)
+        # A VC-JWT: read from its payload once its signature and key have been checked.
+        list_credential, checked = _status_list_from_jwt(fetched, verifier), True
     else:
-        list_credential = dict(fetched)
+        list_credential, checked = dict(fetched), False
     list_issuer = issuer_id(list_credential)
     if list_issuer != issuer_id(credential):
         raise ValueError("the status list was not published by the credential's issuer")
-    if isinstance(fetched, str):
-        pass  # its signature and key were checked with the JWT
-    elif list_credential.get("proof") is not None:
-        resolver = _RecordingResolver(verifier.key_resolver)
-        outcome = verify_proof(
-            list_credential,
-            public_key_resolver=resolver,
-            document_loader=verifier.document_loader,
-            verified_proofs=verifier.verified_proofs,
-        )
-        if not outcome.verified:
-            raise ValueError("the status list's signature does not verify")
-        if any(c != list_issuer for c in resolver.controllers.values()):
-            raise ValueError("the status list was signed with another party's key")
-        if resolver.unbound:
-            raise ValueError("the status list's key could not be confirmed to belong to the issuer")
-    elif verifier.authoritative_status is None or not verifier.authoritative_status(url):
-        raise ValueError("the status list is not signed")
+    if not checked:
+        _check_list_proof(list_credential, list_issuer, url, verifier)
     subject = list_credential["credentialSubject"]
     if subject.get("statusPurpose", purpose) != purpose:
         raise ValueError("the status list has another purpose than the entry")
@@ -681,6 +666,26 @@ def _bitstring_status(
     return None
 
 
+def _check_list_proof(
+    list_credential: Mapping[str, Any], list_issuer: str | None, url: str, verifier: Verifier
+) -> None:
+    """A JSON status list must carry a valid proof by the issuer's key, unless the verifier
+    reads it from its own authority (our lists, from the database)."""
+    if list_credential.get("proof") is not None:
+        resolver = _RecordingResolver(verifier.key_resolver)
+        outcome = verify_proof(
+            list_credential,
+            public_key_resolver=resolver,
+            document_loader=verifier.document_loader,
+            verified_proofs=verifier.verified_proofs,
+        )
+        if not outcome.verified:
+            raise ValueError("the status list's signature does not verify")
+        _check_list_keys(resolver, list_issuer)
+    elif verifier.authoritative_status is None or not verifier.authoritative_status(url):
+        raise ValueError("the status list is not signed")
+
+
 def _status_list_from_jwt(token: str, verifier: Verifier) -> dict[str, Any]:
     """The list credential of a VC-JWT status list, once its signature verifies with a key
     of the party that issued it (the key named by ``kid``; a key carried in the header is
@@ -690,12 +695,16 @@ def _status_list_from_jwt(token: str, verifier: Verifier) -> dict[str, Any]:
     if not outcome.verified or outcome.credential is None:
         raise ValueError("the status list's JWT does not verify: " + "; ".join(outcome.errors))
     list_credential = dict(outcome.credential)
-    list_issuer = issuer_id(list_credential)
+    _check_list_keys(resolver, issuer_id(list_credential))
+    return list_credential
+
+
+def _check_list_keys(resolver: _RecordingResolver, list_issuer: str | None) -> None:
+    """Every key that signed a status list must be bound to the list's issuer."""
     if any(c != list_issuer for c in resolver.controllers.values()):
         raise ValueError("the status list was signed with another party's key")
     if resolver.unbound:
         raise ValueError("the status list's key could not be confirmed to belong to the issuer")
-    return list_credential
 
 
 def _revocation_list_status(

@@ -31,7 +31,7 @@ import io
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -43,7 +43,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from sqlmodel import Session, col, select
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import Match, Route
 
 from app.awards.jobs import create_job, run_once
 from app.awards.photos import store_photo
@@ -71,6 +71,7 @@ from tests.browser.support import (
 from tests.browser.test_passport_pages import live_session
 from tests.conftest import STANDARDS
 from tests.factories import make_participant
+from tests.routes import every_route
 
 if TYPE_CHECKING:
     from playwright.sync_api import CDPSession, Page, Response
@@ -499,17 +500,6 @@ def signed_in(live_server: LiveServer, data: TourData) -> dict[str, list[Any]]:
 # --- the app's routes ------------------------------------------------------------------------
 
 
-def _routes(routes: list[BaseRoute]) -> Iterator[Route]:
-    """Every route in matching order, also inside included routers (FastAPI keeps them
-    nested); mounted static files are not pages."""
-    for route in routes:
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            yield from _routes(inner.routes)
-        elif isinstance(route, Route):
-            yield route
-
-
 def _is_page(route: Route) -> bool:
     """A GET route that may answer with a page: a web route (left out of the API schema), one
     declared as HTML, or an API route that documents a successful text/html answer (error
@@ -548,7 +538,7 @@ def service_app() -> FastAPI:
 def _route_of(app: FastAPI, path: str) -> str | None:
     """The route template that answers a GET of `path` (None: no route, a 404)."""
     scope = {"type": "http", "method": "GET", "path": path.split("?")[0]}
-    for route in _routes(app.routes):
+    for route in every_route(app.routes):
         match, _child = route.matches(scope)
         if match is Match.FULL:
             return route.path
@@ -556,7 +546,7 @@ def _route_of(app: FastAPI, path: str) -> str | None:
 
 
 def test_every_page_is_on_the_tour() -> None:
-    pages = {route.path for route in _routes(service_app().routes) if _is_page(route)}
+    pages = {route.path for route in every_route(service_app().routes) if _is_page(route)}
     assert len(pages) > 30, "the routes were not found: the check would pass vacuously"
     toured = {stop.route for stop in TOUR if stop.route is not None}
     missing = pages - toured - NOT_PAGES.keys()

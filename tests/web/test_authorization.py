@@ -8,7 +8,7 @@ to sign in. A new route fails `test_every_route_is_in_the_matrix` until it is ad
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from app.awards.photos import store_photo
 from app.models.base import utcnow
+from tests.routes import every_route
 from tests.web.conftest import World, csrf_of, sign_in
 from tests.web.test_award_flow import _jpeg_with_gps
 
@@ -99,16 +100,6 @@ CASES = [
 PUBLIC = {"/login", "/logout", "/lang/{code}"}
 
 
-def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
-    """Every APIRoute, also inside included routers (FastAPI 0.165 keeps them nested)."""
-    for route in routes:
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            yield from _api_routes(inner.routes)
-        elif isinstance(route, APIRoute):
-            yield route
-
-
 def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
     covered = {(c.method, c.path.split("?")[0]) for c in CASES}
     routes = {
@@ -120,7 +111,8 @@ def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
             .replace("{user_id}", "{uid}")
             .replace("{job_id}", "{job}"),
         )
-        for route in _api_routes(app.routes)
+        for route in every_route(app.routes)
+        if isinstance(route, APIRoute)
         if route.path.startswith(("/coach", "/admin"))
         for method in route.methods
     }
