@@ -686,7 +686,8 @@ def maintenance(
             report = clean_up(session, settings, now=utcnow())
         typer.echo(
             f"removed {report.sessions} session(s), {report.sign_in_links} sign-in link(s); "
-            f"cleared {report.outbox_bodies} e-mail(s)"
+            f"cleared {report.outbox_bodies} e-mail(s); "
+            f"removed {report.wallet_offers} unused wallet offer(s)"
         )
 
     if watch is None:

@@ -70,10 +70,10 @@ def get_limit_session(request: Request) -> Iterator[Session]:
 
 class SessionFactory(Protocol):
     """Opens one transaction (`read_only`: the block only reads; `snapshot`: its reads see one
-    moment; see db.transaction)."""
+    moment; `writes`: the block writes, and takes the write lock first; see db.transaction)."""
 
     def __call__(
-        self, *, read_only: bool = False, snapshot: bool = False
+        self, *, read_only: bool = False, snapshot: bool = False, writes: bool = False
     ) -> AbstractContextManager[Session]: ...
 
 

@@ -104,6 +104,12 @@ class Conflict(AppError):
     title = "Conflict"
 
 
+class Gone(AppError):
+    status_code = 410
+    problem = "gone"
+    title = "Gone"
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     problem = "payload-too-large"

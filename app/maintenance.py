@@ -3,7 +3,8 @@ nothing naming a participant is kept longer than it serves.
 
 - sessions past their absolute expiry, or idle longer than any session may be;
 - one-time sign-in links that expired (used or not) a day ago or more;
-- the bodies (the sign-in links) of e-mails whose link has expired.
+- the bodies (the sign-in links) of e-mails whose link has expired;
+- offers to a wallet app that were not used and expired a day ago or more.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from app.auth.sessions import prune_expired
 from app.config import Settings
 from app.mail.outbox import purge_expired
 from app.models import SignInToken
+from app.wallets import service as wallets
 
 # An expired sign-in link is kept a day, so that the page can still say "used" or "expired"
 # to someone who opens it late, instead of "no such link".
@@ -29,6 +31,7 @@ class MaintenanceReport:
     sessions: int
     sign_in_links: int
     outbox_bodies: int
+    wallet_offers: int = 0
 
 
 def clean_up(session: Session, settings: Settings, *, now: datetime) -> MaintenanceReport:
@@ -39,4 +42,5 @@ def clean_up(session: Session, settings: Settings, *, now: datetime) -> Maintena
         delete(SignInToken).where(col(SignInToken.expires_at) <= now - SIGN_IN_LINK_GRACE)
     )
     bodies = purge_expired(session, now=now)
-    return MaintenanceReport(sessions, int(getattr(links, "rowcount", 0) or 0), bodies)
+    offers = wallets.prune_expired(session, now=now)
+    return MaintenanceReport(sessions, int(getattr(links, "rowcount", 0) or 0), bodies, offers)

@@ -211,7 +211,9 @@ def session_factory_override(connection: Connection) -> Callable[[], SessionFact
     never interleaved)."""
 
     @contextmanager
-    def transaction(*, read_only: bool = False, snapshot: bool = False) -> Iterator[Session]:
+    def transaction(
+        *, read_only: bool = False, snapshot: bool = False, writes: bool = False
+    ) -> Iterator[Session]:
         with Session(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         ) as sess:

@@ -107,6 +107,25 @@ def serving(
         process.wait(timeout=15)
 
 
+@contextmanager
+def two_instances(
+    tmp_path: Path, database_url: str, port_a: int, port_b: int
+) -> Iterator[tuple[str, str]]:
+    """Two servers on one (prepared) database behind one origin, the first's, as behind a
+    load balancer: their URLs. The ends of their logs are printed when the block fails."""
+    a, url_a, log_a = start(tmp_path, database_url, port_a)
+    b, url_b, log_b = start(tmp_path, database_url, port_b, BASE_URL=f"http://127.0.0.1:{port_a}")
+    try:
+        yield url_a, url_b
+    except BaseException:
+        print(log_a.read_text()[-3000:], log_b.read_text()[-3000:])
+        raise
+    finally:
+        for process in (a, b):
+            process.terminate()
+            process.wait(timeout=15)
+
+
 def csrf_of(html: str) -> str:
     match = CSRF_RE.search(html)
     assert match, "no CSRF token on the page"

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from app.models import Credential, Participant
 from app.models.base import utcnow
 from app.sharing.service import create_share_link
-from tests.live import csrf_of, free_port, prepare, signed_in, start
+from tests.live import csrf_of, free_port, prepare, signed_in, two_instances
 
 GREEN = "result result-green"
 RED = "result result-red"
@@ -59,12 +59,9 @@ def _open_count(database_url: str) -> int:
 
 def _two_instances(tmp_path: Path, database_url: str) -> None:
     port_a, port_b = free_port(), free_port()
-    origin = f"http://127.0.0.1:{port_a}"
     prepare(database_url, port=port_a)
     one, passport, badge = _links(database_url)
-    a, url_a, log_a = start(tmp_path, database_url, port_a)
-    b, url_b, log_b = start(tmp_path, database_url, port_b, BASE_URL=origin)
-    try:
+    with two_instances(tmp_path, database_url, port_a, port_b) as (url_a, url_b):
         for url in (url_a, url_b):
             for _ in range(3):
                 assert GREEN in httpx.get(f"{url}/s/{one}").text
@@ -90,13 +87,6 @@ def _two_instances(tmp_path: Path, database_url: str) -> None:
         while (count := _open_count(database_url)) < 14 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert count == 14
-    except BaseException:
-        print(log_a.read_text()[-3000:], log_b.read_text()[-3000:])
-        raise
-    finally:
-        for process in (a, b):
-            process.terminate()
-            process.wait(timeout=15)
 
 
 def test_share_pages_on_two_instances_of_sqlite(tmp_path: Path) -> None:

@@ -11,12 +11,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.api import examples
+from app.api.bodies import read_body
 from app.api.limits import CountNeedsWrite, RequestCount, rate_limit
 from app.api.problems import COMMON_EXAMPLES, problem, problem_response
 from app.api.threads import in_network_thread, in_thread, reads_wait_on_nothing
 from app.config import Settings
 from app.deps import SessionFactory
-from app.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from app.errors import BadRequest, NotFound, UnsupportedMediaType
 from app.models.base import utcnow
 from app.net.fetch import (
     Fetcher,
@@ -77,21 +78,6 @@ def json_depth_exceeds(raw: bytes, value: Any, limit: int) -> bool:
             children = node.values() if isinstance(node, dict) else node
             stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The request body may be at most {limit // 1024} KiB.")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"The request body may be at most {limit // 1024} KiB.")
-    # Starlette replays a cached body to later readers (the form parser); a private
-    # attribute, pinned by the upload tests.
-    request._body = bytes(body)
-    return request._body
 
 
 def _parse_json(raw: bytes) -> Any:
@@ -485,7 +471,7 @@ async def verify_one(request: Request, count: CountDep) -> Response:
     sessions, settings = count.sessions, _settings(request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("application/json", "application/ld+json", "application/vc+ld+json"):
-        raw = await _body(request, MAX_BODY_BYTES)
+        raw = await read_body(request, MAX_BODY_BYTES)
         # One pass, on the loop or in one worker-thread call: the rate-limit count first
         # (401/429 before anything else is done with the body), then parsing and verifying,
         # without fetching; a credential that needs documents from other hosts is verified
@@ -499,7 +485,7 @@ async def verify_one(request: Request, count: CountDep) -> Response:
         return count.add_headers(response)
     if content_type == "multipart/form-data":
         await count.take_now()
-        await _body(request, MAX_BODY_BYTES)  # enforce the limit before parsing
+        await read_body(request, MAX_BODY_BYTES)  # enforce the limit before parsing
         async with request.form(max_files=1, max_fields=5) as form:
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
@@ -551,7 +537,7 @@ async def verify_batch(request: Request, count: CountDep) -> Response:
     if content_type != "application/json":
         raise UnsupportedMediaType("Send the batch as application/json.")
     await count.take_now()
-    payload = _parse_json(await _body(request, MAX_BATCH_BODY_BYTES))
+    payload = _parse_json(await read_body(request, MAX_BATCH_BODY_BYTES))
     try:
         batch = BatchIn.model_validate(payload)
     except ValidationError as exc:

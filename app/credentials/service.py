@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import calendar
+import copy
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -388,6 +390,40 @@ def issue_credentials(
     session.add_all(credentials)
     session.flush()
     return credentials
+
+
+def holder_copy(
+    session: Session,
+    settings: Settings,
+    *,
+    credential: Credential,
+    holder: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """A copy of the credential bound to the holder's DID, for the holder's wallet.
+
+    The same achievement, evidence, dates and status entry (revoking the award revokes every
+    copy), with `credentialSubject.id` set to the DID and an id of its own; signed now with
+    the organization's active Data Integrity key. The copy is not stored.
+    """
+    if not credential.json_ld:
+        raise Conflict("This badge can no longer be copied.")
+    document = copy.deepcopy({k: v for k, v in credential.json_ld.items() if k != "proof"})
+    document["id"] = f"urn:uuid:{uuid.uuid4()}"
+    subject = document.get("credentialSubject")
+    if not isinstance(subject, dict):
+        raise Conflict("This badge can no longer be copied.")
+    subject["id"] = holder
+    organization = session.get(Organization, credential.organization_id)
+    assert organization is not None
+    signer = signer_for(session, settings, organization, KeyPurpose.data_integrity)
+    return dataintegrity.add_proof(
+        document,
+        signer=signer,
+        verification_method=signer.key_id,
+        created=now,
+        document_loader=document_loader(settings),
+    )
 
 
 def revoke_credential(

@@ -30,6 +30,8 @@ ERROR_KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "CsrfFailed": None,
     "UnusableInput": None,
     "DatabaseUnavailable": None,
+    "OfferUsed": None,
+    "OfferExpired": None,
     "add_flash": (2,),
     "page_text": None,
 }
@@ -52,6 +54,7 @@ PAGE_MODULES = [
         "passport",
         "sharing",
         "users",
+        "wallets",
         "web",
     )
 ]

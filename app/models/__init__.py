@@ -18,6 +18,7 @@ from app.models.participants import OutboxMessage, Participant, ShareLink, SignI
 from app.models.sessions import WebSession
 from app.models.trust import TrustedIssuer
 from app.models.users import User
+from app.models.wallets import WalletOffer
 
 __all__ = [
     "ApiClient",
@@ -44,5 +45,6 @@ __all__ = [
     "StatusList",
     "TrustedIssuer",
     "User",
+    "WalletOffer",
     "WebSession",
 ]

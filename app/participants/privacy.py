@@ -39,6 +39,7 @@ from app.models import (
     Participant,
     ShareLink,
     SignInToken,
+    WalletOffer,
 )
 
 ERASED_NAME = "(erased)"
@@ -133,6 +134,21 @@ def export_participant_data(
         }
         for link, credential_public_id in links
     ]
+    credential_ids = {c.id: c.public_id for c, _ in rows}
+    wallet_copies = [
+        {
+            "credential": credential_ids.get(offer.credential_id),
+            "wallet_did": offer.holder_did,
+            "delivered_at": _iso(offer.used_at),
+            "protocol": offer.protocol,
+        }
+        for offer in session.exec(
+            select(WalletOffer)
+            .where(WalletOffer.participant_id == participant.id)
+            .where(col(WalletOffer.used_at).is_not(None))
+            .order_by(col(WalletOffer.used_at))
+        ).all()
+    ]
     events = session.exec(
         select(AuditEvent)
         .where(
@@ -170,6 +186,7 @@ def export_participant_data(
         "awards": awards,
         "credentials": credentials,
         "share_links": share_links,
+        "wallet_copies": wallet_copies,
         "events": [{"action": e.action, "at": _iso(e.created_at)} for e in events],
     }
 
@@ -225,6 +242,8 @@ def erase_participant(
     ]
     session.execute(delete(ShareLink).where(col(ShareLink.participant_id) == participant.id))
     session.execute(delete(SignInToken).where(col(SignInToken.participant_id) == participant.id))
+    # Which wallets hold a copy (a DID each): the copies themselves are revoked with the badge.
+    session.execute(delete(WalletOffer).where(col(WalletOffer.participant_id) == participant.id))
     session.execute(
         delete(EvidencePhoto).where(col(EvidencePhoto.participant_id) == participant.id)
     )

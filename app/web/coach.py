@@ -35,10 +35,12 @@ from app.participants import repository as participants_repo
 from app.participants.service import create_participant, update_participant
 from app.passport.service import SIGN_IN_TTL, issue_sign_in_token, sign_in_url
 from app.sharing.qr import qr_svg
+from app.wallets import service as wallets
 from app.web.auth import StaffDep, client_ip
 from app.web.csrf import verify_csrf
 from app.web.forms import FORM_TEXT_BOUND, error_text, error_texts, form_date
 from app.web.templating import templates
+from app.web.wallet import offer_qr
 
 router = APIRouter(include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -555,6 +557,18 @@ def issued_page(
         ip_address=client_ip(request),
     )
     link = sign_in_url(settings, token)
+    # Likewise a fresh offer to the participant's wallet app, for the participant's phone.
+    wallet = None
+    if not earned.is_revoked:
+        wallet = wallets.offer_badge(
+            session,
+            settings,
+            credential=earned.credential,
+            participant=participant,
+            made_by="coach",
+            actor_user_id=staff.user.id,
+            now=utcnow(),
+        )
     return templates.TemplateResponse(
         request,
         "coach/issued.html",
@@ -563,6 +577,7 @@ def issued_page(
             "participant": participant,
             # qr_svg builds the SVG itself and escapes the only text in it (the title).
             "qr": Markup(qr_svg(link, title=_("QR code: open your passport"))),  # noqa: S704
+            "wallet_qr": Markup(offer_qr(wallet)) if wallet else None,  # noqa: S704
             "minutes": int(SIGN_IN_TTL.total_seconds() // 60),
         },
         headers={"Cache-Control": "no-store"},

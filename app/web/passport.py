@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlmodel import Session
 
 from app.auth.sessions import add_flash, end_session
@@ -33,6 +34,7 @@ from app.sharing import service as sharing
 from app.sharing.linkedin import add_to_profile_url
 from app.sharing.qr import qr_svg
 from app.sharing.view import shared_views
+from app.wallets import service as wallets
 from app.web.csrf import verify_csrf
 from app.web.forms import FORM_TEXT_BOUND, error_text, private_download
 from app.web.holder import (
@@ -43,6 +45,7 @@ from app.web.holder import (
     start_passport_session,
 )
 from app.web.templating import templates
+from app.web.wallet import offer_qr
 
 router = APIRouter(include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -201,6 +204,9 @@ def _badge_page(
             "badge": badge,
             "links": links,
             "linkedin": linkedin,
+            "wallets": wallets.deliveries(session, credential_id=badge.credential.id)
+            if badge.credential.id is not None
+            else [],
             "public_url": f"{settings.public_origin}/credentials/{badge.credential.public_id}",
             "values": values or {"show_name": "1"},
             "errors": errors or {},
@@ -258,6 +264,35 @@ def set_public(
             add_flash(holder.row, "The badge is private.")
     session.add(holder.row)
     return _redirect(f"/passport/badges/{public_id}")
+
+
+@router.post("/passport/badges/{public_id}/wallet", response_class=HTMLResponse, dependencies=CSRF)
+def add_to_wallet(
+    public_id: str, request: Request, holder: HolderDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """A one-time offer of the badge to the participant's wallet app: a button that opens
+    the app on this phone, and a QR code to scan with the app on another device."""
+    badge = _own_badge(session, holder, public_id)
+    links = wallets.offer_badge(
+        session,
+        settings,
+        credential=badge.credential,
+        participant=holder.participant,
+        made_by="participant",
+        actor_user_id=None,
+        now=utcnow(),
+    )
+    return _page(
+        request,
+        "participant/wallet_offer.html",
+        {
+            "badge": badge,
+            "links": links,
+            # qr_svg builds the SVG itself and escapes the only text in it (the title).
+            "qr": Markup(offer_qr(links)),  # noqa: S704
+            "minutes": int(wallets.OFFER_TTL.total_seconds() // 60),
+        },
+    )
 
 
 # --- share links ---------------------------------------------------------------------------

@@ -58,6 +58,7 @@ from app.models.base import utcnow
 from app.models.catalog import BadgeDefinition, BadgeVersion
 from app.passport.service import issue_passport_token, issue_sign_in_token, set_pin
 from app.sharing.service import create_share_link, set_credential_public
+from app.wallets.service import offer_badge
 from tests.browser.support import (
     ARTIFACTS,
     DESKTOP,
@@ -146,6 +147,8 @@ TOUR: tuple[Stop, ...] = (
         fill=(("#url", "{origin}/credentials/{public_badge}"),),
         screenshot=True,
     ),
+    # What a phone's camera opens from the coach's wallet QR code.
+    Stop("wallet-interaction", "public", "/wallet/{wallet_offer}", "/wallet/{token}"),
     Stop("login", "public", "/login", "/login"),
     Stop("passport-sign-in", "public", "/passport/sign-in", "/passport/sign-in"),
     Stop(
@@ -280,6 +283,21 @@ TOUR: tuple[Stop, ...] = (
         None,
         submit="form.share-form button[name=preview]",
     ),
+    # The public badge's page (no photo, public), then its offer to a wallet app.
+    Stop(
+        "passport-badge-public",
+        "participant",
+        "/passport/badges/{public_badge}",
+        "/passport/badges/{public_id}",
+    ),
+    Stop(
+        "passport-wallet-offer",
+        "participant",
+        "/passport/badges/{public_badge}",
+        None,
+        submit="form[action$='/wallet'] button[type=submit]",
+        screenshot=True,
+    ),
     Stop("passport-shares", "participant", "/passport/shares", "/passport/shares"),
     Stop(
         "passport-share-created",
@@ -330,6 +348,7 @@ class TourData:
     holder_sign_in: str  # another, with which the participant's context signs in
     pin_passport: str  # the passport token of a participant who has a PIN
     job: str  # a finished group award
+    wallet_offer: str  # the token of an offer of the badge to a wallet app
 
 
 def _photo() -> bytes:
@@ -414,6 +433,15 @@ def make_tour_data(live_server: LiveServer) -> TourData:
                 session, coach=coach, participant_id=other.id, now=now
             ),
             job=job,
+            wallet_offer=offer_badge(
+                session,
+                settings,
+                credential=credentials["puutyo-1"],
+                participant=holder,
+                made_by="coach",
+                actor_user_id=coach.id,
+                now=now,
+            ).exchange_url.rsplit("/", 1)[1],
         )
     _work_through_jobs(live_server, data.job)
     return data
