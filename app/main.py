@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import __version__, db
 from app.admission import AdmissionMiddleware
 from app.api import catalog, docs, health, issuers, public, verifications
+from app.api import openid4vci as openid4vci_api
 from app.api import wallet as wallet_api
 from app.api.problems import install_openapi
 from app.awards.jobs import JobWorker
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public.router)
     app.include_router(verifications.router)
     app.include_router(wallet_api.router)
+    app.include_router(openid4vci_api.router)
     app.include_router(wallet_pages.router)
     app.include_router(catalog.router)
     app.include_router(issuers.router)

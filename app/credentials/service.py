@@ -8,7 +8,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -392,30 +392,39 @@ def issue_credentials(
     return credentials
 
 
+HolderCopyFormat = Literal["ldp_vc", "jwt_vc_json"]
+
+
 def holder_copy(
     session: Session,
     settings: Settings,
     *,
     credential: Credential,
     holder: str,
+    copy_id: str,
     now: datetime,
-) -> dict[str, Any]:
+    fmt: HolderCopyFormat = "ldp_vc",
+) -> dict[str, Any] | str:
     """A copy of the credential bound to the holder's DID, for the holder's wallet.
 
     The same achievement, evidence, dates and status entry (revoking the award revokes every
-    copy), with `credentialSubject.id` set to the DID and an id of its own; signed now with
-    the organization's active Data Integrity key. The copy is not stored.
+    copy), with `credentialSubject.id` set to the DID and the id `copy_id` (a `urn:uuid:`);
+    signed now with the organization's active key of the form: a Data Integrity proof
+    (`ldp_vc`, the document) or a VC-JWT (`jwt_vc_json`, the compact JWS). Not stored.
     """
     if not credential.json_ld:
         raise Conflict("This badge can no longer be copied.")
     document = copy.deepcopy({k: v for k, v in credential.json_ld.items() if k != "proof"})
-    document["id"] = f"urn:uuid:{uuid.uuid4()}"
+    document["id"] = copy_id
     subject = document.get("credentialSubject")
     if not isinstance(subject, dict):
         raise Conflict("This badge can no longer be copied.")
     subject["id"] = holder
     organization = session.get(Organization, credential.organization_id)
     assert organization is not None
+    if fmt == "jwt_vc_json":
+        jwt_signer = signer_for(session, settings, organization, KeyPurpose.jwt)
+        return encode_vc_jwt(document, signer=jwt_signer)
     signer = signer_for(session, settings, organization, KeyPurpose.data_integrity)
     return dataintegrity.add_proof(
         document,
@@ -424,6 +433,10 @@ def holder_copy(
         created=now,
         document_loader=document_loader(settings),
     )
+
+
+def new_copy_id() -> str:
+    return f"urn:uuid:{uuid.uuid4()}"
 
 
 def revoke_credential(

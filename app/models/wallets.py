@@ -31,7 +31,15 @@ class WalletOffer(SQLModel, table=True):
     created_at: datetime = created_at_field()
     expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     used_at: datetime | None = optional_datetime_field()
-    # How the wallet came (vc-api: the exchange; lcw-link: the wallet's own request link).
+    # How the wallet came (vc-api: the exchange; lcw-link: the wallet's own request link;
+    # openid4vci: OpenID for Verifiable Credential Issuance).
     protocol: str | None = Field(default=None, max_length=20)
     holder_did: str | None = Field(default=None, max_length=255)
     copy_id: str | None = Field(default=None, max_length=45)
+    # OpenID4VCI: the pre-authorized code (derived from the token; its SHA-256 here), the
+    # access token it was exchanged for (SHA-256) until it expires, and the nonce of the
+    # wallet's proof of possession, which no other offer may use again.
+    pre_auth_code_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    access_token_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    access_expires_at: datetime | None = optional_datetime_field()
+    proof_nonce: str | None = Field(default=None, max_length=200, unique=True)

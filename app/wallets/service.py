@@ -11,6 +11,7 @@ conditional update in the database. See docs/decisions/0019-wallets.md.
 
 from __future__ import annotations
 
+import base64
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
@@ -20,12 +21,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.config import Settings
 from app.credentials.documents import document_loader
-from app.credentials.service import holder_copy
+from app.credentials.service import HolderCopyFormat, holder_copy, new_copy_id
 from app.errors import AppError, BadRequest, Conflict, Gone, NotFound
 from app.keys import resolve_did_key
 from app.models import Credential, Participant, WalletOffer
@@ -40,6 +42,7 @@ OFFER_TTL = timedelta(minutes=15)
 UNUSED_OFFER_GRACE = timedelta(days=1)
 LCW_REQUEST_URL = "https://lcw.app/request.html"
 VC_API = "vc-api"  # the wallet asked for a presentation request first (VC-API exchange)
+OPENID4VCI = "openid4vci"  # OpenID for Verifiable Credential Issuance
 LCW_LINK = "lcw-link"  # the wallet came by its request link and presented at once
 MAX_DID_LENGTH = 255
 
@@ -60,6 +63,11 @@ class OfferUsed(Gone):
     title = "The offer has been used"
 
 
+class NonceUsed(BadRequest):
+    problem = "nonce-used"
+    title = "The nonce has been used"
+
+
 class OfferExpired(Gone):
     problem = "offer-expired"
     title = "The offer has expired"
@@ -72,7 +80,21 @@ class OfferLinks:
     interaction_url: str  # for a QR code: wallets ask it which protocols it offers
     exchange_url: str  # the VC-API exchange
     lcw_link: str  # opens the Learner Credential Wallet on a phone
+    openid4vci_link: str  # opens a wallet that speaks OpenID4VCI (a credential offer)
     expires_at: datetime
+
+
+def pre_authorized_code(settings: Settings, token: str) -> str:
+    """The OpenID4VCI pre-authorized code of an offer: derived from its token with the
+    service's secret, so that the credential offer can give it while only its hash is kept."""
+    mac = hmac.new(
+        settings.secret_key.encode("utf-8"), b"openid4vci-pre-auth:" + token.encode(), "sha256"
+    )
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+
+
+def credential_offer_uri(settings: Settings, token: str) -> str:
+    return f"{settings.public_origin}/api/v1/openid4vci/offers/{token}"
 
 
 def exchange_url(settings: Settings, token: str) -> str:
@@ -97,6 +119,8 @@ def links(settings: Settings, token: str, offer: WalletOffer, issuer: str) -> Of
         interaction_url=interaction_url(settings, token),
         exchange_url=exchange_url(settings, token),
         lcw_link=f"{LCW_REQUEST_URL}?{query}",
+        openid4vci_link="openid-credential-offer://?"
+        + urlencode({"credential_offer_uri": credential_offer_uri(settings, token)}),
         expires_at=offer.expires_at,
     )
 
@@ -135,6 +159,7 @@ def offer_badge(
     token = new_token()
     offer = WalletOffer(
         token_hash=hash_token(token),
+        pre_auth_code_hash=hash_token(pre_authorized_code(settings, token)),
         credential_id=credential.id,
         participant_id=participant.id,
         organization_id=credential.organization_id,
@@ -320,29 +345,62 @@ def _deliver(
     protocol: str,
     now: datetime,
 ) -> dict[str, Any]:
+    copy = deliver(session, settings, offer, holder=holder, protocol=protocol, now=now)
+    assert isinstance(copy, dict)
+    return copy
+
+
+def deliver(
+    session: Session,
+    settings: Settings,
+    offer: WalletOffer,
+    *,
+    holder: str,
+    protocol: str,
+    now: datetime,
+    fmt: HolderCopyFormat = "ldp_vc",
+    proof_nonce: str | None = None,
+) -> dict[str, Any] | str:
+    """Use the offer and sign the holder's copy of its badge (once, for the first wallet to
+    get here on any instance)."""
     credential = session.get(Credential, offer.credential_id)
     if credential is None or credential.revoked_at is not None or not credential.json_ld:
         raise Conflict("The badge has been revoked; it cannot be added to a wallet.")
-    copy = holder_copy(session, settings, credential=credential, holder=holder, now=now)
+    copy_id = new_copy_id()
     # The claim: the first presentation to get here uses the offer; on PostgreSQL a second
     # one waits for this row's lock, then finds it used.
-    claimed = session.execute(
-        update(WalletOffer)
-        .where(col(WalletOffer.id) == offer.id)
-        .where(col(WalletOffer.used_at).is_(None))
-        .where(col(WalletOffer.expires_at) > now)
-        .values(used_at=now, protocol=protocol, holder_did=holder, copy_id=copy["id"])
-        .execution_options(synchronize_session=False)
-    )
+    values: dict[str, Any] = {
+        "used_at": now,
+        "protocol": protocol,
+        "holder_did": holder,
+        "copy_id": copy_id,
+    }
+    if proof_nonce is not None:
+        values["proof_nonce"] = proof_nonce
+    try:
+        with session.begin_nested():
+            claimed = session.execute(
+                update(WalletOffer)
+                .where(col(WalletOffer.id) == offer.id)
+                .where(col(WalletOffer.used_at).is_(None))
+                .where(col(WalletOffer.expires_at) > now)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError as exc:  # the proof's nonce was used for another offer
+        raise NonceUsed("The proof's nonce has been used already.") from exc
     if getattr(claimed, "rowcount", 0) != 1:
         raise OfferUsed("This code has been used already. Ask for a new one.")
+    copy = holder_copy(
+        session, settings, credential=credential, holder=holder, copy_id=copy_id, now=now, fmt=fmt
+    )
     audit.record(
         session,
         action="wallet.deliver",
         organization_id=offer.organization_id,
         object_type="credential",
         object_id=credential.public_id,
-        details={"protocol": protocol, "copy": copy["id"]},
+        details={"protocol": protocol, "copy": copy_id, "format": fmt},
         now=now,
     )
     return copy

@@ -27,7 +27,14 @@ def interaction(
     headers = {"Cache-Control": "no-store"}
     if wants_json(request):
         return JSONResponse(
-            {"protocols": {"vcapi": links.exchange_url, "lcw": links.lcw_link}}, headers=headers
+            {
+                "protocols": {
+                    "vcapi": links.exchange_url,
+                    "lcw": links.lcw_link,
+                    "OID4VCI": links.openid4vci_link,
+                }
+            },
+            headers=headers,
         )
     return templates.TemplateResponse(
         request,

@@ -20,13 +20,15 @@ from app.models.base import utcnow
 from app.wallets import service as wallets
 from tests.conftest import STANDARDS
 from tests.live import free_port, prepare, two_instances
-from tests.wallets.simulator import Wallet
+from tests.wallets.simulator import OpenIdWallet, Wallet
 
 OFFERS = 4
+GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 
 
 def _offers(database_url: str, origin: str) -> list[str]:
-    """Offers of one of Aino's badges (the demo's), as their exchange URLs on `origin`."""
+    """Offers of one of Aino's badges (the demo's), as their exchange URLs on `origin`: one
+    for each VC-API race, and one for the OpenID4VCI race."""
     settings = Settings(
         environment="test",
         database_url=database_url,
@@ -55,7 +57,7 @@ def _offers(database_url: str, origin: str) -> list[str]:
                 actor_user_id=None,
                 now=utcnow(),
             ).exchange_url
-            for _ in range(OFFERS)
+            for _ in range(OFFERS + 1)
         ]
         session.commit()
     engine.dispose()
@@ -68,6 +70,32 @@ def _present(url: str, path: str, body: Any, barrier: Barrier) -> httpx.Response
     return httpx.post(f"{url}{path}", json=body, timeout=30)
 
 
+def _openid4vci_race(url_a: str, url_b: str, token: str) -> None:
+    """The same pre-authorized code exchanged on both instances at once: one access token;
+    then the credential, once."""
+    offer = httpx.get(f"{url_b}/api/v1/openid4vci/offers/{token}").json()
+    code = offer["grants"][GRANT]["pre-authorized_code"]
+    form = {"grant_type": GRANT, "pre-authorized_code": code}
+    barrier = Barrier(2)
+
+    def exchange(url: str) -> httpx.Response:
+        barrier.wait()
+        return httpx.post(f"{url}/api/v1/openid4vci/token", data=form, timeout=30)
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(exchange, [url_a, url_b]))
+    assert sorted(a.status_code for a in answers) == [200, 400], [a.text for a in answers]
+    access = next(a for a in answers if a.status_code == 200).json()
+    wallet = OpenIdWallet()
+    proof = wallet.proof(audience=offer["credential_issuer"], nonce=access["c_nonce"])
+    body = {"credential_configuration_id": "OpenBadgeCredential_ldp_vc", "proofs": {"jwt": [proof]}}
+    headers = {"Authorization": f"Bearer {access['access_token']}"}
+    issued = httpx.post(f"{url_b}/api/v1/openid4vci/credential", json=body, headers=headers)
+    assert issued.status_code == 200, issued.text
+    (copy,) = issued.json()["credentials"]
+    assert copy["credential"]["credentialSubject"]["id"] == wallet.did
+
+
 def _race(tmp_path: Path, database_url: str) -> None:
     port_a, port_b = free_port(), free_port()
     origin = f"http://127.0.0.1:{port_a}"
@@ -75,7 +103,9 @@ def _race(tmp_path: Path, database_url: str) -> None:
     urls = _offers(database_url, origin)
     loader = document_loader(Settings(contexts_dir=STANDARDS / "contexts"))
     with two_instances(tmp_path, database_url, port_a, port_b) as (url_a, url_b):
-        for url in urls:
+        *vc_api, last = urls
+        _openid4vci_race(url_a, url_b, last.rsplit("/", 1)[1])
+        for url in vc_api:
             path = url.removeprefix(origin)
             request = httpx.post(f"{url_a}{path}", json={}).json()
             ask = request["verifiablePresentationRequest"]
@@ -103,11 +133,11 @@ def _race(tmp_path: Path, database_url: str) -> None:
         engine = create_engine(database_url)
         with Session(engine) as session:
             offers = session.exec(select(WalletOffer)).all()
-            assert len(offers) == OFFERS and all(o.used_at is not None for o in offers)
+            assert len(offers) == OFFERS + 1 and all(o.used_at is not None for o in offers)
             delivered = session.exec(
                 select(AuditEvent).where(AuditEvent.action == "wallet.deliver")
             ).all()
-            assert len(delivered) == OFFERS
+            assert len(delivered) == OFFERS + 1
         engine.dispose()
 
 
