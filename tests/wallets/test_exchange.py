@@ -278,9 +278,23 @@ def test_another_participants_badge_cannot_be_offered(
 def test_the_coach_shows_a_wallet_code_on_the_issued_page(
     coach_client: TestClient, client: TestClient, session: Session, world: World, loader: Any
 ) -> None:
+    import zxingcpp
+
+    from tests.sharing.test_qr import rasterize
+
     page = coach_client.get(f"/coach/credentials/{world.credential.public_id}/issued")
     assert page.status_code == 200 and 'id="wallet-qr"' in page.text
+    # The wallet app scans the code: the interaction URL, which names the exchange.
+    svg = re.search(r'id="wallet-qr">(<svg.*?</svg>)', page.text, re.S)
+    assert svg
+    (scanned,) = [r.text for r in zxingcpp.read_barcodes(rasterize(svg.group(1)))]
+    assert scanned.startswith(f"{ORIGIN}/wallet/") and scanned.endswith("?iuv=1")
+    protocols = client.get(scanned, headers={"Accept": "application/json"}).json()["protocols"]
+    wallet = Wallet()
+    answer = _receive(client, wallet, protocols["vcapi"], loader)
+    assert answer.status_code == 200, answer.text
     offer = session.exec(select(WalletOffer)).one()
+    assert offer.holder_did == wallet.did
     assert offer.made_by == "coach" and offer.participant_id == world.participant.id
     assert offer.expires_at - offer.created_at == timedelta(minutes=15)
     # The token is only in the QR code; the stored hash does not give it away.
