@@ -53,6 +53,13 @@ from app.vc.contexts import ED25519_2020_V1
 from app.vc.dates import format_datetime, parse_datetime
 from app.vc.errors import KeyResolutionError, MultibaseError, SigningError, VCError
 from app.vc.multibase import multibase_decode, multibase_encode
+from app.vc.selective import (
+    SD_CRYPTOSUITE,
+    MultikeyLoader,
+    check_derived_signatures,
+    parse_derived_proof_value,
+    relabeled_statements,
+)
 from app.vc.types import DocumentLoaderFn, JsonObject, PublicKey, PublicKeyResolver, Signer
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -435,6 +442,7 @@ def verify_proof(
     expected_proof_purpose: str = "assertionMethod",
     now: datetime | None = None,
     verified_proofs: VerifiedProofs | None = None,
+    multikey_loader: MultikeyLoader | None = None,
 ) -> ProofResult:
     """Verify the Data Integrity proof(s) of a document. Never raises for bad input.
 
@@ -447,6 +455,8 @@ def verify_proof(
         now: If given, a proof with ``expires`` before ``now`` fails.
         verified_proofs: Proofs remembered as verified (see :class:`VerifiedProofs`);
             the result is the same with or without it.
+        multikey_loader: Imports a ``publicKeyMultibase`` key: needed for ecdsa-sd-2023,
+            whose proofs carry an ephemeral key (without it they are reported unsupported).
 
     Returns:
         The result with one check per proof.
@@ -489,6 +499,7 @@ def verify_proof(
                     if content is None or verified_proofs is None
                     else (verified_proofs, content + index.to_bytes(1, "big"))
                 ),
+                multikey_loader=multikey_loader,
             )
         )
     failed = [c for c in checks if c.status == "failed"]
@@ -512,6 +523,7 @@ def _verify_one(
     now: datetime | None,
     cache: dict[str, Any],
     remembered: tuple[VerifiedProofs, bytes] | None,
+    multikey_loader: MultikeyLoader | None,
 ) -> ProofCheck:
     if not isinstance(proof, Mapping):
         return ProofCheck(index, "failed", "proof is not a JSON object")
@@ -533,6 +545,24 @@ def _verify_one(
         algorithm = "Ed25519"
     elif info["proof_type"] != PROOF_TYPE:
         return ProofCheck(index, "unsupported", f"proof type {proof.get('type')!r}", **info)
+    elif info["cryptosuite"] == SD_CRYPTOSUITE:
+        if multikey_loader is None:
+            return ProofCheck(index, "unsupported", "ecdsa-sd-2023 needs a key loader", **info)
+        try:
+            _check_sd_proof(
+                proof,
+                document,
+                public_key_resolver=public_key_resolver,
+                document_loader=document_loader,
+                expected_proof_purpose=expected_proof_purpose,
+                now=now,
+                multikey_loader=multikey_loader,
+            )
+        except _ProofFailure as exc:
+            return ProofCheck(index, "failed", str(exc), **info)
+        except VCError as exc:
+            return ProofCheck(index, "failed", str(exc), **info)
+        return ProofCheck(index, "verified", None, **info)
     elif info["cryptosuite"] in _SUITE_KEYS:
         algorithm = _SUITE_KEYS[info["cryptosuite"]]
     else:
@@ -577,21 +607,7 @@ def _check_proof(
     ``remembered``: the proofs remembered as verified and this proof's content key (the
     digest of the whole document and the proof's position).
     """
-    if proof.get("proofPurpose") != expected_proof_purpose:
-        raise _ProofFailure(
-            f"proofPurpose is {proof.get('proofPurpose')!r}, expected {expected_proof_purpose!r}"
-        )
-    method = proof.get("verificationMethod")
-    if not isinstance(method, str) or not method:
-        raise _ProofFailure("verificationMethod is missing or not a string")
-    for name in ("created", "expires"):
-        if name in proof:
-            try:
-                moment = parse_datetime(proof[name])
-            except ValueError as exc:
-                raise _ProofFailure(f"{name}: {exc}") from exc
-            if name == "expires" and now is not None and moment < now:
-                raise _ProofFailure(f"proof expired at {proof[name]}")
+    method = _check_proof_terms(proof, expected_proof_purpose, now)
     key = None
     known = remembered[0].keys_for(remembered[1]) if remembered is not None else ()
     if known:
@@ -610,14 +626,7 @@ def _check_proof(
         raise _ProofFailure(f"proofValue: {exc}") from exc
     if len(signature) != 64:
         raise _ProofFailure(f"proofValue must hold a 64-byte signature, got {len(signature)}")
-    if "@context" in proof:
-        # A proof carrying its own @context must not change the document's meaning.
-        doc_ctx = document.get("@context")
-        doc_list = doc_ctx if isinstance(doc_ctx, list) else [doc_ctx]
-        proof_ctx = proof["@context"]
-        proof_list = proof_ctx if isinstance(proof_ctx, list) else [proof_ctx]
-        if doc_list[: len(proof_list)] != proof_list:
-            raise _ProofFailure("proof @context does not match the start of the document's")
+    _check_proof_context(proof, document)
 
     unsecured = _unsecured(document)
     previous = proof.get("previousProof")
@@ -641,6 +650,68 @@ def _check_proof(
         raise _ProofFailure("signature does not match (document or proof changed, or wrong key)")
     if remembered is not None:
         remembered[0].add(remembered[1], _key_digest(key))
+
+
+def _check_proof_terms(
+    proof: Mapping[str, Any], expected_proof_purpose: str, now: datetime | None
+) -> str:
+    """The checks every suite shares: the purpose, the method (returned) and the dates."""
+    if proof.get("proofPurpose") != expected_proof_purpose:
+        raise _ProofFailure(
+            f"proofPurpose is {proof.get('proofPurpose')!r}, expected {expected_proof_purpose!r}"
+        )
+    method = proof.get("verificationMethod")
+    if not isinstance(method, str) or not method:
+        raise _ProofFailure("verificationMethod is missing or not a string")
+    for name in ("created", "expires"):
+        if name in proof:
+            try:
+                moment = parse_datetime(proof[name])
+            except ValueError as exc:
+                raise _ProofFailure(f"{name}: {exc}") from exc
+            if name == "expires" and now is not None and moment < now:
+                raise _ProofFailure(f"proof expired at {proof[name]}")
+    return method
+
+
+def _check_proof_context(proof: Mapping[str, Any], document: Mapping[str, Any]) -> None:
+    if "@context" in proof:
+        # A proof carrying its own @context must not change the document's meaning.
+        doc_ctx = document.get("@context")
+        doc_list = doc_ctx if isinstance(doc_ctx, list) else [doc_ctx]
+        proof_ctx = proof["@context"]
+        proof_list = proof_ctx if isinstance(proof_ctx, list) else [proof_ctx]
+        if doc_list[: len(proof_list)] != proof_list:
+            raise _ProofFailure("proof @context does not match the start of the document's")
+
+
+def _check_sd_proof(
+    proof: Mapping[str, Any],
+    document: Mapping[str, Any],
+    *,
+    public_key_resolver: PublicKeyResolver,
+    document_loader: DocumentLoaderFn,
+    expected_proof_purpose: str,
+    now: datetime | None,
+    multikey_loader: MultikeyLoader,
+) -> None:
+    """Check an ecdsa-sd-2023 derived proof (app/vc/selective.py); raises when it fails."""
+    method = _check_proof_terms(proof, expected_proof_purpose, now)
+    if "previousProof" in proof:
+        raise _ProofFailure("an ecdsa-sd-2023 proof in a proof chain is not supported")
+    derived = parse_derived_proof_value(proof.get("proofValue"))
+    _check_proof_context(proof, document)
+    statements = relabeled_statements(
+        canonicalize(_unsecured(document), document_loader=document_loader), derived.label_map
+    )
+    proof_nq = canonicalize(_proof_config(proof, document), document_loader=document_loader)
+    check_derived_signatures(
+        derived,
+        proof_hash=_sha256(proof_nq),
+        statements=statements,
+        issuer_key=_resolve(method, public_key_resolver, "ES256"),
+        multikey_loader=multikey_loader,
+    )
 
 
 def _uses_context(document: Mapping[str, Any], url: str) -> bool:

@@ -171,6 +171,8 @@ class Verifier:
         verified_proofs: Data Integrity proofs remembered as verified, by exact content and
             key (``None``: every proof is canonicalized and checked). Keys are still
             resolved, and status and validity checked, on every verification.
+        multikey_loader: Turns a ``publicKeyMultibase`` into a key: the ephemeral key of an
+            ecdsa-sd-2023 disclosure (``None``: such proofs are reported unsupported).
     """
 
     document_loader: DocumentLoaderFn
@@ -184,6 +186,7 @@ class Verifier:
     budget: WorkBudget | None = None
     authoritative_status: Callable[[str], bool] | None = None
     verified_proofs: VerifiedProofs | None = None
+    multikey_loader: Callable[[str], PublicKey] | None = None
 
 
 def _parse_input(
@@ -488,6 +491,7 @@ def _verify_data_integrity(
         public_key_resolver=resolver,
         document_loader=verifier.document_loader,
         verified_proofs=verifier.verified_proofs,
+        multikey_loader=verifier.multikey_loader,
     )
     result.proof_format = "data-integrity"
     if not outcome.verified and resolver.refused:
@@ -678,6 +682,7 @@ def _check_list_proof(
             public_key_resolver=resolver,
             document_loader=verifier.document_loader,
             verified_proofs=verifier.verified_proofs,
+            multikey_loader=verifier.multikey_loader,
         )
         if not outcome.verified:
             raise ValueError("the status list's signature does not verify")

@@ -129,6 +129,7 @@ def build_verifier(
         status_fetcher=status,
         now=now,
         jwk_loader=PublicKey.from_jwk,
+        multikey_loader=PublicKey.from_multikey,
         issuer_keys=keys_of,
         budget=budget,
         authoritative_status=lambda url: url.startswith(status_prefix),
