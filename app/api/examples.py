@@ -322,7 +322,7 @@ SVG = (
 )
 QR_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 29 29" role="img" '
-    'aria-labelledby="qr-title"><title id="qr-title">QR code</title>…</svg>'
+    'aria-labelledby="qr-5c1f0a9d2e3b"><title id="qr-5c1f0a9d2e3b">QR code</title>…</svg>'
 )
 HTML = "<!doctype html><html lang=fi><title>Eduro-säätiö</title>…</html>"
 

@@ -1,13 +1,15 @@
 """QR codes as accessible, deterministic SVG.
 
 The ``qrcode`` library computes the module matrix; the SVG is written here so that it is the
-same bytes for the same input (no ids, no timestamps, no floating-point sizes), scales
-crisply (``viewBox`` in modules, ``shape-rendering="crispEdges"``) and is accessible: a
-``<title>`` named by ``aria-labelledby`` on an element with ``role="img"``.
+same bytes for the same input (its one id is derived from the data; no timestamps, no
+floating-point sizes), scales crisply (``viewBox`` in modules, ``shape-rendering="crispEdges"``)
+and is accessible: a ``<title>`` named by ``aria-labelledby`` on an element with
+``role="img"``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from xml.sax.saxutils import escape, quoteattr
 
 import qrcode
@@ -48,11 +50,14 @@ def qr_svg(data: str, *, title: str, size: str = "100%") -> str:
                 runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
             else:
                 x += 1
+    # An id of its own: a page may show two codes (the coach's passport and wallet codes),
+    # and each must be named by its own title.
+    title_id = "qr-" + hashlib.sha256(data.encode("utf-8")).hexdigest()[:12]
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" '
         f"width={quoteattr(size)} height={quoteattr(size)} "
-        'role="img" aria-labelledby="qr-title" shape-rendering="crispEdges">'
-        f'<title id="qr-title">{escape(title)}</title>'
+        f'role="img" aria-labelledby="{title_id}" shape-rendering="crispEdges">'
+        f'<title id="{title_id}">{escape(title)}</title>'
         f'<rect width="{n}" height="{n}" fill="#fff"/>'
         f'<path fill="#000" d="{"".join(runs)}"/>'
         "</svg>"

@@ -51,6 +51,9 @@ def test_svg_is_accessible_and_deterministic() -> None:
     title = root.find(f"{SVG}title")
     assert title is not None and title.text == "QR code: <link> & more"
     assert root.attrib["aria-labelledby"] == title.attrib["id"]
+    # Two codes on one page are each named by their own title.
+    other = ET.fromstring(qr_svg("https://passi.test/s/abd", title="t"))  # noqa: S314
+    assert other.attrib["aria-labelledby"] != root.attrib["aria-labelledby"]
     assert qr_svg("https://passi.test/s/abd", title="t") != qr_svg(url, title="t")
 
 
