@@ -435,6 +435,17 @@ def deliveries(session: Session, *, credential_id: int) -> list[Delivery]:
     ]
 
 
+def replaced_copies(session: Session, *, credential_id: int) -> list[Delivery]:
+    """The wallet copies of the badge this one corrected: revoked with it, so the wallets
+    that held them should receive this one instead."""
+    replaced = session.exec(
+        select(Credential.id).where(Credential.replaced_by_id == credential_id)
+    ).all()
+    return [
+        d for old in replaced if old is not None for d in deliveries(session, credential_id=old)
+    ]
+
+
 def prune_expired(session: Session, *, now: datetime) -> int:
     """Delete the unused offers that expired a day ago or more."""
     result = session.execute(

@@ -207,6 +207,9 @@ def _badge_page(
             "wallets": wallets.deliveries(session, credential_id=badge.credential.id)
             if badge.credential.id is not None
             else [],
+            "replaced_copies": wallets.replaced_copies(session, credential_id=badge.credential.id)
+            if badge.credential.id is not None
+            else [],
             "public_url": f"{settings.public_origin}/credentials/{badge.credential.public_id}",
             "values": values or {"show_name": "1"},
             "errors": errors or {},

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from app.awards.service import AwardRequest, badge_criteria, correct_award
 from app.config import Settings
 from app.credentials.documents import document_loader
 from app.credentials.service import revoke_credential
@@ -333,3 +334,65 @@ def test_unused_offers_are_cleaned_up_and_used_ones_kept_until_erasure(
 
     erase_participant(session, settings, participant=world.participant, actor_user_id=None, now=now)
     assert session.exec(select(WalletOffer)).all() == []
+
+
+def test_a_corrected_badge_asks_to_be_added_to_the_wallet_again(
+    client_factory: Callable[[], TestClient],
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    world: World,
+    loader: Any,
+) -> None:
+    links = _fresh_offer(session, settings, world)
+    (copy,) = _receive(client, Wallet(), links.exchange_url, loader).json()[
+        "verifiablePresentation"
+    ]["verifiableCredential"]
+    assert world.participant.id is not None
+    _award, corrected = correct_award(
+        session,
+        settings,
+        coach=world.coach,
+        credential=world.credential,
+        request=AwardRequest(
+            participant_id=world.participant.id,
+            badge_slug="puutyo-1",
+            criteria_observed=badge_criteria(session, "puutyo-1"),
+            narrative="Teki työn hyvin; korjattu päivämäärä.",
+            idempotency_key="correction-1",
+        ),
+        reason="Väärä päivämäärä.",
+        now=utcnow(),
+    )
+    session.commit()
+    # The copy in the wallet is revoked with the badge it was made of.
+    status = next(
+        c
+        for c in client.post("/api/v1/verifications", json={"credential": copy}).json()["checks"]
+        if c["id"] == "status"
+    )
+    assert status["code"] == "revoked"
+    holder = _holder_client(client_factory, session, world)
+    page = holder.get(f"/passport/badges/{corrected.public_id}")
+    assert "Lisää tämä merkki sovellukseen uudelleen." in page.text
+    # Once the corrected badge is in the wallet, the notice is gone.
+    again = _fresh_offer_for(session, settings, world, corrected)
+    assert _receive(client, Wallet(), again.exchange_url, loader).status_code == 200
+    page = holder.get(f"/passport/badges/{corrected.public_id}")
+    assert "uudelleen" not in page.text
+
+
+def _fresh_offer_for(
+    session: Session, settings: Settings, world: World, credential: Credential
+) -> Any:
+    links = wallets.offer_badge(
+        session,
+        settings,
+        credential=credential,
+        participant=world.participant,
+        made_by="participant",
+        actor_user_id=None,
+        now=utcnow(),
+    )
+    session.commit()
+    return links
