@@ -56,6 +56,7 @@ from app.vc.multibase import multibase_decode, multibase_encode
 from app.vc.selective import (
     SD_CRYPTOSUITE,
     MultikeyLoader,
+    SelectiveDisclosureError,
     check_derived_signatures,
     parse_derived_proof_value,
     relabeled_statements,
@@ -548,7 +549,13 @@ def _verify_one(
     elif info["cryptosuite"] == SD_CRYPTOSUITE:
         if multikey_loader is None:
             return ProofCheck(index, "unsupported", "ecdsa-sd-2023 needs a key loader", **info)
-        try:
+    elif info["cryptosuite"] in _SUITE_KEYS:
+        algorithm = _SUITE_KEYS[info["cryptosuite"]]
+    else:
+        return ProofCheck(index, "unsupported", f"cryptosuite {proof.get('cryptosuite')!r}", **info)
+    try:
+        if info["cryptosuite"] == SD_CRYPTOSUITE:
+            assert multikey_loader is not None
             _check_sd_proof(
                 proof,
                 document,
@@ -558,29 +565,20 @@ def _verify_one(
                 now=now,
                 multikey_loader=multikey_loader,
             )
-        except _ProofFailure as exc:
-            return ProofCheck(index, "failed", str(exc), **info)
-        except VCError as exc:
-            return ProofCheck(index, "failed", str(exc), **info)
-        return ProofCheck(index, "verified", None, **info)
-    elif info["cryptosuite"] in _SUITE_KEYS:
-        algorithm = _SUITE_KEYS[info["cryptosuite"]]
-    else:
-        return ProofCheck(index, "unsupported", f"cryptosuite {proof.get('cryptosuite')!r}", **info)
-    try:
-        _check_proof(
-            proof,
-            all_proofs,
-            document,
-            algorithm=algorithm,
-            public_key_resolver=public_key_resolver,
-            document_loader=document_loader,
-            expected_proof_purpose=expected_proof_purpose,
-            now=now,
-            cache=cache,
-            remembered=remembered,
-        )
-    except _ProofFailure as exc:
+        else:
+            _check_proof(
+                proof,
+                all_proofs,
+                document,
+                algorithm=algorithm,
+                public_key_resolver=public_key_resolver,
+                document_loader=document_loader,
+                expected_proof_purpose=expected_proof_purpose,
+                now=now,
+                cache=cache,
+                remembered=remembered,
+            )
+    except (_ProofFailure, SelectiveDisclosureError) as exc:
         return ProofCheck(index, "failed", str(exc), **info)
     except VCError as exc:
         return ProofCheck(index, "failed", f"{type(exc).__name__}: {exc}", **info)

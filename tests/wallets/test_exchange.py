@@ -23,6 +23,7 @@ from app.models.base import utcnow
 from app.participants.privacy import erase_participant, export_participant_data
 from app.passport import service as passport
 from app.wallets import service as wallets
+from tests.wallets.offers import make_offer
 from tests.wallets.simulator import Wallet
 from tests.web.conftest import World, csrf_of
 
@@ -157,20 +158,6 @@ def test_the_wallets_request_link_works_without_a_domain(
     assert offer.protocol == wallets.LCW_LINK and offer.holder_did == wallet.did
 
 
-def _fresh_offer(session: Session, settings: Settings, world: World, **kw: Any) -> Any:
-    links = wallets.offer_badge(
-        session,
-        settings,
-        credential=world.credential,
-        participant=world.participant,
-        made_by="participant",
-        actor_user_id=None,
-        now=kw.get("now", utcnow()),
-    )
-    session.commit()
-    return links
-
-
 @pytest.mark.parametrize(
     ("change", "status", "problem"),
     [
@@ -192,7 +179,7 @@ def test_a_presentation_that_does_not_prove_the_holder_issues_nothing(
     status: int,
     problem: str | None,
 ) -> None:
-    links = _fresh_offer(session, settings, world)
+    links = make_offer(session, settings, world)
     wallet = Wallet()
     request = client.post(links.exchange_url, json={}).json()["verifiablePresentationRequest"]
     change = dict(change)  # the parameters are shared by both databases' runs
@@ -218,12 +205,12 @@ def test_unknown_expired_and_malformed(
     client: TestClient, session: Session, settings: Settings, world: World
 ) -> None:
     assert client.post(f"{ORIGIN}/api/v1/wallet/exchanges/nope", json={}).status_code == 404
-    old = _fresh_offer(session, settings, world, now=utcnow() - timedelta(minutes=16))
+    old = make_offer(session, settings, world, now=utcnow() - timedelta(minutes=16))
     expired = client.post(old.exchange_url, json={})
     assert expired.status_code == 410 and expired.json()["type"].endswith("offer-expired")
     gone = client.get(urlsplit(old.interaction_url).path, headers={"Accept": "text/html"})
     assert gone.status_code == 410 and "Koodi on vanhentunut" in gone.text
-    links = _fresh_offer(session, settings, world)
+    links = make_offer(session, settings, world)
     bad = client.post(
         links.exchange_url,
         content=b'{"a": 1, "a": 2}',
@@ -236,9 +223,15 @@ def test_unknown_expired_and_malformed(
 
 
 def test_revoking_the_badge_revokes_the_wallet_copy(
-    client: TestClient, session: Session, settings: Settings, world: World, loader: Any
+    client_factory: Callable[[], TestClient],
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    world: World,
+    loader: Any,
 ) -> None:
-    links = _fresh_offer(session, settings, world)
+    links = make_offer(session, settings, world)
+    pending = make_offer(session, settings, world)  # made before the revocation, not used
     answer = _receive(client, Wallet(), links.exchange_url, loader)
     (copy,) = answer.json()["verifiablePresentation"]["verifiableCredential"]
     revoke_credential(
@@ -254,13 +247,19 @@ def test_revoking_the_badge_revokes_the_wallet_copy(
     assert verified["verified"] is False
     status = next(c for c in verified["checks"] if c["id"] == "status")
     assert status["status"] == "failed" and status["code"] == "revoked", verified["checks"]
-    # And a revoked badge is not offered again.
-    page_offer = client.post(_fresh_offer_path(world), data={})
-    assert page_offer.status_code in (303, 403, 404)
-
-
-def _fresh_offer_path(world: World) -> str:
-    return f"/passport/badges/{world.credential.public_id}/wallet"
+    # An offer made before gives nothing now, and a revoked badge is not offered again.
+    late = _receive(client, Wallet(), pending.exchange_url, loader)
+    assert late.status_code == 409 and late.json()["type"].endswith("conflict")
+    holder = _holder_client(client_factory, session, world)
+    page = holder.get(f"/passport/badges/{world.credential.public_id}")
+    # The page says the wallet's copy is revoked too, and offers no new one.
+    assert "Myös lompakkosovelluksissa olevat kopiot on peruttu." in page.text
+    assert "/wallet" not in page.text
+    refused = holder.post(
+        f"/passport/badges/{world.credential.public_id}/wallet",
+        data={"csrf_token": csrf_of(page.text)},
+    )
+    assert refused.status_code == 409 and "Peruttua merkkiä ei voi lisätä" in refused.text
 
 
 def test_another_participants_badge_cannot_be_offered(
@@ -312,9 +311,9 @@ def test_unused_offers_are_cleaned_up_and_used_ones_kept_until_erasure(
     client: TestClient, session: Session, settings: Settings, world: World, loader: Any
 ) -> None:
     now = utcnow()
-    _fresh_offer(session, settings, world, now=now - timedelta(days=2))  # unused, long expired
-    _fresh_offer(session, settings, world, now=now)  # unused, still valid
-    used = _fresh_offer(session, settings, world, now=now)
+    make_offer(session, settings, world, now=now - timedelta(days=2))  # unused, long expired
+    make_offer(session, settings, world, now=now)  # unused, still valid
+    used = make_offer(session, settings, world, now=now)
     wallet = Wallet()
     ask = client.post(used.exchange_url, json={}).json()["verifiablePresentationRequest"]
     presented = wallet.did_auth(loader, challenge=ask["challenge"], domain=ask["domain"])
@@ -344,7 +343,7 @@ def test_a_corrected_badge_asks_to_be_added_to_the_wallet_again(
     world: World,
     loader: Any,
 ) -> None:
-    links = _fresh_offer(session, settings, world)
+    links = make_offer(session, settings, world)
     (copy,) = _receive(client, Wallet(), links.exchange_url, loader).json()[
         "verifiablePresentation"
     ]["verifiableCredential"]
@@ -376,23 +375,7 @@ def test_a_corrected_badge_asks_to_be_added_to_the_wallet_again(
     page = holder.get(f"/passport/badges/{corrected.public_id}")
     assert "Lisää tämä merkki sovellukseen uudelleen." in page.text
     # Once the corrected badge is in the wallet, the notice is gone.
-    again = _fresh_offer_for(session, settings, world, corrected)
+    again = make_offer(session, settings, world, credential=corrected)
     assert _receive(client, Wallet(), again.exchange_url, loader).status_code == 200
     page = holder.get(f"/passport/badges/{corrected.public_id}")
     assert "uudelleen" not in page.text
-
-
-def _fresh_offer_for(
-    session: Session, settings: Settings, world: World, credential: Credential
-) -> Any:
-    links = wallets.offer_badge(
-        session,
-        settings,
-        credential=credential,
-        participant=world.participant,
-        made_by="participant",
-        actor_user_id=None,
-        now=utcnow(),
-    )
-    session.commit()
-    return links

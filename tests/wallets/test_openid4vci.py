@@ -18,7 +18,7 @@ from app.models import AuditEvent, Participant, WalletOffer
 from app.models.base import utcnow
 from app.passport.service import set_pin
 from app.vc.jwt import decode_jws_unverified
-from app.wallets import service as wallets
+from tests.wallets.offers import make_offer
 from tests.wallets.simulator import OpenIdWallet
 from tests.web.conftest import World
 
@@ -28,17 +28,7 @@ GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 
 def _offer(session: Session, settings: Settings, world: World, **kw: Any) -> str:
     """A new offer of the participant's badge: its `openid-credential-offer://` link."""
-    links = wallets.offer_badge(
-        session,
-        settings,
-        credential=world.credential,
-        participant=world.participant,
-        made_by="participant",
-        actor_user_id=None,
-        now=kw.get("now", utcnow()),
-    )
-    session.commit()
-    return links.openid4vci_link
+    return make_offer(session, settings, world, **kw).openid4vci_link
 
 
 def _offer_document(client: TestClient, link: str) -> dict[str, Any]:
