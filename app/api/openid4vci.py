@@ -179,12 +179,17 @@ def nonce(request: Request, settings: SettingsDep) -> Response:
 def _issue(
     sessions: SessionFactory, settings: Settings, access_token: str | None, body: Any
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
+    now = utcnow()
     try:
-        with sessions(writes=True) as session:
-            answer = openid4vci.credential(
-                session, settings, access_token=access_token, body=body, now=utcnow()
+        # The proof and the copy's signature in a read-only transaction; only the claim
+        # writes (app/wallets/service.Prepared).
+        with sessions(read_only=True) as session:
+            prepared = openid4vci.prepare_credential(
+                session, settings, access_token=access_token, body=body, now=now
             )
-        return 200, answer, NO_STORE
+        with sessions(writes=True) as session:
+            openid4vci.claim_credential(session, prepared, now=now)
+        return 200, prepared.answer, NO_STORE
     except openid4vci.OAuthError as exc:
         return exc.status, exc.body(), exc.headers()
 

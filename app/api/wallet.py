@@ -36,8 +36,16 @@ def _parse(raw: bytes) -> Any:
 def _exchange(
     sessions: SessionFactory, settings: Settings, token: str, body: Any
 ) -> dict[str, Any]:
+    now = utcnow()
+    # The proof and the copy's signature in a read-only transaction; only the claim writes
+    # (app/wallets/service.Prepared).
+    with sessions(read_only=True) as session:
+        step = wallets.exchange_step(session, settings, token=token, body=body, now=now)
+    if isinstance(step, dict):
+        return step
     with sessions(writes=True) as session:
-        return wallets.exchange(session, settings, token=token, body=body, now=utcnow())
+        wallets.claim(session, step, now=now)
+    return step.answer
 
 
 EXAMPLE_REQUEST = {

@@ -20,7 +20,7 @@ import base64
 import hmac
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -390,22 +390,23 @@ def holder_from_proof(settings: Settings, proof: str, *, now: datetime) -> tuple
     return holder, _check_nonce(settings, claims.get("nonce"), now=now)
 
 
-def credential(
+def prepare_credential(
     session: Session,
     settings: Settings,
     *,
     access_token: str | None,
     body: Any,
     now: datetime,
-) -> dict[str, Any]:
-    """Issue the offer's copy to the wallet that proved possession of its key."""
+) -> wallets.Prepared:
+    """The copy for the wallet that proved possession of its key, signed (read-only; the
+    offer is used by `claim_credential`)."""
     offer = _offer_for_access_token(session, access_token, now)
     if not isinstance(body, Mapping):
         raise OAuthError("invalid_credential_request", "Send a JSON object.")
     fmt = _requested_format(body)
     holder, nonce = holder_from_proof(settings, _proof_jwt(body), now=now)
     try:
-        copy = wallets.deliver(
+        prepared = wallets.prepare_copy(
             session,
             settings,
             offer,
@@ -415,12 +416,22 @@ def credential(
             fmt=fmt,
             proof_nonce=nonce,
         )
+    except AppError as exc:  # revoked
+        raise OAuthError("invalid_token", exc.detail, status=401) from exc
+    if "proofs" in body or "credential_configuration_id" in body:
+        answer: dict[str, Any] = {"credentials": [{"credential": prepared.copy}]}
+    else:
+        answer = {"credential": prepared.copy, "format": fmt}  # draft 13
+    return replace(prepared, answer=answer)
+
+
+def claim_credential(session: Session, prepared: wallets.Prepared, *, now: datetime) -> None:
+    """Use the offer for the prepared copy (once), in OAuth's error terms."""
+    try:
+        wallets.claim(session, prepared, now=now)
     except wallets.NonceUsed as exc:
         raise OAuthError(
             "invalid_nonce", "The proof's nonce has been used; get a new one."
         ) from exc
-    except AppError as exc:  # used meanwhile by another wallet, or revoked
+    except AppError as exc:  # used meanwhile by another wallet
         raise OAuthError("invalid_token", exc.detail, status=401) from exc
-    if "proofs" in body or "credential_configuration_id" in body:
-        return {"credentials": [{"credential": copy}]}
-    return {"credential": copy, "format": fmt}  # draft 13

@@ -15,7 +15,7 @@ import base64
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -306,17 +306,39 @@ def verify_did_authentication(
     return holder
 
 
-def exchange(
-    session: Session, settings: Settings, *, token: str, body: Any, now: datetime
-) -> dict[str, Any]:
-    """One step of the exchange, by what the wallet sent.
+@dataclass(frozen=True)
+class Prepared:
+    """A holder's copy, signed and waiting for its offer to be claimed (`claim`).
 
-    - `{}` (or nothing): the presentation request (DID authentication).
+    Verifying the wallet's proof and signing the copy take milliseconds of CPU: they are done
+    in a read-only transaction, so that the claim's write (an update and an audit row) is all
+    that holds SQLite's write lock or the offer's row lock.
+    """
+
+    offer_id: int
+    organization_id: int
+    credential_public_id: str
+    holder: str
+    protocol: str
+    fmt: HolderCopyFormat
+    copy_id: str
+    copy: dict[str, Any] | str
+    answer: dict[str, Any]  # what the wallet receives once the offer is claimed
+    proof_nonce: str | None = None
+
+
+def exchange_step(
+    session: Session, settings: Settings, *, token: str, body: Any, now: datetime
+) -> dict[str, Any] | Prepared:
+    """One step of the exchange, by what the wallet sent (read-only).
+
+    - `{}` (or nothing): the presentation request (DID authentication), the answer itself.
     - `{"verifiablePresentation": ...}`: the VC-API answer; the domain must be ours.
     - a presentation itself: the wallet's request link (`lcw_link`), which names no domain.
 
-    With a presentation that proves the holder's DID, the offer is used (once, whichever
-    instance gets there first) and the answer is a presentation holding the copy.
+    With a presentation that proves the holder's DID: the copy, prepared; `claim` then uses
+    the offer (once, whichever instance gets there first), and the wallet gets a
+    presentation holding the copy.
     """
     offer = find_offer(session, token, now=now)
     if body is None or body == {}:
@@ -328,29 +350,18 @@ def exchange(
     holder = verify_did_authentication(
         settings, offer, presentation, domain_required=wrapped, now=now
     )
-    copy = _deliver(session, settings, offer, holder, VC_API if wrapped else LCW_LINK, now)
+    prepared = prepare_copy(
+        session, settings, offer, holder=holder, protocol=VC_API if wrapped else LCW_LINK, now=now
+    )
     answer = {
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "type": ["VerifiablePresentation"],
-        "verifiableCredential": [copy],
+        "verifiableCredential": [prepared.copy],
     }
-    return {"verifiablePresentation": answer} if wrapped else answer
+    return replace(prepared, answer={"verifiablePresentation": answer} if wrapped else answer)
 
 
-def _deliver(
-    session: Session,
-    settings: Settings,
-    offer: WalletOffer,
-    holder: str,
-    protocol: str,
-    now: datetime,
-) -> dict[str, Any]:
-    copy = deliver(session, settings, offer, holder=holder, protocol=protocol, now=now)
-    assert isinstance(copy, dict)
-    return copy
-
-
-def deliver(
+def prepare_copy(
     session: Session,
     settings: Settings,
     offer: WalletOffer,
@@ -360,50 +371,70 @@ def deliver(
     now: datetime,
     fmt: HolderCopyFormat = "ldp_vc",
     proof_nonce: str | None = None,
-) -> dict[str, Any] | str:
-    """Use the offer and sign the holder's copy of its badge (once, for the first wallet to
-    get here on any instance)."""
+) -> Prepared:
+    """The holder's copy of the offer's badge, signed (the offer is not used yet)."""
     credential = session.get(Credential, offer.credential_id)
     if credential is None or credential.revoked_at is not None or not credential.json_ld:
         raise Conflict("The badge has been revoked; it cannot be added to a wallet.")
+    assert offer.id is not None
     copy_id = new_copy_id()
-    # The claim: the first presentation to get here uses the offer; on PostgreSQL a second
-    # one waits for this row's lock, then finds it used.
+    copy = holder_copy(
+        session, settings, credential=credential, holder=holder, copy_id=copy_id, now=now, fmt=fmt
+    )
+    return Prepared(
+        offer_id=offer.id,
+        organization_id=offer.organization_id,
+        credential_public_id=credential.public_id,
+        holder=holder,
+        protocol=protocol,
+        fmt=fmt,
+        copy_id=copy_id,
+        copy=copy,
+        answer={},
+        proof_nonce=proof_nonce,
+    )
+
+
+def claim(session: Session, prepared: Prepared, *, now: datetime) -> None:
+    """Use the offer for the prepared copy: once, for the first wallet to get here on any
+    instance (a conditional update; on PostgreSQL a second one waits for the row's lock,
+    then finds it used).
+
+    Raises:
+        OfferUsed: Another wallet got here first, or the offer expired meanwhile.
+        NonceUsed: The proof's nonce was used for another offer.
+    """
     values: dict[str, Any] = {
         "used_at": now,
-        "protocol": protocol,
-        "holder_did": holder,
-        "copy_id": copy_id,
+        "protocol": prepared.protocol,
+        "holder_did": prepared.holder,
+        "copy_id": prepared.copy_id,
     }
-    if proof_nonce is not None:
-        values["proof_nonce"] = proof_nonce
+    if prepared.proof_nonce is not None:
+        values["proof_nonce"] = prepared.proof_nonce
     try:
         with session.begin_nested():
             claimed = session.execute(
                 update(WalletOffer)
-                .where(col(WalletOffer.id) == offer.id)
+                .where(col(WalletOffer.id) == prepared.offer_id)
                 .where(col(WalletOffer.used_at).is_(None))
                 .where(col(WalletOffer.expires_at) > now)
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-    except IntegrityError as exc:  # the proof's nonce was used for another offer
+    except IntegrityError as exc:
         raise NonceUsed("The proof's nonce has been used already.") from exc
     if getattr(claimed, "rowcount", 0) != 1:
         raise OfferUsed("This code has been used already. Ask for a new one.")
-    copy = holder_copy(
-        session, settings, credential=credential, holder=holder, copy_id=copy_id, now=now, fmt=fmt
-    )
     audit.record(
         session,
         action="wallet.deliver",
-        organization_id=offer.organization_id,
+        organization_id=prepared.organization_id,
         object_type="credential",
-        object_id=credential.public_id,
-        details={"protocol": protocol, "copy": copy_id, "format": fmt},
+        object_id=prepared.credential_public_id,
+        details={"protocol": prepared.protocol, "copy": prepared.copy_id, "format": prepared.fmt},
         now=now,
     )
-    return copy
 
 
 @dataclass(frozen=True)
