@@ -16,6 +16,7 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis import APIOperation, Case, GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlmodel import Session
 
 from app.config import Settings
@@ -90,6 +91,11 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
 
 
 SCHEMA = schemathesis.openapi.from_path(ROOT / "openapi.yaml")
+# An OAuth token request is acceptable only with a live secret (a pre-authorized code of an
+# offer) that no generator can know, and OAuth answers any other 400 invalid_grant (RFC 6749
+# 5.2), not 401 or 404: whether schema-valid data is accepted is not checked there; every
+# other check (declared status, content type and body; never a 500) still is.
+SECRET_GRANTS = frozenset({"/api/v1/openid4vci/token"})
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
 
@@ -128,6 +134,7 @@ def test_api_conforms_to_openapi(
         suppress_health_check=list(HealthCheck),
     )
     def check(case: Case) -> None:
-        case.call_and_validate(headers={"host": "passi.test"})
+        excluded = [positive_data_acceptance] if operation.path in SECRET_GRANTS else []
+        case.call_and_validate(headers={"host": "passi.test"}, excluded_checks=excluded)
 
     check()
