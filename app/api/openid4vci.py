@@ -39,7 +39,7 @@ RATE_LIMITED = problem_response(
 )
 
 
-def _oauth_error(status: int, error: str, description: str) -> dict[str, Any]:
+def _oauth_error(error: str, description: str) -> dict[str, Any]:
     return {
         "description": description,
         "content": {
@@ -136,7 +136,7 @@ def credential_offer(token: str, session: SessionDep, settings: SettingsDep) -> 
                 }
             }
         },
-        400: _oauth_error(400, "invalid_grant", "The code is unknown, used or expired."),
+        400: _oauth_error("invalid_grant", "The code is unknown, used or expired."),
         429: RATE_LIMITED,
     },
 )
@@ -203,8 +203,8 @@ def _issue(
                 "application/json": {"example": {"credentials": [{"credential": "eyJhbGciOi…"}]}}
             }
         },
-        400: _oauth_error(400, "invalid_proof", "The proof's signature does not verify."),
-        401: _oauth_error(401, "invalid_token", "The access token is missing, unknown or expired."),
+        400: _oauth_error("invalid_proof", "The proof's signature does not verify."),
+        401: _oauth_error("invalid_token", "The access token is missing, unknown or expired."),
     },
 )
 async def credential(request: Request, sessions: SessionFactoryDep) -> Response:

@@ -80,6 +80,18 @@ def multibase_encode(data: bytes) -> str:
     return "z" + base58btc_encode(data)
 
 
+def multibase_encode_base64url(data: bytes) -> str:
+    """Encode bytes as multibase base64url without padding (``u`` prefix).
+
+    Args:
+        data: The bytes to encode.
+
+    Returns:
+        ``"u" + base64url(data)``, unpadded.
+    """
+    return "u" + base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
 def multibase_decode(value: str) -> bytes:
     """Decode a multibase string. Supports ``z`` (base58btc) and ``u`` (base64url, no pad).
 

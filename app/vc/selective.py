@@ -22,7 +22,6 @@ that reason: a verifier sees disclosures.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -32,7 +31,7 @@ from typing import Any
 import cbor2
 
 from app.vc.errors import MultibaseError, VCError
-from app.vc.multibase import multibase_decode, multibase_encode
+from app.vc.multibase import multibase_decode, multibase_encode, multibase_encode_base64url
 from app.vc.types import PublicKey
 
 SD_CRYPTOSUITE = "ecdsa-sd-2023"
@@ -110,12 +109,8 @@ def parse_derived_proof_value(value: Any) -> DerivedProof:
         isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in mandatory
     ):
         raise SelectiveDisclosureError("the mandatory indexes must be integers")
-    label_map = {f"c14n{k}": "u" + _b64url(v) for k, v in labels.items()}
+    label_map = {f"c14n{k}": multibase_encode_base64url(v) for k, v in labels.items()}
     return DerivedProof(base_signature, public_key, signatures, label_map, list(mandatory))
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _relabel(line: str, label_map: Mapping[str, str]) -> str:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from app.vc.dates import format_datetime
+from app.vc.multibase import multibase_encode_base64url
 from app.vc.openbadges import VC_V2_CONTEXT
 
 MIN_LIST_SIZE = 131072  # 16 KiB of bits: the minimum the spec sets for herd privacy
@@ -74,7 +75,7 @@ def encode_list(bits: bytes) -> str:
     if isinstance(known, str):
         return known
     compressed = gzip.compress(bits, mtime=0)
-    encoded = "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode()
+    encoded = multibase_encode_base64url(compressed)
     if len(bits) <= CACHED_BYTES:
         _encoded.put(bits, encoded)
     return encoded

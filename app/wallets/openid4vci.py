@@ -16,7 +16,6 @@ request with `format` and a single `proof`, answered with a single `credential`.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import secrets
 from collections.abc import Mapping
@@ -168,10 +167,7 @@ def credential_offer(
 
 
 def _nonce_mac(settings: Settings, body: str) -> str:
-    mac = hmac.new(
-        settings.secret_key.encode("utf-8"), b"openid4vci-nonce:" + body.encode(), "sha256"
-    )
-    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+    return wallets.keyed_digest(settings, "openid4vci-nonce", body)
 
 
 def new_nonce(settings: Settings, *, now: datetime) -> str:

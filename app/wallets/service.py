@@ -84,13 +84,17 @@ class OfferLinks:
     expires_at: datetime
 
 
-def pre_authorized_code(settings: Settings, token: str) -> str:
-    """The OpenID4VCI pre-authorized code of an offer: derived from its token with the
-    service's secret, so that the credential offer can give it while only its hash is kept."""
-    mac = hmac.new(
-        settings.secret_key.encode("utf-8"), b"openid4vci-pre-auth:" + token.encode(), "sha256"
-    )
+def keyed_digest(settings: Settings, purpose: str, value: str) -> str:
+    """HMAC-SHA256 of `value` under the service's secret, for one `purpose` (base64url):
+    what every instance can derive again and no one else can."""
+    mac = hmac.new(settings.secret_key.encode("utf-8"), f"{purpose}:{value}".encode(), "sha256")
     return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+
+
+def pre_authorized_code(settings: Settings, token: str) -> str:
+    """The OpenID4VCI pre-authorized code of an offer: derived from its token, so that the
+    credential offer can give it while only its hash is kept."""
+    return keyed_digest(settings, "openid4vci-pre-auth", token)
 
 
 def credential_offer_uri(settings: Settings, token: str) -> str:
@@ -442,7 +446,6 @@ class Delivery:
     """A copy of a badge that a wallet received."""
 
     delivered_at: datetime
-    protocol: str
     holder_did: str
 
     @property
@@ -459,11 +462,7 @@ def deliveries(session: Session, *, credential_id: int) -> list[Delivery]:
         .where(col(WalletOffer.used_at).is_not(None))
         .order_by(col(WalletOffer.used_at))
     ).all()
-    return [
-        Delivery(row.used_at, row.protocol or VC_API, row.holder_did or "")
-        for row in rows
-        if row.used_at is not None
-    ]
+    return [Delivery(row.used_at, row.holder_did or "") for row in rows if row.used_at is not None]
 
 
 def replaced_copies(session: Session, *, credential_id: int) -> list[Delivery]:
