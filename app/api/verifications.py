@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -32,6 +33,7 @@ from app.vc import strictjson
 from app.vc.contexts import PINNED_CONTEXTS
 from app.vc.strictjson import StrictJsonError
 from app.vc.verify import VerificationResult, WorkBudget, verify_credential
+from app.verification.answers import KEPT_ANSWERS, InputsRecorder
 from app.verification.schemas import BatchIn, BatchOut, CheckOut, VerificationIn, VerificationOut
 from app.verification.service import build_verifier, credential_at, fetch_policy
 from app.verification.summary import to_api
@@ -117,6 +119,9 @@ def _verify_item(
     trust: IssuerTrust,
     fetcher: Fetcher,
     budget: WorkBudget,
+    *,
+    recorder: InputsRecorder | None = None,
+    now: datetime | None = None,
 ) -> VerificationOut:
     given = [v for v in (item.credential, item.jwt, item.url) if v is not None]
     if len(given) != 1 or len(item.model_fields_set - {"recipient"}) != 1:
@@ -132,7 +137,10 @@ def _verify_item(
         data = credential_at(session, settings, item.url, fetcher)
         if isinstance(data, dict):
             _check_contexts(data)
-    return _verify_data(session, settings, data, item.recipient, trust, fetcher, budget)
+        recorder = None  # the credential's row was read too: such answers are not kept
+    return _verify_data(
+        session, settings, data, item.recipient, trust, fetcher, budget, now=now, recorder=recorder
+    )
 
 
 def _verify_data(
@@ -143,14 +151,25 @@ def _verify_data(
     trust: IssuerTrust,
     fetcher: Fetcher,
     budget: WorkBudget,
+    *,
+    now: datetime | None = None,
+    recorder: InputsRecorder | None = None,
 ) -> VerificationOut:
     verifier = build_verifier(
-        session, settings, now=utcnow(), trust=trust, fetcher=fetcher, budget=budget
+        session,
+        settings,
+        now=now or utcnow(),
+        trust=trust,
+        fetcher=fetcher,
+        budget=budget,
+        recorder=recorder,
     )
     result: VerificationResult = verify_credential(data, verifier, recipient_email=email)
     if isinstance(fetcher, NoNetwork) and fetcher.asked:
         # A failure to fetch may have been turned into a failed check: not an answer.
         raise NetworkNeeded("a document is needed from another host")
+    if recorder is not None:
+        recorder.verified(data, result)
     return to_api(session, settings, result, trust)
 
 
@@ -188,10 +207,26 @@ def _verify_json_body(
     Returns the answer and the units of work the caller still has to charge. On the event
     loop (`on_loop`) nothing is written: the request is counted from this instance's lease
     (CountNeedsWrite where a reservation is needed first), and the work is left to charge.
+
+    The same bytes seen before get the answer kept for them while its inputs read the same
+    (app/verification/answers.py, decision 0020); the second time they are seen, the
+    answer is made in a snapshot and kept.
     """
+    key = KEPT_ANSWERS.key(raw)
+    now = utcnow()
+    kept = KEPT_ANSWERS.candidate(key)
     # One transaction (one connection) for reading the API key and verifying; the count is
     # written in its own (RequestCount.take).
-    with sessions(read_only=True) as session:
+    if kept is not None:
+        with sessions(read_only=True) as session:
+            count.take(session, may_write=not on_loop)
+            fresh = KEPT_ANSWERS.still_true(session, key, kept, now=now)
+        if fresh:
+            return _charged(
+                count, Response(kept.body, media_type="application/json"), kept.units, on_loop
+            )
+    keep = kept is not None or KEPT_ANSWERS.seen(key)
+    with sessions(read_only=not keep, snapshot=keep) as session:
         count.take(session, may_write=not on_loop)
         payload = _parse_json(raw)
         if isinstance(payload, dict) and "@context" in payload:
@@ -205,14 +240,32 @@ def _verify_json_body(
             ) from exc
         trust = issuer_trust(session, settings)
         budget = WorkBudget(MAX_WORK_PER_REQUEST)
+        recorder = InputsRecorder(settings) if keep else None
         try:
-            answer = _verify_item(session, settings, item, trust, NoNetwork(), budget)
+            answer = _verify_item(
+                session, settings, item, trust, NoNetwork(), budget, recorder=recorder, now=now
+            )
         except NetworkNeeded as exc:
             raise _Parsed(item) from exc
+        response = _json(answer)
+        if recorder is None:
+            KEPT_ANSWERS.saw(key)
+        else:
+            KEPT_ANSWERS.keep(
+                session, key, recorder, bytes(response.body), units=budget.spent, now=now
+            )
+    return _charged(count, response, budget.spent, on_loop)
+
+
+def _charged(
+    count: RequestCount, response: Response, units: int, on_loop: bool
+) -> tuple[Response, int]:
+    """The answer and the units still to charge: all of them on the event loop (which
+    writes nothing), none elsewhere (charged here)."""
     if on_loop:
-        return _json(answer), budget.spent
-    count.charge(budget.spent)
-    return _json(answer), 0
+        return response, units
+    count.charge(units)
+    return response, 0
 
 
 async def _first_pass(

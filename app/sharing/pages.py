@@ -20,20 +20,17 @@ any of its credentials' dates would change what it says.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, and_, bindparam, case, cast, literal, null, or_, union_all
+from sqlalchemy import and_, bindparam, case, or_, union_all
 from sqlalchemy import select as core_select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
 
 from app.errors import NotFound
+from app.fingerprints import BitsDigest, by_kind, digest, first_change, moments, part
 from app.models import (
     Award,
     BadgeVersion,
@@ -49,7 +46,6 @@ from app.models import (
 )
 from app.sharing.view import EXPIRY_WARNING
 from app.tokens import hash_token, plausible
-from app.vc.dates import parse_datetime
 
 _NO_LINK = "No such share link."
 
@@ -57,34 +53,11 @@ _NO_LINK = "No such share link."
 PAGE_MAX_AGE = timedelta(minutes=5)
 
 
-class _BitsDigest(FunctionElement[str]):
-    """A status list's bits as a short text: their SHA-256 on PostgreSQL (sent instead of
-    16 KiB a list), their hex on SQLite (in process; digested with the rest)."""
-
-    type = Text()
-    inherit_cache = True
-
-
-@compiles(_BitsDigest, "postgresql")
-def _bits_digest_postgresql(element: _BitsDigest, compiler: Any, **kw: Any) -> str:
-    return f"encode(sha256({compiler.process(element.clauses, **kw)}), 'hex')"
-
-
-@compiles(_BitsDigest)
-def _bits_digest_default(element: _BitsDigest, compiler: Any, **kw: Any) -> str:
-    return f"hex({compiler.process(element.clauses, **kw)})"
-
-
 _WIDTH = 13  # values per row: the most any part has (a credential's)
 
 
 def _part(kind: str, *values: Any) -> Any:
-    """One part of the union: its kind, then its values as text, padded with NULLs."""
-    texts = [cast(v, Text) for v in values]
-    texts += [cast(null(), Text)] * (_WIDTH - len(texts))
-    return core_select(
-        literal(kind).label("kind"), *[t.label(f"v{i}") for i, t in enumerate(texts)]
-    )
+    return part(kind, *values, width=_WIDTH)
 
 
 _TOKEN: Any = bindparam("token_hash")
@@ -157,7 +130,7 @@ _STATE = union_all(
         col(StatusList.public_id),
         col(StatusList.purpose),
         col(StatusList.version),
-        _BitsDigest(col(StatusList.bits)),
+        BitsDigest(col(StatusList.bits)),
     ).where(col(StatusList.organization_id).in_(_ORGANIZATIONS)),
     _part(
         "key",
@@ -197,9 +170,7 @@ def page_state(session: Session, token: str, *, now: datetime) -> PageState:
     if not plausible(token):
         raise NotFound(_NO_LINK)
     rows = session.connection().execute(_STATE, {"token_hash": hash_token(token), "now": now})
-    parts: dict[str, list[tuple[str | None, ...]]] = {kind: [] for kind in _KINDS}
-    for kind, *values in rows:
-        parts[kind].append(tuple(values))
+    parts = by_kind(rows, _KINDS)
     if len(parts["link"]) != 1:
         raise NotFound(_NO_LINK)
     link_id, _, credential_id, revoked, expired, _, _, _, _, erased = parts["link"][0][:10]
@@ -207,52 +178,19 @@ def page_state(session: Session, token: str, *, now: datetime) -> PageState:
         raise NotFound(_NO_LINK)
     if credential_id is not None and not parts["credential"]:
         raise NotFound(_NO_LINK)  # (a passport with no current badge still opens)
-    digest = hashlib.blake2b(digest_size=20)
-    for kind in _KINDS:
-        digest.update(kind.encode())
-        for row in sorted(parts[kind], key=_sort_key):
-            digest.update(b"\x1e")
-            digest.update(repr(row).encode())
-        digest.update(b"\x1d")
     assert link_id is not None
     return PageState(
         link_id=int(link_id),
         passport=credential_id is None,
         credential_ids=tuple(int(row[0]) for row in parts["credential"] if row[0] is not None),
-        fingerprint=digest.hexdigest(),
+        fingerprint=digest(parts, _KINDS),
     )
-
-
-def _sort_key(row: tuple[str | None, ...]) -> tuple[tuple[bool, str], ...]:
-    return tuple((value is None, value or "") for value in row)
-
-
-# A date and time as the credentials write them (XML Schema dateTime).
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 
 
 def valid_until(documents: Iterable[Mapping[str, Any]], *, now: datetime) -> datetime:
     """The first moment after `now` at which a page of these credentials could read
     differently because of the time alone: any date in them (validFrom, validUntil, an
-    endorsement's dates...) or EXPIRY_WARNING before it, at most PAGE_MAX_AGE ahead."""
-    until = now + PAGE_MAX_AGE
-    for moment in _moments(documents):
-        for edge in (moment, moment - EXPIRY_WARNING):
-            if now < edge < until:
-                until = edge
-    return until
-
-
-def _moments(values: Iterable[Any]) -> Iterable[datetime]:
-    stack = list(values)
-    while stack:
-        value = stack.pop()
-        if isinstance(value, Mapping):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, str) and _DATETIME.match(value):
-            try:
-                yield parse_datetime(value)
-            except ValueError:
-                continue
+    endorsement's...) or EXPIRY_WARNING before it, at most PAGE_MAX_AGE ahead."""
+    return first_change(
+        moments(documents), offsets=(timedelta(0), -EXPIRY_WARNING), now=now, at_most=PAGE_MAX_AGE
+    )

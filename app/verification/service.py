@@ -23,6 +23,7 @@ from app.trust.service import IssuerTrust, issuer_trust
 from app.vc.dataintegrity import VerifiedProofs
 from app.vc.statuslist import build_status_list_credential
 from app.vc.verify import VerificationResult, Verifier, WorkBudget, verify_credential
+from app.verification.answers import InputsRecorder
 from app.verification.resolvers import DocumentSource, issuer_keys, key_resolver
 from app.verification.schema import schema_validator
 
@@ -75,6 +76,7 @@ def build_verifier(
     trust: IssuerTrust | None = None,
     budget: WorkBudget | None = None,
     shared_lookups: bool = False,
+    recorder: InputsRecorder | None = None,
 ) -> Verifier:
     """A Verifier wired to this service: our issuers from the database, others fetched.
 
@@ -84,6 +86,9 @@ def build_verifier(
     `shared_lookups`: the verifier serves several credentials of one request (a page): each
     key, issuer's keys and status list is looked up once for all of them. Nothing is kept
     past the verifier, so the next request still sees a revocation at once.
+
+    `recorder`: notes what the look-ups read (app.verification.answers), for an answer
+    kept by the digest of its inputs.
     """
     registry = trust if trust is not None else issuer_trust(session, settings)
     # Documents given for this call win over the trust registry, which wins over DOCUMENTS_DIR.
@@ -122,6 +127,9 @@ def build_verifier(
     status: Callable[[str], Mapping[str, Any] | str] = fetch_status
     if shared_lookups:
         resolve, keys_of, status = _once(resolve), _once(keys_of), _once(fetch_status)
+    if recorder is not None:
+        resolve, keys_of = recorder.keys(resolve), recorder.keys(keys_of)
+        status = recorder.status_lists_of(status)
     return Verifier(
         document_loader=document_loader(settings),
         key_resolver=resolve,
