@@ -1,6 +1,7 @@
-"""Share pages on two running instances of one database (decision 0016): each keeps the
-pages it made, a revocation made on one is red on the other's very next request, and the
-openings counted by both add up in the database within seconds."""
+"""Share pages and verification answers on two running instances of one database
+(decisions 0016 and 0020): each keeps the pages and answers it made, a revocation made on
+one is red on the other's very next request, and the openings counted by both add up in the
+database within seconds."""
 
 from __future__ import annotations
 
@@ -57,16 +58,35 @@ def _open_count(database_url: str) -> int:
     return int(total or 0)
 
 
+def _jwt(database_url: str, public_id: str) -> str:
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        jwt = session.exec(select(Credential.jwt).where(Credential.public_id == public_id)).one()
+    engine.dispose()
+    assert jwt is not None
+    return jwt
+
+
+def _verified(url: str, jwt: str) -> bool:
+    answer = httpx.post(f"{url}/api/v1/verifications", json={"jwt": jwt})
+    assert answer.status_code == 200, answer.text
+    verified: bool = answer.json()["verified"]
+    return verified
+
+
 def _two_instances(tmp_path: Path, database_url: str) -> None:
     port_a, port_b = free_port(), free_port()
     prepare(database_url, port=port_a)
     one, passport, badge = _links(database_url)
+    jwt = _jwt(database_url, badge)
     with two_instances(tmp_path, database_url, port_a, port_b) as (url_a, url_b):
         for url in (url_a, url_b):
             for _ in range(3):
                 assert GREEN in httpx.get(f"{url}/s/{one}").text
                 page = httpx.get(f"{url}/s/{passport}").text
                 assert GREEN in page and RED not in page
+        for _ in range(3):  # kept by instance A after the second
+            assert _verified(url_a, jwt) is True
         with signed_in(url_b) as coach:
             form = coach.get(f"/coach/credentials/{badge}")
             answer = coach.post(
@@ -79,6 +99,7 @@ def _two_instances(tmp_path: Path, database_url: str) -> None:
             )
             assert answer.status_code in (200, 303), answer.text
         # The very next request on the instance that did not revoke.
+        assert _verified(url_a, jwt) is False
         page = httpx.get(f"{url_a}/s/{one}").text
         assert RED in page and GREEN not in page
         assert badge not in httpx.get(f"{url_a}/s/{passport}").text
