@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     # Group awards run as jobs (docs/decisions/0014-group-award-jobs.md). Every `serve`
     # process works on them unless RUN_JOBS=false (then run `osaamispassi jobs run --watch`).
     run_jobs: bool = True
+    # On PostgreSQL, a verification answer kept for the same request (decision 0020) is
+    # checked with one read on the event loop, from a small pool of its own (decision 0021).
+    read_on_loop: bool = True
     # How long an instance's claim on a job lasts without a finished chunk: after a crash,
     # another instance goes on after at most this long.
     job_claim_seconds: Annotated[float, Field(ge=1, le=3600)] = 30

@@ -192,6 +192,18 @@ def _postgres_options(url: str) -> str:
     return f"{given} {ours}".strip()
 
 
+def _postgres_connect_args(url: str) -> dict[str, Any]:
+    return {"options": _postgres_options(url), "connect_timeout": 5}
+
+
+def postgres_connect_kwargs(engine: Engine) -> dict[str, Any]:
+    """What psycopg.connect is given for this PostgreSQL engine's connections (the URL's
+    parts and the time-outs), for connections made outside its pool (app.loop_reads)."""
+    _args, kwargs = engine.dialect.create_connect_args(engine.url)
+    kwargs.pop("context", None)  # SQLAlchemy's adapters: those reads send and get only text
+    return {**kwargs, **_postgres_connect_args(engine.url.render_as_string(hide_password=False))}
+
+
 def _refuse_unstorable_parameters(
     _conn: Any,
     _cursor: Any,
@@ -332,7 +344,7 @@ def make_engine(url: str) -> Engine:
             max_overflow=20,
             pool_timeout=POOL_TIMEOUT_SECONDS,
             hide_parameters=True,
-            connect_args={"options": _postgres_options(url), "connect_timeout": 5},
+            connect_args=_postgres_connect_args(url),
         )
     event.listen(engine, "before_cursor_execute", _refuse_unstorable_parameters)
     return engine

@@ -50,7 +50,7 @@ class DerivedCache(Generic[K, V]):
 class PageCache:
     """Rendered pages kept by what they were made from (app/web/public.py, decision 0016).
 
-    An entry is found by its key (the link, the language, the address) and used only when
+    An entry is found by its key (the language and the address) and used only when
     the digest of its inputs, read in the request's own transaction, is the same as when it
     was made, and only before `until` (the first moment its dates would make it read
     differently). Bounded; the least recently used entry goes first.
@@ -72,6 +72,11 @@ class PageCache:
                 return None
             self._items.move_to_end(key)
             return body
+
+    def holds(self, key: Hashable) -> bool:
+        """Whether a page is kept under `key` (to be checked with `get`)."""
+        with self._lock:
+            return key in self._items
 
     def put(self, key: Hashable, fingerprint: str, body: str, *, until: datetime) -> None:
         with self._lock:

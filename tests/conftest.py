@@ -155,6 +155,8 @@ def settings(database_url: str) -> Settings:
         # In-process tests work through group awards themselves (app.awards.jobs.run_once);
         # the live servers run their worker.
         run_jobs=False,
+        # They read through the test's own transaction, which reads on the loop cannot see.
+        read_on_loop=False,
     )
 
 

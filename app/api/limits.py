@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -74,18 +74,31 @@ class RequestCount:
         self.state: LimitState | None = None
         self.bucket: str | None = None
 
-    def take(self, session: Session | None = None, *, may_write: bool = True) -> None:
+    @property
+    def api_key(self) -> str | None:
+        """The API key the request presented, if any."""
+        return self._key
+
+    def take(
+        self,
+        session: Session | None = None,
+        *,
+        may_write: bool = True,
+        client: Callable[[str], tuple[int, int]] | None = None,
+    ) -> None:
         """Count the request (blocking: call it in a worker thread) and enforce the limit.
 
         `session`, the request's own transaction if it has one, is used to read the API
         key; the count itself is written in a transaction of its own (see LimitLeases).
         Without `may_write`, the request is counted only from this instance's lease, and
         CountNeedsWrite is raised, with nothing counted, where a reservation is needed.
+        `client`, where the caller read the key's client already, gives its id and limit
+        (app.clients.service.authenticate_key_row) and nothing is read here.
         """
         if not self.attempted:
             self.attempted = True
             try:
-                self.state, self.limit = self._count(session, may_write=may_write)
+                self.state, self.limit = self._count(session, may_write=may_write, client=client)
             except CountNeedsWrite:
                 self.attempted = False
                 raise
@@ -95,10 +108,16 @@ class RequestCount:
         await in_thread(self.take)
 
     def _count(
-        self, session: Session | None = None, *, may_write: bool = True
+        self,
+        session: Session | None = None,
+        *,
+        may_write: bool = True,
+        client: Callable[[str], tuple[int, int]] | None = None,
     ) -> tuple[LimitState, int]:
         if self._key:
-            if session is None:
+            if client is not None:
+                client_id, limit = client(self._key)
+            elif session is None:
                 with self._sessions(read_only=True) as own:
                     client_id, limit = authenticate_key(own, self._key)
             else:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache, partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session
 
 from app.api import examples
@@ -16,9 +18,11 @@ from app.api.bodies import read_body
 from app.api.limits import CountNeedsWrite, RequestCount, rate_limit
 from app.api.problems import COMMON_EXAMPLES, problem, problem_response
 from app.api.threads import in_network_thread, in_thread, reads_wait_on_nothing
+from app.clients.service import authenticate_key_row, client_part, key_prefix
 from app.config import Settings
 from app.deps import SessionFactory
-from app.errors import BadRequest, NotFound, UnsupportedMediaType
+from app.errors import BadRequest, NotFound, Unauthorized, UnsupportedMediaType
+from app.loop_reads import LoopReads, Read
 from app.models.base import utcnow
 from app.net.fetch import (
     Fetcher,
@@ -33,7 +37,15 @@ from app.vc import strictjson
 from app.vc.contexts import PINNED_CONTEXTS
 from app.vc.strictjson import StrictJsonError
 from app.vc.verify import VerificationResult, WorkBudget, verify_credential
-from app.verification.answers import KEPT_ANSWERS, InputsRecorder
+from app.verification.answers import (
+    INPUTS_WIDTH,
+    KEPT_ANSWERS,
+    Inputs,
+    InputsRecorder,
+    fingerprint_of,
+    inputs_statement,
+    read_values,
+)
 from app.verification.schemas import BatchIn, BatchOut, CheckOut, VerificationIn, VerificationOut
 from app.verification.service import build_verifier, credential_at, fetch_policy
 from app.verification.summary import to_api
@@ -268,10 +280,70 @@ def _charged(
     return response, 0
 
 
+# The inputs of a kept answer and the API key's client, in one statement
+# (`_kept_on_loop`), compiled once per database dialect and made once per answer's inputs.
+_INPUTS_AND_CLIENT = inputs_statement(client_part(width=INPUTS_WIDTH))
+
+
+@lru_cache(maxsize=4)
+def _inputs_and_client(dialect: Dialect) -> SQLCompiler:
+    compiled: SQLCompiler = _INPUTS_AND_CLIENT.compile(dialect=dialect)
+    return compiled
+
+
+@lru_cache(maxsize=1024)
+def _kept_read(dialect: Dialect, inputs: Inputs) -> Read:
+    return Read.prepare(_inputs_and_client(dialect), {**read_values(inputs), "prefix": None})
+
+
+async def _kept_on_loop(count: RequestCount, reads: LoopReads, raw: bytes) -> Response | None:
+    """The answer kept for these bytes, checked with one read on the event loop (decision
+    0021): the answer's inputs and the API key's client in one round trip. None where
+    nothing is kept for them, what is kept is no longer true, or the read could not be done
+    now: the caller then makes the answer the usual way (`_verify_json_body`)."""
+    key = KEPT_ANSWERS.key(raw)
+    kept = KEPT_ANSWERS.candidate(key)
+    if kept is None:
+        return None
+    now = utcnow()
+    try:
+        prefix = key_prefix(count.api_key) if count.api_key else None
+    except Unauthorized:
+        return None  # the usual way says why
+    rows = await reads.rows(_kept_read(reads.engine.dialect, kept.inputs), prefix=prefix)
+    if rows is None:
+        return None
+    client = next((row[1:] for row in rows if row[0] == "client"), None)
+    for _ in range(3):
+        try:
+            count.take(may_write=False, client=partial(authenticate_key_row, row=client))
+            break
+        except CountNeedsWrite:
+            await count.refill()  # as in `_first_pass`
+    else:
+        return None
+    if not KEPT_ANSWERS.still_true_by(key, kept, fingerprint_of(rows, "client"), now=now):
+        return None
+    response = Response(kept.body, media_type="application/json")
+    if kept.units > 1:  # endorsements or wrapped credentials: may write to the count
+        await in_thread(count.charge, kept.units)
+    return response
+
+
 async def _first_pass(
-    count: RequestCount, sessions: SessionFactory, settings: Settings, raw: bytes, engine: Engine
+    count: RequestCount,
+    sessions: SessionFactory,
+    settings: Settings,
+    raw: bytes,
+    engine: Engine,
+    reads: LoopReads | None,
 ) -> Response:
-    """`_verify_json_body` on the event loop where it waits on nothing, else in a thread."""
+    """`_verify_json_body` on the event loop where it waits on nothing, else in a thread;
+    an answer kept for the bytes checked on the event loop where the database allows it."""
+    if reads is not None:
+        answer = await _kept_on_loop(count, reads, raw)
+        if answer is not None:
+            return answer
     if not reads_wait_on_nothing(engine):
         response, _ = await in_thread(_verify_json_body, count, sessions, settings, raw)
         return response
@@ -530,7 +602,14 @@ async def verify_one(request: Request, count: CountDep) -> Response:
         # without fetching; a credential that needs documents from other hosts is verified
         # again where that may wait.
         try:
-            response = await _first_pass(count, sessions, settings, raw, request.app.state.engine)
+            response = await _first_pass(
+                count,
+                sessions,
+                settings,
+                raw,
+                request.app.state.engine,
+                request.app.state.loop_reads,
+            )
         except _Parsed as needs:
             response = await in_network_thread(
                 _verify_one_item, count, sessions, settings, needs.item

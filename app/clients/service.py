@@ -10,8 +10,10 @@ import hashlib
 import hmac
 import secrets
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Insert, bindparam, delete
 from sqlalchemy import select as core_select
@@ -19,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.errors import NotFound, Unauthorized, ValidationFailed
+from app.fingerprints import part
 from app.models import ApiClient, RateLimitCounter
 from app.models.base import utcnow
 
@@ -78,19 +81,54 @@ _CLIENT_BY_PREFIX = core_select(
 ).where(col(ApiClient.key_prefix) == bindparam("prefix"))
 
 
+def client_part(*, width: int) -> Any:
+    """`_CLIENT_BY_PREFIX` as a part of a union of text rows (app.fingerprints.part), for
+    reading the client in the round trip of another read (app/api/verifications.py); its
+    rows go to `authenticate_key_row`."""
+    return part(
+        "client",
+        col(ApiClient.id),
+        col(ApiClient.key_hash),
+        col(ApiClient.revoked_at),
+        col(ApiClient.requests_per_minute),
+        width=width,
+    ).where(col(ApiClient.key_prefix) == bindparam("prefix"))
+
+
+def key_prefix(key: str) -> str:
+    """The part of a presented key its client is found by.
+
+    Raises:
+        Unauthorized: For a malformed key.
+    """
+    return _key_parts(key)[0]
+
+
 def authenticate_key(session: Session, key: str) -> tuple[int, int]:
     """The id and the requests-per-minute limit of the client of a presented key.
 
     Raises:
         Unauthorized: For a malformed, unknown or revoked key.
     """
-    prefix, secret = _key_parts(key)
-    row = session.connection().execute(_CLIENT_BY_PREFIX, {"prefix": prefix}).first()
-    if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):
+    prefix = key_prefix(key)
+    return authenticate_key_row(
+        key, session.connection().execute(_CLIENT_BY_PREFIX, {"prefix": prefix}).first()
+    )
+
+
+def authenticate_key_row(key: str, row: Sequence[Any] | None) -> tuple[int, int]:
+    """`authenticate_key` with the client's row read by the caller: its id, key hash,
+    revocation time and limit (as values or as their text, `client_part`), or None.
+
+    Raises:
+        Unauthorized: For a malformed, unknown or revoked key.
+    """
+    _prefix, secret = _key_parts(key)
+    if row is None or not hmac.compare_digest(str(row[1]), _hash(secret)):
         raise Unauthorized("The API key is not valid.")
-    if row.revoked_at is not None:
+    if row[2] is not None:
         raise Unauthorized("The API key has been revoked.")
-    return int(row.id), int(row.requests_per_minute)
+    return int(row[0]), int(row[3])
 
 
 def authenticate(session: Session, key: str) -> ApiClient:

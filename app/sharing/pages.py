@@ -20,17 +20,21 @@ any of its credentials' dates would change what it says.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, or_, union_all
 from sqlalchemy import select as core_select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session, col
 
 from app.errors import NotFound
 from app.fingerprints import BitsDigest, by_kind, digest, first_change, moments, part
+from app.loop_reads import Read
 from app.models import (
     Award,
     BadgeVersion,
@@ -167,9 +171,34 @@ def page_state(session: Session, token: str, *, now: datetime) -> PageState:
         NotFound: For unknown, expired or revoked links and erased participants, all alike
             (as sharing.service.active_share_link).
     """
+    return state_of(session.connection().execute(_STATE, state_params(token, now=now)))
+
+
+def state_params(token: str, *, now: datetime) -> dict[str, Any]:
+    """The parameters of the statement `page_state` sends (`state_read`).
+
+    Raises:
+        NotFound: For a token that no link could have.
+    """
     if not plausible(token):
         raise NotFound(_NO_LINK)
-    rows = session.connection().execute(_STATE, {"token_hash": hash_token(token), "now": now})
+    return {"token_hash": hash_token(token), "now": now}
+
+
+@lru_cache(maxsize=4)
+def state_read(dialect: Dialect) -> Read:
+    """`page_state`'s statement for a read on the event loop (app.loop_reads), to be given
+    `state_params`; its rows go to `state_of`."""
+    compiled: SQLCompiler = _STATE.compile(dialect=dialect)
+    return Read.prepare(compiled, {"token_hash": None, "now": None})
+
+
+def state_of(rows: Iterable[Sequence[Any]]) -> PageState:
+    """The page state in the rows of `page_state`'s statement.
+
+    Raises:
+        NotFound: As `page_state`.
+    """
     parts = by_kind(rows, _KINDS)
     if len(parts["link"]) != 1:
         raise NotFound(_NO_LINK)

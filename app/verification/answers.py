@@ -36,7 +36,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -178,14 +178,14 @@ def _strings(value: Any) -> Iterator[str]:
             stack.extend(current)
 
 
-_WIDTH = 5  # values per row: the most any part has (a status list's)
+INPUTS_WIDTH = 5  # values per row: the most any part has (a status list's)
 _ORGANIZATIONS: Any = bindparam("organizations", expanding=True)
 _STATUS_LISTS: Any = bindparam("status_lists", expanding=True)
 # Everything an answer is made from besides the request, in one statement (one round trip,
 # one snapshot): what the verification's key and status look-ups read
 # (app.credentials.keyresolver, app.verification.service), what issuer_trust reads, and
 # the catalog's version (app.verification.summary.catalog_version).
-_INPUTS = union_all(
+_PARTS = (
     part(
         "status",
         col(StatusList.public_id),
@@ -193,7 +193,7 @@ _INPUTS = union_all(
         col(Organization.slug),
         col(StatusList.version),
         BitsDigest(col(StatusList.bits)),
-        width=_WIDTH,
+        width=INPUTS_WIDTH,
     )
     .join(Organization, col(Organization.id) == col(StatusList.organization_id))
     .where(col(StatusList.public_id).in_(_STATUS_LISTS)),
@@ -203,27 +203,44 @@ _INPUTS = union_all(
         col(SigningKey.key_id),
         col(SigningKey.status),
         col(SigningKey.public_jwk),
-        width=_WIDTH,
+        width=INPUTS_WIDTH,
     )
     .join(Organization, col(Organization.id) == col(SigningKey.organization_id))
     .where(col(Organization.slug).in_(_ORGANIZATIONS)),
-    part("trusted", col(TrustedIssuer.issuer_id), col(TrustedIssuer.documents), width=_WIDTH),
-    part("organization", col(Organization.id), col(Organization.slug), width=_WIDTH),
-    part("catalog", col(Qualification.id), col(Qualification.content_hash), width=_WIDTH),
+    part("trusted", col(TrustedIssuer.issuer_id), col(TrustedIssuer.documents), width=INPUTS_WIDTH),
+    part("organization", col(Organization.id), col(Organization.slug), width=INPUTS_WIDTH),
+    part("catalog", col(Qualification.id), col(Qualification.content_hash), width=INPUTS_WIDTH),
 )
 _KINDS = ("status", "key", "trusted", "organization", "catalog")
 
 
+def inputs_statement(*others: Any) -> Any:
+    """The statement that reads the inputs, with `others` parts (app.fingerprints.part, of
+    width 5 and kinds of their own) read in the same round trip."""
+    return union_all(*_PARTS, *others)
+
+
+_INPUTS = inputs_statement()
+
+
 def fingerprint(session: Session, inputs: Inputs) -> str:
     """The digest of the rows an answer with these inputs is made from, read now."""
-    rows = session.connection().execute(
-        _INPUTS,
-        {
-            "organizations": sorted(inputs.organizations),
-            "status_lists": sorted(inputs.status_lists),
-        },
-    )
-    return digest(by_kind(rows, _KINDS), _KINDS)
+    rows = session.connection().execute(_INPUTS, read_values(inputs))
+    return fingerprint_of(rows)
+
+
+def fingerprint_of(rows: Iterable[Sequence[Any]], *others: str) -> str:
+    """The fingerprint in the rows of the inputs' statement (`others`: the kinds of the
+    other parts read with it, which it leaves out)."""
+    return digest(by_kind(rows, _KINDS + others), _KINDS)
+
+
+def read_values(inputs: Inputs) -> dict[str, list[str]]:
+    """The values of the inputs' statement's expanding parameters for these inputs."""
+    return {
+        "organizations": sorted(inputs.organizations),
+        "status_lists": sorted(inputs.status_lists),
+    }
 
 
 @dataclass(frozen=True)
@@ -275,7 +292,15 @@ class KeptAnswers:
     def still_true(self, session: Session, key: bytes, kept: KeptAnswer, *, now: datetime) -> bool:
         """Whether the kept answer is the answer now: its fingerprint, read in `session`, is
         the same and its dates have not come. A stale answer is dropped."""
-        if now < kept.until and fingerprint(session, kept.inputs) == kept.fingerprint:
+        return self.still_true_by(
+            key, kept, fingerprint(session, kept.inputs) if now < kept.until else None, now=now
+        )
+
+    def still_true_by(
+        self, key: bytes, kept: KeptAnswer, current: str | None, *, now: datetime
+    ) -> bool:
+        """`still_true` with the fingerprint read now (`current`) by the caller."""
+        if now < kept.until and current == kept.fingerprint:
             with self._lock:
                 if key in self._answers:
                     self._answers.move_to_end(key)

@@ -32,6 +32,7 @@ from app.deps import SessionDep, SessionFactory, SessionFactoryDep, SettingsDep
 from app.errors import AppError, NotFound
 from app.i18n import current_language
 from app.i18n import gettext as _
+from app.loop_reads import LoopReads
 from app.memo import PageCache
 from app.models import Credential
 from app.models.base import utcnow
@@ -158,18 +159,19 @@ async def shared(
     The page is made from what `sharing.pages.page_state` reads, in one snapshot of the
     database; a page made before from exactly the same reads, for the same language and
     address and still within its dates, is sent again (decision 0016). On SQLite the reads
-    and a kept page are served on the event loop (see app/api/threads.py); making a page
+    and a kept page are served on the event loop (see app/api/threads.py), on PostgreSQL a
+    kept page with one read on the event loop (app.loop_reads, decision 0021); making a page
     goes to a worker thread.
     """
     now = utcnow()
+    reads: LoopReads | None = request.app.state.loop_reads
     try:
-        if reads_wait_on_nothing(request.app.state.engine):
+        answer = None
+        if reads is not None:
+            answer = await _kept_share_on_loop(request, reads, token, now=now)
+        elif reads_wait_on_nothing(request.app.state.engine):
             answer = _share_answer(request, transactions, settings, token, now=now, make=False)
-            if answer is None:
-                answer = await in_thread(
-                    partial(_share_answer, request, transactions, settings, token, now=now)
-                )
-        else:
+        if answer is None:
             answer = await in_thread(
                 partial(_share_answer, request, transactions, settings, token, now=now)
             )
@@ -180,6 +182,45 @@ async def shared(
         raise
     assert answer is not None
     return answer
+
+
+async def _kept_share_on_loop(
+    request: Request, reads: LoopReads, token: str, *, now: datetime
+) -> Response | None:
+    """The kept page of a share link, checked with one read on the event loop; None where
+    no page is kept for what was read, or the read could not be done now."""
+    cache: PageCache = request.app.state.page_cache
+    key = _page_key(request)
+    if not _anonymous(request) or wants_credential(request) or not cache.holds(key):
+        return None
+    rows = await reads.rows(
+        share_pages.state_read(reads.engine.dialect), **share_pages.state_params(token, now=now)
+    )
+    if rows is None:
+        return None
+    state = share_pages.state_of(rows)
+    body = cache.get(key, state.fingerprint, now=now)
+    return None if body is None else _page_answer(request, state, body, now=now)
+
+
+def _anonymous(request: Request) -> bool:
+    # Pages for a signed-in coach or participant would carry their own header: never kept
+    # (none of the share route's dependencies signs anyone in, so none do today).
+    return not (request.scope.get(STAFF_KEY) or request.scope.get(HOLDER_KEY))
+
+
+def _page_key(request: Request) -> tuple[Any, ...]:
+    """What a kept page is kept under, besides the digest of what it was made from (the
+    address names the link)."""
+    return (current_language.get(), request.url.path, request.url.query)
+
+
+def _page_answer(
+    request: Request, state: share_pages.PageState, body: str, *, now: datetime
+) -> Response:
+    request.app.state.open_counts.add(state.link_id)
+    html = body.replace(CHECKED_AT, escape(format_datetime(now)))
+    return HTMLResponse(html, headers={"Cache-Control": "no-store", "Vary": "Accept"})
 
 
 def _count_failed_lookup(request: Request, transactions: SessionFactory) -> None:
@@ -197,11 +238,8 @@ def _share_answer(
     make: bool = True,
 ) -> Response | None:
     """The answer to a share link, or None when the page is not kept and not `make`."""
-    # Pages for a signed-in coach or participant would carry their own header: never kept
-    # (none of this route's dependencies signs anyone in, so none do today).
-    anonymous = not (request.scope.get(STAFF_KEY) or request.scope.get(HOLDER_KEY))
+    anonymous = _anonymous(request)
     cache: PageCache = request.app.state.page_cache
-    language = current_language.get()
     # One statement (sharing.pages): a snapshot of its own, no transaction needed.
     with transactions(read_only=True) as session:
         state = share_pages.page_state(session, token, now=now)
@@ -214,7 +252,7 @@ def _share_answer(
             assert credential is not None
             request.app.state.open_counts.add(state.link_id)
             return _credential_json(credential)
-        key = (state.link_id, language, request.url.path, request.url.query)
+        key = _page_key(request)
         body = cache.get(key, state.fingerprint, now=now) if anonymous else None
     if body is None:
         if not make:
@@ -225,9 +263,7 @@ def _share_answer(
             body, until = _shared_page(request, session, settings, token, now=now)
         if anonymous:
             cache.put(key, state.fingerprint, body, until=until)
-    request.app.state.open_counts.add(state.link_id)
-    html = body.replace(CHECKED_AT, escape(format_datetime(now)))
-    return HTMLResponse(html, headers={"Cache-Control": "no-store", "Vary": "Accept"})
+    return _page_answer(request, state, body, now=now)
 
 
 def _shared_page(
