@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import itertools
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session
 
@@ -13,12 +14,22 @@ from app.awards.service import AwardRequest, award_badge, badge_criteria
 from app.catalog.loader import Catalog, load_catalog
 from app.catalog.service import sync_catalog
 from app.config import Settings
+from app.credentials.documents import document_loader
+from app.keys import KeySigner, generate_private_key
 from app.models import Credential, Organization, Participant, User
 from app.models.base import utcnow
 from app.models.users import Role
 from app.organizations.service import create_organization
 from app.participants.service import create_participant
 from app.users.service import create_user
+from app.vc.dataintegrity import add_proof
+from app.vc.openbadges import (
+    AchievementData,
+    CredentialData,
+    IssuerProfile,
+    SubjectData,
+    build_credential,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 _counter = itertools.count(1)
@@ -110,3 +121,50 @@ def issued_credential(
     )
     session.commit()
     return credential
+
+
+def school_badge(
+    settings: Settings,
+    *,
+    email: str | None = None,
+    name: str = "Hitsauksen perusteet",
+    valid_until: Any = None,
+) -> tuple[dict[str, Any], KeySigner]:
+    """A badge of a school this service does not know, signed by its did:key (an
+    eddsa-rdfc-2022 proof; verified without the network). With `email`, it names its
+    recipient by that address (hashed, salted)."""
+    now = utcnow()
+    key = generate_private_key("Ed25519")
+    did = key.public_key.to_did_key()
+    signer = KeySigner(key, f"{did}#{did.removeprefix('did:key:')}")
+    unsigned = build_credential(
+        CredentialData(
+            id="urn:uuid:7d3c1f0e-5a8b-4c2d-9e6f-1a2b3c4d5e6f",
+            issuer=IssuerProfile(
+                id=did,
+                name="Esimerkkikoulu",
+                url="https://school.example",
+                email="info@school.example",
+            ),
+            achievement=AchievementData(
+                id="https://school.example/achievements/welding",
+                name=name,
+                description="Osaa hitsata turvallisesti.",
+                criteria_narrative="Hitsasi kaksi saumaa valvottuna.",
+                achievement_type="Competency",
+            ),
+            subject=SubjectData(
+                id="did:example:learner", email=email, salt="suola" if email else None
+            ),
+            valid_from=now - timedelta(days=3),
+            valid_until=valid_until,
+        )
+    )
+    signed = add_proof(
+        unsigned,
+        signer=signer,
+        verification_method=signer.key_id,
+        created=now - timedelta(days=3),
+        document_loader=document_loader(settings),
+    )
+    return signed, signer

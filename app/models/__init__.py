@@ -13,6 +13,7 @@ from app.models.catalog import (
 )
 from app.models.clients import ApiClient, RateLimitCounter
 from app.models.evidence import EvidencePhoto
+from app.models.foreign import ForeignBadge
 from app.models.organizations import Organization, SigningKey
 from app.models.participants import OutboxMessage, Participant, ShareLink, SignInToken
 from app.models.sessions import WebSession
@@ -32,6 +33,7 @@ __all__ = [
     "CatalogFinding",
     "Credential",
     "EvidencePhoto",
+    "ForeignBadge",
     "Organization",
     "OutboxMessage",
     "Participant",

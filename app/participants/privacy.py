@@ -15,6 +15,7 @@ about the person keep their action and time but lose their details and addresses
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ from app.models import (
     BadgeVersion,
     Credential,
     EvidencePhoto,
+    ForeignBadge,
     Organization,
     OutboxMessage,
     Participant,
@@ -149,6 +151,27 @@ def export_participant_data(
             .order_by(col(WalletOffer.used_at))
         ).all()
     ]
+    other_badges = [
+        {
+            "id": badge.public_id,
+            "name": badge.name,
+            "issuer": badge.issuer_name,
+            "issuer_id": badge.issuer_id,
+            "issued_at": _iso(badge.issued_at),
+            "added_at": _iso(badge.added_at),
+            "from_address": badge.source_url,
+            "media_type": badge.media_type,
+            # As it was added: a JSON or JWT text, or a baked image in base64.
+            "badge": badge.data.decode()
+            if badge.media_type.startswith("application/")
+            else base64.b64encode(badge.data).decode(),
+        }
+        for badge in session.exec(
+            select(ForeignBadge)
+            .where(ForeignBadge.participant_id == participant.id)
+            .order_by(col(ForeignBadge.id))
+        ).all()
+    ]
     events = session.exec(
         select(AuditEvent)
         .where(
@@ -187,6 +210,7 @@ def export_participant_data(
         "credentials": credentials,
         "share_links": share_links,
         "wallet_copies": wallet_copies,
+        "badges_from_other_issuers": other_badges,
         "events": [{"action": e.action, "at": _iso(e.created_at)} for e in events],
     }
 
@@ -247,6 +271,7 @@ def erase_participant(
     session.execute(
         delete(EvidencePhoto).where(col(EvidencePhoto.participant_id) == participant.id)
     )
+    session.execute(delete(ForeignBadge).where(col(ForeignBadge.participant_id) == participant.id))
     session.execute(
         delete(OutboxMessage).where(col(OutboxMessage.participant_id) == participant.id)
     )

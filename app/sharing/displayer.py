@@ -21,7 +21,7 @@ from app.credentials.keyresolver import our_did_prefix
 from app.errors import AppError, NotFound, ValidationFailed, page_text
 from app.net.fetch import Fetcher, FetchError, UrlNotAllowed
 from app.sharing.view import PublicCredentialView, document_view
-from app.vc.verify import issuer_id
+from app.vc.verify import VerificationResult, issuer_id
 from app.verification.service import credential_at, verify
 from app.verification.summary import catalog_index
 
@@ -102,8 +102,49 @@ def given_view(
     Raises:
         GivenInvalid: See check_given; or the address gave no badge.
     """
+    data = given_data(session, settings, given, fetcher=fetcher)
+    result = verify(session, settings, data, now=now, fetcher=fetcher)
+    return result_view(session, settings, result, now=now, public_id="given")
+
+
+def result_view(
+    session: Session,
+    settings: Settings,
+    result: VerificationResult,
+    *,
+    now: datetime,
+    public_id: str,
+) -> PublicCredentialView:
+    """Any issuer's badge as the badge pages show it, with its verification `result`."""
+    document = result.credential or {}
+    # Our own badges show what the coach wrote only where the participant chose so (a share
+    # link): here, as on a badge made public, it is left out.
+    ours = (issuer_id(document) or "").startswith(our_did_prefix(settings))
+    return document_view(
+        document,
+        result,
+        public_id=public_id,
+        catalog=catalog_index(session),
+        session=session,
+        now=now,
+        holder_name=None,
+        show_evidence=not ours,
+        foreign=True,
+        own_origin=settings.public_origin,
+    )
+
+
+def given_data(
+    session: Session, settings: Settings, given: Given, *, fetcher: Fetcher
+) -> bytes | str | dict[str, Any]:
+    """What was given, as the verifier takes it: the file, the text, or what its address
+    gave (fetched with `fetcher`; ours read from the database).
+
+    Raises:
+        GivenInvalid: See check_given; or the address gave no badge.
+    """
     check_given(given, own_origin=settings.public_origin)
-    data: Any = given.upload or given.text
+    data: bytes | str | dict[str, Any] = given.upload or given.text
     if given.url.strip():
         try:
             data = credential_at(session, settings, given.url.strip(), fetcher)
@@ -119,20 +160,4 @@ def given_view(
             raise GivenInvalid(
                 {"url": ValidationFailed(page_text("Nothing could be fetched from that address."))}
             ) from exc
-    result = verify(session, settings, data, now=now, fetcher=fetcher)
-    document = result.credential or {}
-    # Our own badges show what the coach wrote only where the participant chose so (a share
-    # link): here, as on a badge made public, it is left out.
-    ours = (issuer_id(document) or "").startswith(our_did_prefix(settings))
-    return document_view(
-        document,
-        result,
-        public_id="given",
-        catalog=catalog_index(session),
-        session=session,
-        now=now,
-        holder_name=None,
-        show_evidence=not ours,
-        foreign=True,
-        own_origin=settings.public_origin,
-    )
+    return data

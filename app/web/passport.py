@@ -12,38 +12,52 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
 
+from app.api.threads import in_network_thread, in_thread
 from app.auth.sessions import add_flash, end_session
 from app.awards.queries import EarnedBadge
 from app.config import Settings
-from app.deps import SessionDep, SettingsDep, writes_on_get
+from app.deps import (
+    SAFE_METHODS,
+    SessionDep,
+    SessionFactory,
+    SessionFactoryDep,
+    SettingsDep,
+    writes_on_get,
+)
 from app.errors import NotFound, ValidationFailed
 from app.i18n import gettext as _
 from app.i18n import pick
-from app.models import Organization
+from app.models import ForeignBadge, Organization, WebSession
 from app.models.base import utcnow
+from app.net.fetch import SafeFetcher
 from app.participants.privacy import erase_participant, export_participant_data
+from app.passport import foreign
 from app.passport import service as passport
 from app.passport.downloads import EXTENSIONS, download_clr, download_credential
 from app.passport.progress import passport_groups, qualification_progress, shown_badges
 from app.sharing import service as sharing
+from app.sharing.displayer import MAX_GIVEN_BYTES, MAX_URL_CHARS, Given, GivenInvalid
 from app.sharing.linkedin import add_to_profile_url
 from app.sharing.qr import qr_svg
 from app.sharing.view import shared_views
+from app.verification.service import fetch_policy
 from app.wallets import service as wallets
 from app.web.csrf import verify_csrf
-from app.web.forms import FORM_TEXT_BOUND, error_text, private_download
+from app.web.forms import FORM_TEXT_BOUND, error_text, error_texts, private_download
 from app.web.holder import (
     PASSPORT_COOKIE,
     TOKEN_LIMIT,
     Holder,
     HolderDep,
+    current_holder,
     start_passport_session,
 )
+from app.web.public import kept_foreign_page
 from app.web.templating import templates
 from app.web.wallet import offer_qr
 
@@ -140,6 +154,7 @@ def passport_home(request: Request, holder: HolderDep, session: SessionDep) -> R
         {
             "groups": passport_groups(session, badges),
             "has_badges": bool(badges),
+            "others": foreign.foreign_badges(session, holder.participant),
             "issuer_name": organization.name if organization else "",
         },
     )
@@ -660,6 +675,145 @@ def erase(
     response = _page(request, "participant/erased.html", {})
     response.delete_cookie(PASSPORT_COOKIE, path="/")
     return response
+
+
+# --- badges from other issuers ------------------------------------------------------------
+# Adding and showing one verifies it, which may wait on other hosts (keys, status lists, the
+# badge's address): these routes hold no transaction meanwhile. The participant is read in a
+# short transaction of its own, the badge verified in a read-only one in a network thread,
+# and what is kept written in a third.
+
+
+async def _holder_now(request: Request, sessions: SessionFactory, settings: Settings) -> Holder:
+    def read() -> Holder:
+        with sessions(writes=request.method not in SAFE_METHODS) as session:
+            return current_holder(request, session, settings)
+
+    return await in_thread(read)
+
+
+def _foreign_form(
+    request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Response:
+    return _page(
+        request,
+        "participant/foreign_add.html",
+        {"values": values, "errors": errors, "max_url": MAX_URL_CHARS},
+        status,
+    )
+
+
+@router.get("/passport/other-badges/add", response_class=HTMLResponse)
+def foreign_add_form(request: Request, holder: HolderDep) -> Response:
+    """Add a badge from another issuer: its file, its address or its text."""
+    return _foreign_form(request, {"text": "", "url": ""}, {})
+
+
+@router.post(
+    "/passport/other-badges",
+    response_class=HTMLResponse,
+    dependencies=CSRF,
+    # As on "Check a badge": a text up to twice the limit is read, so that the form can say
+    # it is too long, keeping it.
+    form_limits={"max_part_size": 2 * MAX_GIVEN_BYTES},
+)
+async def foreign_add(
+    request: Request,
+    sessions: SessionFactoryDep,
+    settings: SettingsDep,
+    text: Annotated[str, Form()] = "",
+    url: Annotated[str, Form()] = "",
+    upload: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Verify the badge given and keep it; what was typed stays on the form on an error."""
+    data = await upload.read(MAX_GIVEN_BYTES + 1) if upload is not None else b""
+    given = Given(text=text, upload=data, url=url)
+    values = {"text": text, "url": url}
+    holder = await _holder_now(request, sessions, settings)
+    now = utcnow()
+
+    def prepare() -> ForeignBadge:
+        with sessions(read_only=True) as session:
+            return foreign.prepare_foreign_badge(
+                session,
+                settings,
+                holder.participant,
+                given,
+                now=now,
+                fetcher=SafeFetcher(fetch_policy(settings)),
+            )
+
+    def keep(badge: ForeignBadge) -> str:
+        with sessions(writes=True) as session:
+            kept = foreign.keep_foreign_badge(
+                session, holder.participant, badge, field=foreign.given_field(given)
+            )
+            row = session.get(WebSession, holder.row.id)
+            if row is not None:
+                add_flash(row, "The badge was added to your passport.")
+                session.add(row)
+            return kept.public_id
+
+    try:
+        prepared = await in_network_thread(prepare)
+        public_id = await in_thread(keep, prepared)
+    except GivenInvalid as exc:
+        return _foreign_form(request, values, error_texts(exc.errors), 422)
+    return _redirect(f"/passport/other-badges/{public_id}")
+
+
+@router.get("/passport/other-badges/{public_id}", response_class=HTMLResponse)
+async def foreign_badge_page(
+    public_id: str, request: Request, sessions: SessionFactoryDep, settings: SettingsDep
+) -> Response:
+    """A badge from another issuer, verified now, as its issuer made it."""
+    holder = await _holder_now(request, sessions, settings)
+
+    def work() -> Response:
+        with sessions(read_only=True) as session:
+            badge = foreign.owned_foreign_badge(session, holder.participant, public_id)
+            view = foreign.foreign_view(
+                session,
+                settings,
+                badge,
+                now=utcnow(),
+                fetcher=SafeFetcher(fetch_policy(settings)),
+            )
+            return _no_store(kept_foreign_page(request, view, badge))
+
+    return await in_network_thread(work)
+
+
+@router.get("/passport/other-badges/{public_id}/download")
+def foreign_download(public_id: str, holder: HolderDep, session: SessionDep) -> Response:
+    """The badge exactly as it was added."""
+    badge = foreign.owned_foreign_badge(session, holder.participant, public_id)
+    extension = {
+        "application/vc+jwt": "jwt",
+        "image/png": "png",
+        "image/svg+xml": "svg",
+    }.get(badge.media_type, "json")
+    return private_download(
+        badge.data, media_type=badge.media_type, filename=f"badge-{badge.public_id}.{extension}"
+    )
+
+
+@router.get("/passport/other-badges/{public_id}/remove", response_class=HTMLResponse)
+def foreign_remove_form(
+    public_id: str, request: Request, holder: HolderDep, session: SessionDep
+) -> Response:
+    """What removing does, and the confirmation."""
+    badge = foreign.owned_foreign_badge(session, holder.participant, public_id)
+    return _page(request, "participant/foreign_remove.html", {"badge": badge})
+
+
+@router.post("/passport/other-badges/{public_id}/remove", dependencies=CSRF)
+def foreign_remove(public_id: str, holder: HolderDep, session: SessionDep) -> Response:
+    """Remove the badge from the passport."""
+    foreign.remove_foreign_badge(session, holder.participant, public_id)
+    add_flash(holder.row, "The badge was removed from your passport.")
+    session.add(holder.row)
+    return _redirect("/passport")
 
 
 # --- the personal link (last: `/passport/{token}` would match the pages above) -------------

@@ -114,6 +114,22 @@ def check_page(request: Request, view: Any, values: dict[str, str]) -> Response:
     )
 
 
+def kept_foreign_page(request: Request, view: Any, badge: Any) -> Response:
+    """A badge from another issuer kept in the signed-in participant's passport
+    (app/web/passport.py), shown as ours are, with what she can do with it."""
+    return _page(
+        request,
+        {
+            "views": [view],
+            "passport": False,
+            "holder_name": None,
+            "og": _og([view], passport=False),
+            "qr_src": None,
+            "kept": badge,
+        },
+    )
+
+
 def _qr_response(url: str, *, shared_cache: bool) -> Response:
     # The image depends only on the address (and the title's language), so it never changes:
     # browsers keep it. A share link's address is a secret, so only the browser caches it.

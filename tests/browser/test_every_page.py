@@ -56,7 +56,10 @@ from app.models import Credential, Organization, User
 from app.models.awards import AwardJob
 from app.models.base import utcnow
 from app.models.catalog import BadgeDefinition, BadgeVersion
+from app.net.fetch import NoNetwork
+from app.passport.foreign import add_foreign_badge
 from app.passport.service import issue_passport_token, issue_sign_in_token, set_pin
+from app.sharing.displayer import Given
 from app.sharing.service import create_share_link, set_credential_public
 from app.wallets.service import offer_badge
 from tests.browser.support import (
@@ -71,7 +74,7 @@ from tests.browser.support import (
 )
 from tests.browser.test_passport_pages import live_session
 from tests.conftest import STANDARDS
-from tests.factories import make_participant
+from tests.factories import make_participant, school_badge
 from tests.routes import every_route
 
 if TYPE_CHECKING:
@@ -314,6 +317,35 @@ TOUR: tuple[Stop, ...] = (
         None,
         submit="form[action='/passport/print'] button[type=submit]",
     ),
+    # Another issuer's badge kept in the passport, the form to add one (and its answer to
+    # nothing given), and removing one.
+    Stop(
+        "passport-foreign-badge",
+        "participant",
+        "/passport/other-badges/{foreign_badge}",
+        "/passport/other-badges/{public_id}",
+        screenshot=True,
+    ),
+    Stop(
+        "passport-foreign-remove",
+        "participant",
+        "/passport/other-badges/{foreign_badge}/remove",
+        "/passport/other-badges/{public_id}/remove",
+    ),
+    Stop(
+        "passport-foreign-add",
+        "participant",
+        "/passport/other-badges/add",
+        "/passport/other-badges/add",
+    ),
+    Stop(
+        "passport-foreign-add-nothing",
+        "participant",
+        "/passport/other-badges/add",
+        None,
+        status=422,
+        submit="form.check-form button[type=submit]",
+    ),
     Stop("passport-settings", "participant", "/passport/settings", "/passport/settings"),
     Stop("passport-erase", "participant", "/passport/data/erase", "/passport/data/erase"),
 )
@@ -329,6 +361,7 @@ NOT_PAGES: dict[str, str] = {
     "/coach/group-award/jobs/{job_id}/progress": "JSON: a group award's progress",
     "/admin/audit.csv": "a CSV download of the audit log",
     "/passport/badges/{public_id}/download/{fmt}": "a file download: the signed credential",
+    "/passport/other-badges/{public_id}/download": "a file download: another issuer's badge",
     "/passport/photos/{photo_id}": "an image: the participant's evidence photo",
 }
 
@@ -349,6 +382,7 @@ class TourData:
     pin_passport: str  # the passport token of a participant who has a PIN
     job: str  # a finished group award
     wallet_offer: str  # the token of an offer of the badge to a wallet app
+    foreign_badge: str  # another issuer's badge in the participant's passport
 
 
 def _photo() -> bytes:
@@ -410,6 +444,15 @@ def make_tour_data(live_server: LiveServer) -> TourData:
             session, participant=holder, credential_public_id=None, now=now
         )
         set_pin(session, participant=other, pin="2580", now=now)
+        schools, _ = school_badge(settings)
+        foreign = add_foreign_badge(
+            session,
+            settings,
+            holder,
+            Given(text=json.dumps(schools)),
+            now=now,
+            fetcher=NoNetwork(),
+        )
         job = _group_award(session, coach, [holder.id, other.id])
         version = session.exec(
             select(BadgeVersion)
@@ -442,6 +485,7 @@ def make_tour_data(live_server: LiveServer) -> TourData:
                 actor_user_id=coach.id,
                 now=now,
             ).exchange_url.rsplit("/", 1)[1],
+            foreign_badge=foreign.public_id,
         )
     _work_through_jobs(live_server, data.job)
     return data
