@@ -41,13 +41,15 @@ class Participant(SQLModel, table=True):
 
 
 class ShareLink(SQLModel, table=True):
-    """A revocable link to one credential, or to the whole passport when credential_id is null."""
+    """A revocable link to one credential, to one badge of another issuer in the passport
+    (foreign_badge_id), or to the whole passport when both are null."""
 
     __tablename__ = "share_link"
 
     id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
     credential_id: int | None = Field(default=None, foreign_key="credential.id", index=True)
+    foreign_badge_id: int | None = Field(default=None, foreign_key="foreign_badge.id", index=True)
     token_hash: str = Field(max_length=64, unique=True, index=True)
     show_name: bool = Field(default=True)
     show_evidence: bool = Field(default=False)  # what the coach wrote

@@ -117,8 +117,9 @@ def export_participant_data(
             }
         )
     links = session.exec(
-        select(ShareLink, Credential.public_id)
+        select(ShareLink, Credential.public_id, ForeignBadge.public_id)
         .join(Credential, col(Credential.id) == col(ShareLink.credential_id), isouter=True)
+        .join(ForeignBadge, col(ForeignBadge.id) == col(ShareLink.foreign_badge_id), isouter=True)
         .where(ShareLink.participant_id == participant.id)
         .order_by(col(ShareLink.id))
     ).all()
@@ -126,6 +127,7 @@ def export_participant_data(
         {
             "id": link.id,
             "credential": credential_public_id,
+            "other_badge": other_badge_public_id,
             "show_name": link.show_name,
             "show_evidence": link.show_evidence,
             "show_photo": link.show_photo,
@@ -134,7 +136,7 @@ def export_participant_data(
             "expires_at": _iso(link.expires_at),
             "revoked_at": _iso(link.revoked_at),
         }
-        for link, credential_public_id in links
+        for link, credential_public_id, other_badge_public_id in links
     ]
     credential_ids = {c.id: c.public_id for c, _ in rows}
     wallet_copies = [
@@ -178,7 +180,7 @@ def export_participant_data(
             _about_participant(
                 participant,
                 [c.public_id for c, _ in rows],
-                [str(link.id) for link, _ in links],
+                [str(link.id) for link, _, _ in links],
             )
         )
         .order_by(col(AuditEvent.id))

@@ -18,14 +18,14 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.credentials.keyresolver import our_did_prefix
 from app.errors import AppError, NotFound, ValidationFailed, page_text
-from app.models import ForeignBadge, Participant
+from app.models import ForeignBadge, Participant, ShareLink
 from app.net.fetch import Fetcher
 from app.sharing.displayer import Given, GivenInvalid, given_data, result_view
 from app.sharing.view import PublicCredentialView
@@ -199,21 +199,33 @@ def owned_foreign_badge(session: Session, participant: Participant, public_id: s
 
 
 def remove_foreign_badge(session: Session, participant: Participant, public_id: str) -> None:
-    """Remove a badge from other issuers from the passport (it is not kept anywhere here).
+    """Remove a badge from other issuers from the passport (it is not kept anywhere here),
+    with the links that shared it.
 
     Raises:
         NotFound: As owned_foreign_badge.
     """
-    session.delete(owned_foreign_badge(session, participant, public_id))
+    badge = owned_foreign_badge(session, participant, public_id)
+    session.execute(delete(ShareLink).where(col(ShareLink.foreign_badge_id) == badge.id))
+    session.delete(badge)
     session.flush()
 
 
 def foreign_view(
-    session: Session, settings: Settings, badge: ForeignBadge, *, now: datetime, fetcher: Fetcher
+    session: Session,
+    settings: Settings,
+    badge: ForeignBadge,
+    *,
+    now: datetime,
+    fetcher: Fetcher,
+    holder_name: str | None = None,
 ) -> PublicCredentialView:
-    """The badge as the badge pages show it, verified now."""
+    """The badge as the badge pages show it, verified now (with its holder's name where
+    she chose to show it: a share link)."""
     result = verify(session, settings, badge.data, now=now, fetcher=fetcher)
-    return result_view(session, settings, result, now=now, public_id=badge.public_id)
+    return result_view(
+        session, settings, result, now=now, public_id=badge.public_id, holder_name=holder_name
+    )
 
 
 def _stored_bytes(data: bytes | str | dict[str, Any]) -> bytes:

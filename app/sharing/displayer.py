@@ -114,8 +114,10 @@ def result_view(
     *,
     now: datetime,
     public_id: str,
+    holder_name: str | None = None,
 ) -> PublicCredentialView:
-    """Any issuer's badge as the badge pages show it, with its verification `result`."""
+    """Any issuer's badge as the badge pages show it, with its verification `result` (and
+    its holder's name where she chose to show it)."""
     document = result.credential or {}
     # Our own badges show what the coach wrote only where the participant chose so (a share
     # link): here, as on a badge made public, it is left out.
@@ -127,7 +129,7 @@ def result_view(
         catalog=catalog_index(session),
         session=session,
         now=now,
-        holder_name=None,
+        holder_name=holder_name,
         show_evidence=not ours,
         foreign=True,
         own_origin=settings.public_origin,

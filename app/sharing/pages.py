@@ -93,6 +93,7 @@ _STATE = union_all(
         col(Participant.display_name),
         case((col(ShareLink.show_photo), 1), else_=0),
         case((col(Participant.erased_at).is_(None), 0), else_=1),
+        col(ShareLink.foreign_badge_id),
     )
     .join(Participant, col(Participant.id) == col(ShareLink.participant_id))
     .where(_THE_LINK),
@@ -123,6 +124,7 @@ _STATE = union_all(
             col(Credential.id) == col(ShareLink.credential_id),
             and_(
                 col(ShareLink.credential_id).is_(None),
+                col(ShareLink.foreign_badge_id).is_(None),
                 col(Credential.revoked_at).is_(None),
                 col(Credential.replaced_by_id).is_(None),
             ),
@@ -161,6 +163,9 @@ class PageState:
     passport: bool  # the whole passport, not one badge
     credential_ids: tuple[int, ...]
     fingerprint: str
+    # A link to a badge of another issuer (app.passport.foreign): verified with the network
+    # on every opening, never kept.
+    foreign_badge_id: int | None = None
 
 
 def page_state(session: Session, token: str, *, now: datetime) -> PageState:
@@ -202,7 +207,8 @@ def state_of(rows: Iterable[Sequence[Any]]) -> PageState:
     parts = by_kind(rows, _KINDS)
     if len(parts["link"]) != 1:
         raise NotFound(_NO_LINK)
-    link_id, _, credential_id, revoked, expired, _, _, _, _, erased = parts["link"][0][:10]
+    link = parts["link"][0]
+    link_id, _, credential_id, revoked, expired, _, _, _, _, erased, foreign_id = link[:11]
     if revoked != "0" or expired != "0" or erased != "0":
         raise NotFound(_NO_LINK)
     if credential_id is not None and not parts["credential"]:
@@ -210,7 +216,8 @@ def state_of(rows: Iterable[Sequence[Any]]) -> PageState:
     assert link_id is not None
     return PageState(
         link_id=int(link_id),
-        passport=credential_id is None,
+        passport=credential_id is None and foreign_id is None,
+        foreign_badge_id=None if foreign_id is None else int(foreign_id),
         credential_ids=tuple(int(row[0]) for row in parts["credential"] if row[0] is not None),
         fingerprint=digest(parts, _KINDS),
     )

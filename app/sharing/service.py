@@ -24,7 +24,7 @@ from app.audit import service as audit
 from app.config import Settings
 from app.db import Bookkeeping
 from app.errors import NotFound, ValidationFailed
-from app.models import Award, Credential, EvidencePhoto, Participant, ShareLink
+from app.models import Award, Credential, EvidencePhoto, ForeignBadge, Participant, ShareLink
 from app.tokens import hash_token, new_token, plausible
 
 log = logging.getLogger(__name__)
@@ -83,11 +83,13 @@ def create_share_link(
     show_evidence: bool = False,
     show_photo: bool = False,
     made_for: str = "share",
+    foreign_badge_public_id: str | None = None,
 ) -> tuple[ShareLink, str]:
     """Create a share link; returns the row and the token (shown once, stored hashed).
 
-    ``credential_public_id`` None shares the whole passport; ``made_for`` "print" marks the
-    code of a printout.
+    ``credential_public_id`` None shares the whole passport, unless
+    ``foreign_badge_public_id`` names one of the participant's badges from other issuers
+    (app.passport.foreign); ``made_for`` "print" marks the code of a printout.
     """
     if made_for not in ("share", "print"):
         raise ValueError(f"unknown purpose of a share link: {made_for}")
@@ -101,6 +103,16 @@ def create_share_link(
         if credential.revoked_at is not None:
             raise ValidationFailed("A revoked badge cannot be shared.")
         credential_id = credential.id
+    foreign_badge_id = None
+    if foreign_badge_public_id is not None:
+        foreign = session.exec(
+            select(ForeignBadge)
+            .where(ForeignBadge.public_id == foreign_badge_public_id)
+            .where(ForeignBadge.participant_id == participant.id)
+        ).first()
+        if foreign is None or credential_id is not None:
+            raise NotFound("No such badge.")
+        foreign_badge_id = foreign.id
     if expires_at is not None:
         if expires_at <= now:
             raise ValidationFailed("The expiry must be in the future.")
@@ -111,6 +123,7 @@ def create_share_link(
     link = ShareLink(
         participant_id=participant.id,
         credential_id=credential_id,
+        foreign_badge_id=foreign_badge_id,
         token_hash=hash_token(token),
         show_name=show_name,
         show_evidence=show_evidence,
@@ -127,7 +140,12 @@ def create_share_link(
         organization_id=participant.organization_id,
         object_type="share_link",
         object_id=link.id,
-        details={"scope": "credential" if credential_id else "passport", "for": made_for},
+        details={
+            "scope": "credential"
+            if credential_id
+            else ("other-badge" if foreign_badge_id else "passport"),
+            "for": made_for,
+        },
         now=now,
     )
     return link, token
@@ -150,6 +168,8 @@ class ShareLinkInfo:
     active: bool
     # A one-badge link whose badge was revoked: it opens, but shows the badge as not valid.
     badge_revoked: bool = False
+    # A link to a badge of another issuer: its name.
+    other_badge_name: str | None = None
 
 
 def list_share_links(
@@ -157,13 +177,14 @@ def list_share_links(
 ) -> list[ShareLinkInfo]:
     """The participant's links, newest first, with how often each was opened."""
     rows = session.exec(
-        select(ShareLink, Credential.public_id, Credential.revoked_at)
+        select(ShareLink, Credential.public_id, Credential.revoked_at, ForeignBadge.name)
         .join(Credential, col(Credential.id) == col(ShareLink.credential_id), isouter=True)
+        .join(ForeignBadge, col(ForeignBadge.id) == col(ShareLink.foreign_badge_id), isouter=True)
         .where(ShareLink.participant_id == participant.id)
         .order_by(col(ShareLink.created_at).desc(), col(ShareLink.id).desc())
     ).all()
     out = []
-    for link, credential_public_id, credential_revoked_at in rows:
+    for link, credential_public_id, credential_revoked_at, other_badge_name in rows:
         expires = link.expires_at
         assert link.id is not None
         out.append(
@@ -180,6 +201,7 @@ def list_share_links(
                 revoked_at=link.revoked_at,
                 active=link.revoked_at is None and (expires is None or expires > now),
                 badge_revoked=credential_revoked_at is not None,
+                other_badge_name=other_badge_name,
             )
         )
     return out

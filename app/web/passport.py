@@ -798,6 +798,73 @@ def foreign_download(public_id: str, holder: HolderDep, session: SessionDep) -> 
     )
 
 
+def _foreign_share_form(
+    request: Request,
+    badge: ForeignBadge,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    context = {"badge": badge, "values": values, "errors": errors}
+    return _page(request, "participant/foreign_share.html", context, status)
+
+
+@router.get("/passport/other-badges/{public_id}/share", response_class=HTMLResponse)
+def foreign_share_form(
+    public_id: str, request: Request, holder: HolderDep, session: SessionDep
+) -> Response:
+    """The choices of a share link to a badge from another issuer."""
+    badge = foreign.owned_foreign_badge(session, holder.participant, public_id)
+    return _foreign_share_form(request, badge, {"show_name": "1"}, {})
+
+
+@router.post(
+    "/passport/other-badges/{public_id}/share", response_class=HTMLResponse, dependencies=CSRF
+)
+def foreign_share(
+    public_id: str,
+    request: Request,
+    holder: HolderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    expires: Annotated[str, Form(max_length=20)] = "",
+    show_name: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Make a share link to a badge from another issuer; shows its QR code once."""
+    badge = foreign.owned_foreign_badge(session, holder.participant, public_id)
+    values = {"expires": expires, "show_name": show_name}
+    errors: dict[str, str] = {}
+    expires_at = _expiry(expires, errors)
+    if not errors:
+        try:
+            with session.begin_nested():
+                link, token = sharing.create_share_link(
+                    session,
+                    participant=holder.participant,
+                    credential_public_id=None,
+                    foreign_badge_public_id=public_id,
+                    now=utcnow(),
+                    expires_at=expires_at,
+                    show_name=show_name == "1",
+                )
+        except ValidationFailed as exc:
+            errors["expires"] = error_text(exc)
+        else:
+            return _page(
+                request,
+                "participant/share_created.html",
+                {
+                    "link": link,
+                    "url": sharing.share_url(settings, token),
+                    "token": token,
+                    "badge": None,
+                    "badge_name": badge.name,
+                    "back": f"/passport/other-badges/{public_id}",
+                },
+            )
+    return _foreign_share_form(request, badge, values, errors, 422)
+
+
 @router.get("/passport/other-badges/{public_id}/remove", response_class=HTMLResponse)
 def foreign_remove_form(
     public_id: str, request: Request, holder: HolderDep, session: SessionDep

@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from app.api import examples
 from app.api.public import NOT_FOUND
-from app.api.threads import in_thread, reads_wait_on_nothing
+from app.api.threads import in_network_thread, in_thread, reads_wait_on_nothing
 from app.config import Settings
 from app.deps import SessionDep, SessionFactory, SessionFactoryDep, SettingsDep
 from app.errors import AppError, NotFound
@@ -34,12 +34,15 @@ from app.i18n import current_language
 from app.i18n import gettext as _
 from app.loop_reads import LoopReads
 from app.memo import PageCache
-from app.models import Credential
+from app.models import Credential, ForeignBadge, Participant, ShareLink
 from app.models.base import utcnow
+from app.net.fetch import SafeFetcher
+from app.passport import foreign
 from app.sharing import pages as share_pages
 from app.sharing import service as sharing
 from app.sharing.qr import qr_svg
 from app.sharing.view import build_public_view, shared_views
+from app.verification.service import fetch_policy
 from app.web.auth import STAFF_KEY
 from app.web.holder import HOLDER_KEY, SHARE_LIMIT, TOKEN_LIMIT, count_token_lookup
 from app.web.markdown import narrative_html
@@ -191,6 +194,10 @@ async def shared(
             answer = await in_thread(
                 partial(_share_answer, request, transactions, settings, token, now=now)
             )
+    except _ForeignBadgeLink as link:
+        answer = await in_network_thread(
+            partial(_foreign_share_answer, request, transactions, settings, link.state, now=now)
+        )
     except NotFound:
         # Only a look-up that found nothing counts toward the client's shared limit: that
         # is what guessing is made of (app/web/holder.py).
@@ -239,6 +246,60 @@ def _page_answer(
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "Vary": "Accept"})
 
 
+class _ForeignBadgeLink(Exception):
+    """The link shares a badge of another issuer: verified where fetching may wait."""
+
+    def __init__(self, state: share_pages.PageState) -> None:
+        super().__init__("a link to another issuer's badge")
+        self.state = state
+
+
+def _foreign_share_answer(
+    request: Request,
+    transactions: SessionFactory,
+    settings: Settings,
+    state: share_pages.PageState,
+    *,
+    now: datetime,
+) -> Response:
+    """A link to another issuer's badge in a passport (decision 0022): the badge as it was
+    added, verified now, with its issuer's keys and status fetched where needed; never kept
+    (what it is verified against is outside our database)."""
+    with transactions(read_only=True) as session:
+        link = session.get(ShareLink, state.link_id)
+        badge = session.get(ForeignBadge, state.foreign_badge_id)
+        if link is None or badge is None:
+            raise NotFound("No such share link.")
+        if wants_credential(request):
+            if badge.media_type != "application/vc+ld+json":
+                raise NotAcceptable("This badge is an image or a JWT; open it in a browser.")
+            request.app.state.open_counts.add(state.link_id)
+            return Response(badge.data, media_type=badge.media_type, headers={"Vary": "Accept"})
+        participant = session.get(Participant, link.participant_id)
+        holder_name = participant.display_name if participant and link.show_name else None
+        view = foreign.foreign_view(
+            session,
+            settings,
+            badge,
+            now=now,
+            fetcher=SafeFetcher(fetch_policy(settings)),
+            holder_name=holder_name,
+        )
+    request.app.state.open_counts.add(state.link_id)
+    token_path = request.url.path
+    return _page(
+        request,
+        {
+            "views": [view],
+            "passport": False,
+            "holder_name": holder_name,
+            "og": _og([view], passport=False),
+            "qr_src": f"{token_path}/qr.svg",
+            "checked_time": None,
+        },
+    )
+
+
 def _count_failed_lookup(request: Request, transactions: SessionFactory) -> None:
     with transactions() as limit_session:
         count_token_lookup(request, limit_session, counted_here=True)
@@ -259,6 +320,8 @@ def _share_answer(
     # One statement (sharing.pages): a snapshot of its own, no transaction needed.
     with transactions(read_only=True) as session:
         state = share_pages.page_state(session, token, now=now)
+        if state.foreign_badge_id is not None:
+            raise _ForeignBadgeLink(state)
         if wants_credential(request):
             if state.passport:
                 raise NotAcceptable(

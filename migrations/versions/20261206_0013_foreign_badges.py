@@ -7,7 +7,7 @@ Create Date: 2026-12-06 00:18:26
 A participant keeps badges from other issuers (a school, a course) in the passport: stored
 exactly as given (JSON, VC-JWT or baked image), verified again whenever shown, listed
 apart from the service's own badges, included in the data export and erased with the
-participant (issue #16).
+participant (issue #16). A share link may name one of them.
 """
 
 from collections.abc import Sequence
@@ -44,9 +44,17 @@ def upgrade() -> None:
     with op.batch_alter_table('foreign_badge', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_foreign_badge_participant_id'), ['participant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_foreign_badge_public_id'), ['public_id'], unique=True)
+    with op.batch_alter_table('share_link', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('foreign_badge_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_share_link_foreign_badge_id'), ['foreign_badge_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_share_link_foreign_badge_id_foreign_badge'), 'foreign_badge', ['foreign_badge_id'], ['id'])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('share_link', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_share_link_foreign_badge_id_foreign_badge'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_share_link_foreign_badge_id'))
+        batch_op.drop_column('foreign_badge_id')
     with op.batch_alter_table('foreign_badge', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_foreign_badge_public_id'))
         batch_op.drop_index(batch_op.f('ix_foreign_badge_participant_id'))

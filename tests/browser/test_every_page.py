@@ -140,6 +140,7 @@ TOUR: tuple[Stop, ...] = (
     Stop("public-credential", "public", "/credentials/{public_badge}", "/credentials/{public_id}"),
     Stop("share-badge", "public", "/s/{badge_share}", "/s/{token}", screenshot=True),
     Stop("share-passport", "public", "/s/{passport_share}", "/s/{token}"),
+    Stop("share-foreign-badge", "public", "/s/{foreign_share}", "/s/{token}", screenshot=True),
     Stop("check", "public", "/check", "/check"),
     Stop(
         "check-result",
@@ -327,6 +328,19 @@ TOUR: tuple[Stop, ...] = (
         screenshot=True,
     ),
     Stop(
+        "passport-foreign-share",
+        "participant",
+        "/passport/other-badges/{foreign_badge}/share",
+        "/passport/other-badges/{public_id}/share",
+    ),
+    Stop(
+        "passport-foreign-share-created",
+        "participant",
+        "/passport/other-badges/{foreign_badge}/share",
+        None,
+        submit="form.share-form button[type=submit]",
+    ),
+    Stop(
         "passport-foreign-remove",
         "participant",
         "/passport/other-badges/{foreign_badge}/remove",
@@ -383,6 +397,7 @@ class TourData:
     job: str  # a finished group award
     wallet_offer: str  # the token of an offer of the badge to a wallet app
     foreign_badge: str  # another issuer's badge in the participant's passport
+    foreign_share: str  # a share link to it
 
 
 def _photo() -> bytes:
@@ -453,6 +468,13 @@ def make_tour_data(live_server: LiveServer) -> TourData:
             now=now,
             fetcher=NoNetwork(),
         )
+        _, foreign_share = create_share_link(
+            session,
+            participant=holder,
+            credential_public_id=None,
+            foreign_badge_public_id=foreign.public_id,
+            now=now,
+        )
         job = _group_award(session, coach, [holder.id, other.id])
         version = session.exec(
             select(BadgeVersion)
@@ -486,6 +508,7 @@ def make_tour_data(live_server: LiveServer) -> TourData:
                 now=now,
             ).exchange_url.rsplit("/", 1)[1],
             foreign_badge=foreign.public_id,
+            foreign_share=foreign_share,
         )
     _work_through_jobs(live_server, data.job)
     return data

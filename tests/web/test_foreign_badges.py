@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.credentials.export import export_credential
-from app.models import ForeignBadge, Participant
+from app.models import ForeignBadge, Participant, ShareLink
 from app.models.base import utcnow
 from app.participants.privacy import erase_participant, export_participant_data
 from app.passport import service as passport
@@ -216,3 +216,55 @@ def _school_png(settings: Settings) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "white").save(buffer, format="PNG")
     return bake_png(buffer.getvalue(), badge)
+
+
+SHARE_RE = re.compile(r"https://passi\.test/s/([A-Za-z0-9_-]{43})")
+
+
+def test_shared_by_a_link_that_verifies_it_on_every_opening(
+    holder: TestClient, client_factory: Any, session: Session, settings: Settings, world: World
+) -> None:
+    badge, _ = school_badge(settings)
+    page_url = _add(holder, text=json.dumps(badge)).headers["location"]
+    form = holder.get(f"{page_url}/share")
+    assert form.status_code == 200 and "Hitsauksen perusteet" in form.text
+    past = holder.post(
+        f"{page_url}/share",
+        data={"csrf_token": csrf_of(form.text), "expires": "2020-01-01", "show_name": "1"},
+    )
+    assert past.status_code == 422 and 'value="2020-01-01"' in past.text
+    made = holder.post(
+        f"{page_url}/share", data={"csrf_token": csrf_of(form.text), "show_name": "1"}
+    )
+    assert made.status_code == 200
+    match = SHARE_RE.search(made.text)
+    assert match is not None and "Hitsauksen perusteet" in made.text
+    token = match.group(1)
+
+    employer = client_factory()
+    for _ in range(2):  # never kept: verified on each opening
+        page = employer.get(f"/s/{token}")
+        assert page.status_code == 200
+        assert "Hitsauksen perusteet" in page.text and "Esimerkkikoulu" in page.text
+        assert world.participant.display_name in page.text
+        assert "Allekirjoitus on kunnossa. Merkkiä ei ole muutettu." in page.text
+    as_json = employer.get(f"/s/{token}", headers={"Accept": "application/vc+ld+json"})
+    assert as_json.status_code == 200 and as_json.json() == badge
+    assert "Hitsauksen perusteet" in holder.get("/passport/shares").text
+    link = session.exec(select(ShareLink).where(col(ShareLink.foreign_badge_id).is_not(None))).one()
+    assert link.show_name
+
+    # Someone else cannot make a link to it; removing the badge ends the link.
+    other = client_factory()
+    assert world.other_participant.id is not None
+    other_token = passport.issue_passport_token(
+        session, coach=world.other_coach, participant_id=world.other_participant.id, now=utcnow()
+    )
+    session.commit()
+    open_passport(other, other_token)
+    settings_page = other.get("/passport/settings")
+    refused = other.post(f"{page_url}/share", data={"csrf_token": csrf_of(settings_page.text)})
+    assert refused.status_code == 404
+    remove = holder.get(f"{page_url}/remove")
+    holder.post(f"{page_url}/remove", data={"csrf_token": csrf_of(remove.text)})
+    assert employer.get(f"/s/{token}").status_code == 404
