@@ -20,11 +20,11 @@ from app.awards.jobs import JobWorker
 from app.clients.leases import LimitLeases
 from app.clients.service import LocalWindows
 from app.config import PROJECT_ROOT, Environment, Settings, get_settings
-from app.db import bookkeeping, get_engine, postgres_connect_kwargs, transaction
+from app.db import bookkeeping, get_engine, transaction
 from app.handlers import install_error_handlers, unhandled_error_handler
 from app.input_guard import refuse_unusable_input
 from app.logging import configure_logging
-from app.loop_reads import LoopReads
+from app.loop_reads import loop_reads
 from app.memo import PageCache
 from app.middleware import RequestContextMiddleware
 from app.sharing.service import OpenCounts
@@ -58,9 +58,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     open_counts: OpenCounts = app.state.open_counts
     open_counts.start()
     engine = app.state.engine
-    if settings.read_on_loop and engine.dialect.name == "postgresql":
-        app.state.loop_reads = LoopReads(engine, postgres_connect_kwargs(engine))
-        await app.state.loop_reads.open()
+    if settings.read_on_loop:
+        app.state.loop_reads = loop_reads(engine)
+        if app.state.loop_reads is not None:
+            await app.state.loop_reads.open()
     try:
         yield
     finally:
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     db.refuse_undeclared_writes = settings.refuse_undeclared_writes
     app.state.bookkeeping = partial(bookkeeping, app.state.engine)
     app.state.job_worker = None
-    # Reads on the event loop (app.loop_reads): opened by the lifespan on PostgreSQL.
+    # Reads on the event loop (app.loop_reads): opened by the lifespan.
     app.state.loop_reads = None
     # Share pages: openings counted here and written every second; rendered pages kept by
     # the digest of what they were made from (decision 0016).

@@ -1,7 +1,7 @@
-"""Reads on the event loop for PostgreSQL (app.loop_reads, decision 0021).
+"""Reads on the event loop (app.loop_reads, decision 0021), on PostgreSQL and SQLite.
 
-A kept verification answer and a kept share page are checked on PostgreSQL with one read
-from the event loop, outside SQLAlchemy. These tests hold that read to what the usual way
+A kept verification answer and a kept share page are checked with one read from the event
+loop, outside SQLAlchemy. These tests hold that read to what the usual way
 reads (the same fingerprint, the same page state, the same client), that it sees a change
 made elsewhere on the very next request, and that a read which cannot be done (its
 connection terminated) costs nothing but the usual way.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,11 +22,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.api.verifications import _kept_read
-from app.clients.service import authenticate_key, authenticate_key_row, create_client, key_prefix
+from app.clients.service import (
+    authenticate_key,
+    authenticate_key_row,
+    create_client,
+    key_prefix,
+    revoke_client,
+)
 from app.config import Settings
 from app.credentials.service import revoke_credential
-from app.db import make_engine, postgres_connect_kwargs
-from app.loop_reads import APPLICATION_NAME, LoopReads
+from app.db import make_engine
+from app.loop_reads import APPLICATION_NAME, LoopReads, loop_reads
 from app.main import create_app
 from app.models import Credential, Participant
 from app.models.base import utcnow
@@ -35,15 +42,20 @@ from app.verification.answers import Inputs, fingerprint, fingerprint_of
 from tests.conftest import STANDARDS
 from tests.live import free_port, prepare
 
-pytestmark = pytest.mark.postgres
 
-
-@pytest.fixture
-def demo_url(committed_postgres_url: str) -> Iterator[tuple[str, str]]:
-    """A PostgreSQL schema with the demo (as `make run` loads it) and its service origin."""
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def demo_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A database with the demo (as `make run` loads it) and its service origin: an SQLite
+    file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'loop.db'}"
+    else:
+        url = request.getfixturevalue("committed_postgres_url")
     port = free_port()
-    prepare(committed_postgres_url, port=port)
-    yield committed_postgres_url, f"http://127.0.0.1:{port}"
+    prepare(url, port=port)
+    yield url, f"http://127.0.0.1:{port}"
 
 
 def _aino(session: Session) -> Participant:
@@ -69,7 +81,8 @@ def _on_loop(engine: Engine, work: Any) -> Any:
     own (the browser tests' Playwright keeps a loop running in this worker's thread)."""
 
     async def run() -> Any:
-        reads = LoopReads(engine, postgres_connect_kwargs(engine))
+        reads = loop_reads(engine)
+        assert reads is not None
         await reads.open()
         try:
             return await work(reads)
@@ -134,10 +147,12 @@ def test_a_read_on_the_loop_reads_what_the_usual_way_reads(demo_url: tuple[str, 
         engine.dispose()
 
 
+@pytest.mark.postgres
 def test_a_terminated_connection_costs_one_read_and_then_reads_go_on(
-    demo_url: tuple[str, str],
+    committed_postgres_url: str,
 ) -> None:
-    url, _origin = demo_url
+    url = committed_postgres_url
+    prepare(url, port=free_port())
     engine = make_engine(url)
     admin = create_engine(url)
     read = share_pages.state_read(engine.dialect)
@@ -169,6 +184,20 @@ def test_a_terminated_connection_costs_one_read_and_then_reads_go_on(
         engine.dispose()
         admin.dispose()
     assert first and broken is None and again == first
+
+
+def test_an_sqlite_file_that_cannot_be_opened_means_the_usual_way(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'missing' / 'loop.db'}")
+    read = share_pages.state_read(engine.dialect)
+    params = share_pages.state_params("x" * 43, now=utcnow())
+
+    async def work(reads: LoopReads) -> Any:
+        return await reads.rows(read, **params)
+
+    try:
+        assert _on_loop(engine, work) is None
+    finally:
+        engine.dispose()
 
 
 def test_kept_answers_and_pages_are_served_from_the_loop_and_stay_true(
@@ -221,10 +250,7 @@ def test_kept_answers_and_pages_are_served_from_the_loop_and_stay_true(
             # page, the third answer and the third page came after a read on the loop.
             assert served == [True, True, True]
             with Session(engine, expire_on_commit=False) as session:
-                session.execute(
-                    text("UPDATE api_client SET revoked_at = now() WHERE key_prefix = :p"),
-                    {"p": key_prefix(api_key)},
-                )
+                revoke_client(session, key_prefix(api_key))
                 credential = session.get(Credential, badge.id)
                 assert credential is not None
                 revoke_credential(
