@@ -530,7 +530,9 @@ def bulk_participants(
 
 
 def reset_sequences(engine: Any, tables: list[str]) -> None:
-    """PostgreSQL: serial sequences past the ids given explicitly; and fresh statistics."""
+    """PostgreSQL: serial sequences past the ids given explicitly; and the tables vacuumed
+    and analyzed, as autovacuum keeps a database that grew over months (right after a bulk
+    load it would otherwise vacuum them during the measurement, on the same two cores)."""
     from sqlalchemy import text
 
     if engine.dialect.name != "postgresql":
@@ -543,7 +545,10 @@ def reset_sequences(engine: Any, tables: list[str]) -> None:
                     f'(SELECT max(id) FROM "{table}"))'
                 )
             )
-            conn.execute(text(f'ANALYZE "{table}"'))
+    with engine.connect() as conn:
+        autocommit = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in tables:
+            autocommit.execute(text(f'VACUUM (ANALYZE) "{table}"'))
 
 
 def fill_big(engine: Any, fixture: Fixture, count: int) -> dict[str, Any]:
