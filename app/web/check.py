@@ -4,6 +4,7 @@ app/sharing/displayer.py; this is the form."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -22,6 +23,30 @@ from app.web.public import check_page
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class GivenForm:
+    """A badge given on a form, and what was typed, to keep on the form."""
+
+    given: Given
+    values: dict[str, str]
+
+
+async def given_form(
+    # Their limits are checked by check_given, which answers on the form.
+    text: Annotated[str, Form()] = "",
+    url: Annotated[str, Form()] = "",
+    upload: Annotated[UploadFile | None, File()] = None,
+) -> GivenForm:
+    """The badge a form gave: "Check a badge", or another issuer's badge for the passport
+    (app/web/passport.py). A file is read up to one byte past the limit, so that the form
+    can say it is too large."""
+    data = await upload.read(MAX_GIVEN_BYTES + 1) if upload is not None else b""
+    return GivenForm(Given(text=text, upload=data, url=url), {"text": text, "url": url})
+
+
+GivenFormDep = Annotated[GivenForm, Depends(given_form)]
 
 
 async def limit_checks(request: Request) -> None:
@@ -59,18 +84,10 @@ def check_form(request: Request) -> Response:
     form_limits={"max_part_size": 2 * MAX_GIVEN_BYTES},
 )
 async def check_badge(
-    request: Request,
-    sessions: SessionFactoryDep,
-    settings: SettingsDep,
-    # Their limits are checked by check_given, which answers on the form.
-    text: Annotated[str, Form()] = "",
-    url: Annotated[str, Form()] = "",
-    upload: Annotated[UploadFile | None, File()] = None,
+    request: Request, sessions: SessionFactoryDep, settings: SettingsDep, form: GivenFormDep
 ) -> Response:
     """The badge given, verified now and shown; what was typed is kept on the form."""
-    data = await upload.read(MAX_GIVEN_BYTES + 1) if upload is not None else b""
-    given = Given(text=text, upload=data, url=url)
-    values = {"text": text, "url": url}
+    given, values = form.given, form.values
 
     def work() -> Response:
         # Read-only: nothing given is stored, and a fetch from another host must not hold

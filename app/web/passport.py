@@ -12,7 +12,7 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
@@ -41,12 +41,13 @@ from app.passport import service as passport
 from app.passport.downloads import EXTENSIONS, download_clr, download_credential
 from app.passport.progress import passport_groups, qualification_progress, shown_badges
 from app.sharing import service as sharing
-from app.sharing.displayer import MAX_GIVEN_BYTES, MAX_URL_CHARS, Given, GivenInvalid
+from app.sharing.displayer import MAX_GIVEN_BYTES, MAX_URL_CHARS, GivenInvalid
 from app.sharing.linkedin import add_to_profile_url
 from app.sharing.qr import qr_svg
 from app.sharing.view import shared_views
 from app.verification.service import fetch_policy
 from app.wallets import service as wallets
+from app.web.check import GivenFormDep
 from app.web.csrf import verify_csrf
 from app.web.forms import FORM_TEXT_BOUND, error_text, error_texts, private_download
 from app.web.holder import (
@@ -718,17 +719,10 @@ def foreign_add_form(request: Request, holder: HolderDep) -> Response:
     form_limits={"max_part_size": 2 * MAX_GIVEN_BYTES},
 )
 async def foreign_add(
-    request: Request,
-    sessions: SessionFactoryDep,
-    settings: SettingsDep,
-    text: Annotated[str, Form()] = "",
-    url: Annotated[str, Form()] = "",
-    upload: Annotated[UploadFile | None, File()] = None,
+    request: Request, sessions: SessionFactoryDep, settings: SettingsDep, form: GivenFormDep
 ) -> Response:
     """Verify the badge given and keep it; what was typed stays on the form on an error."""
-    data = await upload.read(MAX_GIVEN_BYTES + 1) if upload is not None else b""
-    given = Given(text=text, upload=data, url=url)
-    values = {"text": text, "url": url}
+    given, values = form.given, form.values
     holder = await _holder_now(request, sessions, settings)
     now = utcnow()
 

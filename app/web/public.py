@@ -101,9 +101,8 @@ def _page(request: Request, context: dict[str, Any]) -> Response:
     return response
 
 
-def check_page(request: Request, view: Any, values: dict[str, str]) -> Response:
-    """A badge someone gave on "Check a badge" (app/web/check.py), shown as ours are, with
-    what was given kept for checking it again."""
+def _one_badge_page(request: Request, view: Any, **extra: Any) -> Response:
+    """A page of one badge that is not kept (`extra`: what the page adds around it)."""
     return _page(
         request,
         {
@@ -112,25 +111,21 @@ def check_page(request: Request, view: Any, values: dict[str, str]) -> Response:
             "holder_name": None,
             "og": _og([view], passport=False),
             "qr_src": None,
-            "given": values,
+            **extra,
         },
     )
+
+
+def check_page(request: Request, view: Any, values: dict[str, str]) -> Response:
+    """A badge someone gave on "Check a badge" (app/web/check.py), shown as ours are, with
+    what was given kept for checking it again."""
+    return _one_badge_page(request, view, given=values)
 
 
 def kept_foreign_page(request: Request, view: Any, badge: Any) -> Response:
     """A badge from another issuer kept in the signed-in participant's passport
     (app/web/passport.py), shown as ours are, with what she can do with it."""
-    return _page(
-        request,
-        {
-            "views": [view],
-            "passport": False,
-            "holder_name": None,
-            "og": _og([view], passport=False),
-            "qr_src": None,
-            "kept": badge,
-        },
-    )
+    return _one_badge_page(request, view, kept=badge)
 
 
 def _qr_response(url: str, *, shared_cache: bool) -> Response:
@@ -286,17 +281,8 @@ def _foreign_share_answer(
             holder_name=holder_name,
         )
     request.app.state.open_counts.add(state.link_id)
-    token_path = request.url.path
-    return _page(
-        request,
-        {
-            "views": [view],
-            "passport": False,
-            "holder_name": holder_name,
-            "og": _og([view], passport=False),
-            "qr_src": f"{token_path}/qr.svg",
-            "checked_time": None,
-        },
+    return _one_badge_page(
+        request, view, holder_name=holder_name, qr_src=f"{request.url.path}/qr.svg"
     )
 
 

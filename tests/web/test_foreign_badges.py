@@ -45,6 +45,18 @@ def _errors(page: str) -> list[str]:
     return [html.unescape(m) for m in re.findall(r'class="error-text"[^>]*>([^<]+)', page)]
 
 
+def _other_holder(client_factory: Any, session: Session, world: World) -> TestClient:
+    """A participant of the other organization, signed in to her passport."""
+    other = client_factory()
+    assert world.other_participant.id is not None
+    token = passport.issue_passport_token(
+        session, coach=world.other_coach, participant_id=world.other_participant.id, now=utcnow()
+    )
+    session.commit()
+    open_passport(other, token)
+    return other
+
+
 @pytest.fixture
 def holder(client_factory: Any, session: Session, world: World) -> TestClient:
     client = client_factory()
@@ -175,13 +187,7 @@ def test_nobody_else_sees_or_removes_them(
 ) -> None:
     badge, _ = school_badge(settings)
     page_url = _add(holder, text=json.dumps(badge)).headers["location"]
-    other = client_factory()
-    assert world.other_participant.id is not None
-    token = passport.issue_passport_token(
-        session, coach=world.other_coach, participant_id=world.other_participant.id, now=utcnow()
-    )
-    session.commit()
-    open_passport(other, token)
+    other = _other_holder(client_factory, session, world)
     for path in (page_url, f"{page_url}/download", f"{page_url}/remove"):
         assert other.get(path).status_code == 404
     form = other.get("/passport/settings")
@@ -255,13 +261,7 @@ def test_shared_by_a_link_that_verifies_it_on_every_opening(
     assert link.show_name
 
     # Someone else cannot make a link to it; removing the badge ends the link.
-    other = client_factory()
-    assert world.other_participant.id is not None
-    other_token = passport.issue_passport_token(
-        session, coach=world.other_coach, participant_id=world.other_participant.id, now=utcnow()
-    )
-    session.commit()
-    open_passport(other, other_token)
+    other = _other_holder(client_factory, session, world)
     settings_page = other.get("/passport/settings")
     refused = other.post(f"{page_url}/share", data={"csrf_token": csrf_of(settings_page.text)})
     assert refused.status_code == 404
