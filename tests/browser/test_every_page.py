@@ -334,13 +334,6 @@ TOUR: tuple[Stop, ...] = (
         "/passport/other-badges/{public_id}/share",
     ),
     Stop(
-        "passport-foreign-share-created",
-        "participant",
-        "/passport/other-badges/{foreign_badge}/share",
-        None,
-        submit="form.share-form button[type=submit]",
-    ),
-    Stop(
         "passport-foreign-remove",
         "participant",
         "/passport/other-badges/{foreign_badge}/remove",
