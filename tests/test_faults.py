@@ -341,6 +341,9 @@ def test_a_share_page_does_not_wait_for_a_busy_write_lock(tmp_path: Path) -> Non
             )
             session.commit()
         engine.dispose()
+        # The limits count per minute of the clock: all seven look-ups in one minute.
+        if time.time() % 60 > 45:
+            time.sleep(61 - time.time() % 60)
         assert httpx.get(f"{server}/s/{token}").status_code == 200
         blocker = sqlite3.connect(database, isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")  # holds the write lock until ROLLBACK
