@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.imsx import is_ob3_api, status_response
 from app.errors import (
     PROBLEM_BASE,
     AppError,
@@ -42,7 +43,7 @@ _HTTP_PROBLEMS = {
 
 def wants_json(request: Request) -> bool:
     path = request.url.path
-    if path.startswith("/api/") or path in MACHINE_PATHS:
+    if path.startswith("/api/") or path in MACHINE_PATHS or is_ob3_api(path):
         return True
     accept = request.headers.get("accept", "")
     return "json" in accept and "text/html" not in accept
@@ -51,6 +52,8 @@ def wants_json(request: Request) -> bool:
 def _render(
     request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> Response:
+    if is_ob3_api(request.url.path):
+        return status_response(status, str(body.get("detail", "")), headers)
     if wants_json(request):
         return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
     template = f"errors/{status}.html" if status in (403, 404, 429) else "errors/error.html"

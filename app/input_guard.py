@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from app.api.imsx import is_ob3_api
 from app.errors import NotFound, nul_in_text
 
 # Every id fits a signed 64-bit integer (PostgreSQL bigint, SQLite INTEGER): 19 digits can
@@ -50,7 +51,9 @@ async def refuse_unusable_input(request: Request) -> None:
     if (
         request.method not in ("GET", "HEAD", "OPTIONS")
         and request.headers.get("content-type", "").startswith(FORM_TYPES)
-        and not request.url.path.startswith("/api/")  # the API reads its bodies itself
+        # The APIs read their bodies themselves.
+        and not request.url.path.startswith("/api/")
+        and not is_ob3_api(request.url.path)
     ):
         # The form is parsed once: FastAPI already did so for the route's Form parameters.
         form = await request.form()

@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import __version__, db
 from app.admission import AdmissionMiddleware
 from app.api import catalog, docs, health, issuers, public, verifications
+from app.api import host as host_api
 from app.api import openid4vci as openid4vci_api
 from app.api import wallet as wallet_api
 from app.api.problems import install_openapi
@@ -40,6 +41,7 @@ from app.web import (
     passport,
     signin,
 )
+from app.web import host as host_pages
 from app.web import public as public_pages
 from app.web import wallet as wallet_pages
 from app.web.middleware import WebStateMiddleware
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(verifications.router)
     app.include_router(wallet_api.router)
     app.include_router(openid4vci_api.router)
+    app.include_router(host_api.router)
+    app.include_router(host_pages.router)
     app.include_router(wallet_pages.router)
     app.include_router(catalog.router)
     app.include_router(issuers.router)

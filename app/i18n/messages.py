@@ -50,6 +50,7 @@ PAGE_MODULES = [
         "awards",
         "clr",
         "credentials",
+        "host",
         "participants",
         "passport",
         "sharing",

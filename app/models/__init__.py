@@ -14,6 +14,7 @@ from app.models.catalog import (
 from app.models.clients import ApiClient, RateLimitCounter
 from app.models.evidence import EvidencePhoto
 from app.models.foreign import ForeignBadge
+from app.models.host import HostAuthorizationCode, HostClient, HostToken
 from app.models.organizations import Organization, SigningKey
 from app.models.participants import OutboxMessage, Participant, ShareLink, SignInToken
 from app.models.sessions import WebSession
@@ -34,6 +35,9 @@ __all__ = [
     "Credential",
     "EvidencePhoto",
     "ForeignBadge",
+    "HostAuthorizationCode",
+    "HostClient",
+    "HostToken",
     "Organization",
     "OutboxMessage",
     "Participant",

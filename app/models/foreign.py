@@ -31,6 +31,9 @@ class ForeignBadge(SQLModel, table=True):
     source_url: str | None = Field(default=None, max_length=2000)
     name: str = Field(max_length=300)
     issuer_id: str = Field(max_length=2000)
+    # The credential's own `id`, when it has one: the Host API's upsert replaces a badge
+    # with the same id from the same issuer.
+    credential_uri: str | None = Field(default=None, max_length=2000)
     issuer_name: str = Field(max_length=300)
     issued_at: datetime | None = optional_datetime_field()
     added_at: datetime = created_at_field()

@@ -36,6 +36,9 @@ from app.models import (
     Credential,
     EvidencePhoto,
     ForeignBadge,
+    HostAuthorizationCode,
+    HostClient,
+    HostToken,
     Organization,
     OutboxMessage,
     Participant,
@@ -213,8 +216,31 @@ def export_participant_data(
         "share_links": share_links,
         "wallet_copies": wallet_copies,
         "badges_from_other_issuers": other_badges,
+        "services_with_access": _services_with_access(session, participant),
         "events": [{"action": e.action, "at": _iso(e.created_at)} for e in events],
     }
+
+
+def _services_with_access(session: Session, participant: Participant) -> list[dict[str, Any]]:
+    """Every service the participant let in through the Open Badges 3.0 API, with each
+    grant's scopes and dates (tokens themselves are kept only as hashes, not given)."""
+    rows = session.exec(
+        select(HostToken, HostClient)
+        .join(HostClient, col(HostClient.id) == col(HostToken.client_id))
+        .where(HostToken.participant_id == participant.id)
+        .order_by(col(HostToken.id))
+    ).all()
+    return [
+        {
+            "service": client.client_metadata.get("client_name"),
+            "service_address": client.client_metadata.get("client_uri"),
+            "scope": token.scope,
+            "issued_at": _iso(token.issued_at),
+            "expires_at": _iso(token.expires_at),
+            "revoked_at": _iso(token.revoked_at),
+        }
+        for token, client in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -272,6 +298,12 @@ def erase_participant(
     session.execute(delete(WalletOffer).where(col(WalletOffer.participant_id) == participant.id))
     session.execute(
         delete(EvidencePhoto).where(col(EvidencePhoto.participant_id) == participant.id)
+    )
+    session.execute(delete(HostToken).where(col(HostToken.participant_id) == participant.id))
+    session.execute(
+        delete(HostAuthorizationCode).where(
+            col(HostAuthorizationCode.participant_id) == participant.id
+        )
     )
     session.execute(delete(ForeignBadge).where(col(ForeignBadge.participant_id) == participant.id))
     session.execute(

@@ -134,6 +134,7 @@ def prepare_foreign_badge(
         issuer_id=issuer[:2000],
         issuer_name=(view.issuer.name or issuer)[:300],
         issued_at=_issued_at(document),
+        credential_uri=_credential_uri(document),
         added_at=now,
     )
 
@@ -237,6 +238,11 @@ def _stored_bytes(data: bytes | str | dict[str, Any]) -> bytes:
         return data.strip().encode("utf-8")
     # A dict comes only from our own database (credential_at), refused above.
     raise _refused("url", _NOT_GENUINE)
+
+
+def _credential_uri(document: dict[str, Any]) -> str | None:
+    value = document.get("id")
+    return value[:2000] if isinstance(value, str) and value else None
 
 
 def _issued_at(document: dict[str, Any]) -> datetime | None:

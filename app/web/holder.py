@@ -34,6 +34,10 @@ from app.models.base import utcnow
 from app.web.auth import SignInRequired, client_ip
 
 PASSPORT_COOKIE = "osp_passport"
+# Where to go after signing in, when the sign-in began on a page that needs it (a service's
+# request for access to the passport, app/web/host.py); only such an address is followed.
+AFTER_SIGN_IN_COOKIE = "osp_after_sign_in"
+AFTER_SIGN_IN_PREFIX = "/ims/ob/v3p0/auth/authorize?"
 HOLDER_KEY = "osp.holder"
 
 
@@ -91,7 +95,8 @@ HolderDep = Annotated[Holder, Depends(current_holder)]
 def start_passport_session(
     request: Request, session: Session, settings: Settings, participant: Participant
 ) -> RedirectResponse:
-    """Sign the participant in and go to /passport, so the token leaves the address bar."""
+    """Sign the participant in and go to /passport, so the token leaves the address bar (or
+    back to the page that asked for the sign-in, AFTER_SIGN_IN_COOKIE)."""
     assert participant.id is not None
     end_session(session, request.cookies.get(PASSPORT_COOKIE))
     token = create_session(
@@ -100,7 +105,12 @@ def start_passport_session(
         max_age=timedelta(hours=settings.passport_max_hours),
         participant_id=participant.id,
     )
-    response = RedirectResponse("/passport", status_code=303)
+    after = request.cookies.get(AFTER_SIGN_IN_COOKIE, "")
+    response = RedirectResponse(
+        after if after.startswith(AFTER_SIGN_IN_PREFIX) else "/passport", status_code=303
+    )
+    if after:
+        response.delete_cookie(AFTER_SIGN_IN_COOKIE, path="/")
     response.set_cookie(
         PASSPORT_COOKIE,
         token,

@@ -20,3 +20,15 @@ def favicon() -> RedirectResponse:
 def home(request: Request) -> HTMLResponse:
     """The front page: what the service is and where to go."""
     return templates.TemplateResponse(request, "public/home.html", {})
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+def privacy(request: Request) -> HTMLResponse:
+    """What the service keeps about a participant, who sees it, and her rights."""
+    return templates.TemplateResponse(request, "public/privacy.html", {})
+
+
+@router.get("/terms", response_class=HTMLResponse)
+def terms(request: Request) -> HTMLResponse:
+    """The terms of use (the Open Badges 3.0 service description names this page)."""
+    return templates.TemplateResponse(request, "public/terms.html", {})

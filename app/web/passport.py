@@ -30,6 +30,7 @@ from app.deps import (
     writes_on_get,
 )
 from app.errors import NotFound, ValidationFailed
+from app.host import access as host_access
 from app.i18n import gettext as _
 from app.i18n import pick
 from app.models import ForeignBadge, Organization, WebSession
@@ -596,10 +597,19 @@ def clr(holder: HolderDep, session: SessionDep, settings: SettingsDep) -> Respon
 # --- settings: PIN and data ----------------------------------------------------------------
 
 
+def _settings(
+    request: Request, holder: Holder, session: Session, errors: dict[str, str], status: int = 200
+) -> Response:
+    services = host_access.clients_with_access(session, holder.participant, now=utcnow())
+    return _page(
+        request, "participant/settings.html", {"errors": errors, "services": services}, status
+    )
+
+
 @router.get("/passport/settings", response_class=HTMLResponse)
-def settings_page(request: Request, holder: HolderDep) -> Response:
-    """PIN, a copy of one's data, erasure."""
-    return _page(request, "participant/settings.html", {"errors": {}})
+def settings_page(request: Request, holder: HolderDep, session: SessionDep) -> Response:
+    """PIN, the services let in to the passport, a copy of one's data, erasure."""
+    return _settings(request, holder, session, {})
 
 
 @router.post("/passport/pin", response_class=HTMLResponse, dependencies=CSRF)
@@ -635,7 +645,7 @@ def set_pin(
                 add_flash(holder.row, "PIN saved.")
             session.add(holder.row)
             return _redirect("/passport/settings")
-    return _page(request, "participant/settings.html", {"errors": errors}, 422)
+    return _settings(request, holder, session, errors, 422)
 
 
 @router.post("/passport/data/export", dependencies=CSRF)

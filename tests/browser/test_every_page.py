@@ -30,12 +30,14 @@ import importlib.util
 import io
 import json
 import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
@@ -50,9 +52,10 @@ from app.awards.photos import store_photo
 from app.awards.service import AwardRequest, GroupMember, award_badge, badge_criteria, check_award
 from app.config import Settings
 from app.db import make_engine, transaction
+from app.host.scopes import CREDENTIAL_READ, SCOPES
 from app.i18n import LANGUAGES
 from app.main import create_app
-from app.models import Credential, Organization, User
+from app.models import Credential, HostClient, HostToken, Organization, Participant, User
 from app.models.awards import AwardJob
 from app.models.base import utcnow
 from app.models.catalog import BadgeDefinition, BadgeVersion
@@ -135,6 +138,8 @@ class Stop:
 TOUR: tuple[Stop, ...] = (
     # Signed out: what anyone can open, from a link, a QR code or a search.
     Stop("home", "public", "/", "/", screenshot=True),
+    Stop("privacy", "public", "/privacy", "/privacy"),
+    Stop("terms", "public", "/terms", "/terms"),
     Stop("issuer", "public", "/orgs/demo", "/orgs/{slug}"),
     Stop("badge-definition", "public", "{badge_definition}", "/badges/{slug}/v{revision}"),
     Stop("public-credential", "public", "/credentials/{public_badge}", "/credentials/{public_id}"),
@@ -353,6 +358,15 @@ TOUR: tuple[Stop, ...] = (
         status=422,
         submit="form.check-form button[type=submit]",
     ),
+    # A service (a wallet app) asks for access through the Open Badges 3.0 API; once allowed,
+    # the settings list it.
+    Stop(
+        "passport-consent",
+        "participant",
+        "{consent}",
+        "/ims/ob/v3p0/auth/authorize",
+        screenshot=True,
+    ),
     Stop("passport-settings", "participant", "/passport/settings", "/passport/settings"),
     Stop("passport-erase", "participant", "/passport/data/erase", "/passport/data/erase"),
 )
@@ -370,6 +384,9 @@ NOT_PAGES: dict[str, str] = {
     "/passport/badges/{public_id}/download/{fmt}": "a file download: the signed credential",
     "/passport/other-badges/{public_id}/download": "a file download: another issuer's badge",
     "/passport/photos/{photo_id}": "an image: the participant's evidence photo",
+    "/ims/ob/v3p0/discovery": "JSON: the Open Badges 3.0 service description",
+    "/ims/ob/v3p0/credentials": "JSON: the Open Badges 3.0 API (an OAuth 2.0 client reads it)",
+    "/ims/ob/v3p0/profile": "JSON: the Open Badges 3.0 API (an OAuth 2.0 client reads it)",
 }
 
 
@@ -391,6 +408,7 @@ class TourData:
     wallet_offer: str  # the token of an offer of the badge to a wallet app
     foreign_badge: str  # another issuer's badge in the participant's passport
     foreign_share: str  # a share link to it
+    consent: str  # a registered service's request for access to the passport (its address)
 
 
 def _photo() -> bytes:
@@ -399,6 +417,50 @@ def _photo() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (320, 240), (90, 140, 60)).save(out, format="JPEG")
     return out.getvalue()
+
+
+def _consent_address(session: Session, holder: Participant, now: datetime) -> str:
+    """A wallet app registered with the Open Badges 3.0 API, which already holds the holder's
+    permission to read her badges (the settings list it), and its request for more."""
+    client = HostClient(
+        client_id=secrets.token_urlsafe(24),
+        secret_hash="0" * 64,
+        client_metadata={
+            "client_name": "Esimerkkilompakko",
+            "client_uri": "https://wallet.example",
+            "tos_uri": "https://wallet.example/terms",
+            "policy_uri": "https://wallet.example/privacy",
+            "redirect_uris": ["https://wallet.example/callback"],
+            "scope": " ".join(SCOPES),
+            "grant_types": ["authorization_code", "refresh_token"],
+        },
+        created_at=now,
+    )
+    session.add(client)
+    session.flush()
+    assert client.id is not None and holder.id is not None
+    session.add(
+        HostToken(
+            client_id=client.id,
+            participant_id=holder.id,
+            access_token_hash=secrets.token_hex(32),
+            scope=CREDENTIAL_READ,
+            issued_at=now,
+            expires_at=now + timedelta(hours=1),
+        )
+    )
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client.client_id,
+            "redirect_uri": "https://wallet.example/callback",
+            "scope": " ".join(SCOPES),
+            "state": "tour",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        }
+    )
+    return f"/ims/ob/v3p0/auth/authorize?{query}"
 
 
 def make_tour_data(live_server: LiveServer) -> TourData:
@@ -502,6 +564,7 @@ def make_tour_data(live_server: LiveServer) -> TourData:
             ).exchange_url.rsplit("/", 1)[1],
             foreign_badge=foreign.public_id,
             foreign_share=foreign_share,
+            consent=_consent_address(session, holder, now),
         )
     _work_through_jobs(live_server, data.job)
     return data
