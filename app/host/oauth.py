@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -69,6 +70,9 @@ REQUIRED_METADATA = (
 GRANT_TYPES = ("authorization_code", "refresh_token")
 MAX_REDIRECT_URIS = 10
 MAX_METADATA_CHARS = 2000
+MAX_NAME_CHARS = 100  # the consent page and the settings show the name
+# Characters that would make a name shown on the consent page read otherwise than it is.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def secret_hash(value: str) -> str:
@@ -210,8 +214,15 @@ class _Ob3ClientClaims(ClientMetadataClaims):  # type: ignore[misc]
         if missing:
             raise _claims_error("Missing " + ", ".join(missing) + ".")
         for key, value in self.items():
-            if isinstance(value, str) and len(value) > MAX_METADATA_CHARS:
-                raise _claims_error(f"{key} is longer than {MAX_METADATA_CHARS} characters.")
+            for text in value if isinstance(value, list) else [value]:
+                if not isinstance(text, str):
+                    continue
+                if len(text) > MAX_METADATA_CHARS:
+                    raise _claims_error(f"{key} is longer than {MAX_METADATA_CHARS} characters.")
+                if any(unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS for c in text):
+                    raise _claims_error(f"{key} contains a control character.")
+        if len(str(self.get("client_name"))) > MAX_NAME_CHARS:
+            raise _claims_error(f"client_name is longer than {MAX_NAME_CHARS} characters.")
         uris = self.get("redirect_uris")
         if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
             raise _claims_error("redirect_uris must be a list of addresses.")
