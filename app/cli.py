@@ -48,6 +48,10 @@ outbox_app = typer.Typer(
 app.add_typer(trust_app, name="trust")
 app.add_typer(eperusteet_app, name="eperusteet")
 app.add_typer(outbox_app, name="outbox")
+ob3_app = typer.Typer(
+    help="The Open Badges 3.0 API of other services (Hosts).", no_args_is_help=True
+)
+app.add_typer(ob3_app, name="ob3")
 jobs_app = typer.Typer(help="Group awards that run as jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 
@@ -446,6 +450,46 @@ def credential_export(
         typer.echo(f"written {out}", err=True)
 
 
+@ob3_app.command("push")
+def ob3_push(
+    credential_id: Annotated[str, typer.Argument(help="Credential id (uuid)")],
+    host: Annotated[str, typer.Argument(help="The other service's address (or its discovery URL)")],
+    port: Annotated[int, typer.Option(help="Loopback port for the answer (0: any free)")] = 0,
+    wait: Annotated[int, typer.Option(help="Seconds to wait for the participant")] = 300,
+) -> None:
+    """Send a badge to another Open Badges 3.0 Host, once its holder allows it there.
+
+    Prints the address to open in a browser on this computer: the holder signs in to the
+    other service and allows Osaamispassi to add a badge; the badge is then sent.
+    """
+    from app.db import get_engine, transaction
+    from app.host.push import LoopbackCallback, PushFailed, credential_to_push, push_credential
+
+    settings = load_settings()
+    try:
+        with transaction(get_engine(settings), read_only=True) as session:
+            credential = credential_to_push(session, credential_id)
+        callback = LoopbackCallback(port)
+    except (PushFailed, OSError) as exc:
+        fail(str(exc))
+
+    def authorize(url: str) -> str:
+        typer.echo("Open this address in a browser on this computer; the holder allows it there:")
+        typer.echo(url)
+        return callback.wait(wait)
+
+    try:
+        result = push_credential(
+            settings, credential, host, redirect_uri=callback.redirect_uri, authorize=authorize
+        )
+    except PushFailed as exc:
+        fail(str(exc))
+    finally:
+        callback.close()
+    what = "added to" if result.status == 201 else "already in"
+    typer.echo(f"The badge is {what} the passport at {result.host}.")
+
+
 @apikey_app.command("create")
 def apikey_create(
     name: Annotated[str, typer.Option(help="Who the key is for, e.g. the school's name")],
@@ -687,7 +731,8 @@ def maintenance(
         typer.echo(
             f"removed {report.sessions} session(s), {report.sign_in_links} sign-in link(s); "
             f"cleared {report.outbox_bodies} e-mail(s); "
-            f"removed {report.wallet_offers} unused wallet offer(s)"
+            f"removed {report.wallet_offers} unused wallet offer(s), "
+            f"{report.api_grants} ended API token(s) and code(s)"
         )
 
     if watch is None:

@@ -4,7 +4,9 @@ nothing naming a participant is kept longer than it serves.
 - sessions past their absolute expiry, or idle longer than any session may be;
 - one-time sign-in links that expired (used or not) a day ago or more;
 - the bodies (the sign-in links) of e-mails whose link has expired;
-- offers to a wallet app that were not used and expired a day ago or more.
+- offers to a wallet app that were not used and expired a day ago or more;
+- the Open Badges 3.0 API's tokens that ended (revoked, or expired with their refresh
+  token) and its authorization codes that expired, a day on.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlmodel import Session, col
 
 from app.auth.sessions import prune_expired
 from app.config import Settings
+from app.host import access as host_access
 from app.mail.outbox import purge_expired
 from app.models import SignInToken
 from app.wallets import service as wallets
@@ -32,6 +35,7 @@ class MaintenanceReport:
     sign_in_links: int
     outbox_bodies: int
     wallet_offers: int = 0
+    api_grants: int = 0
 
 
 def clean_up(session: Session, settings: Settings, *, now: datetime) -> MaintenanceReport:
@@ -43,4 +47,7 @@ def clean_up(session: Session, settings: Settings, *, now: datetime) -> Maintena
     )
     bodies = purge_expired(session, now=now)
     offers = wallets.prune_expired(session, now=now)
-    return MaintenanceReport(sessions, int(getattr(links, "rowcount", 0) or 0), bodies, offers)
+    grants = host_access.prune_ended(session, now=now)
+    return MaintenanceReport(
+        sessions, int(getattr(links, "rowcount", 0) or 0), bodies, offers, grants
+    )

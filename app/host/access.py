@@ -4,10 +4,10 @@ and withdrawing one's access (the passport's settings)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from app.errors import NotFound, page_text
@@ -95,3 +95,37 @@ def withdraw_access(
         .values(used_at=now)
     )
     return client
+
+
+# An ended grant is kept a day, so that a client refreshing late hears "invalid_grant" from
+# a known token rather than nothing, and the participant's settings stay consistent.
+ENDED_GRACE = timedelta(days=1)
+
+
+def prune_ended(session: Session, *, now: datetime) -> int:
+    """Remove tokens that can no longer be used (revoked, or both tokens expired) and codes
+    that expired, a day on; returns how many rows went."""
+    cutoff = now - ENDED_GRACE
+    tokens = session.execute(
+        delete(HostToken).where(
+            or_(
+                col(HostToken.revoked_at) <= cutoff,
+                (col(HostToken.expires_at) <= cutoff)
+                & or_(
+                    col(HostToken.refresh_expires_at).is_(None),
+                    col(HostToken.refresh_expires_at) <= cutoff,
+                ),
+            )
+        )
+    )
+    codes = session.execute(
+        delete(HostAuthorizationCode).where(
+            col(HostAuthorizationCode.expires_at) <= cutoff,
+            ~col(HostAuthorizationCode.id).in_(
+                select(HostToken.authorization_code_id).where(
+                    col(HostToken.authorization_code_id).is_not(None)
+                )
+            ),
+        )
+    )
+    return int(getattr(tokens, "rowcount", 0) or 0) + int(getattr(codes, "rowcount", 0) or 0)

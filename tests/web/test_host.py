@@ -677,3 +677,24 @@ def test_export_names_the_services_and_erasure_ends_their_access(
     )
     assert ob3.http.get(f"{API}/profile", headers=bearer(tokens["access_token"])).status_code == 401
     assert session.get(Participant, world.participant.id) is not None
+
+
+def test_maintenance_removes_ended_tokens_and_codes_a_day_on(
+    ob3: Ob3Client, holder: TestClient, session: Session, settings: Settings
+) -> None:
+    from app.maintenance import clean_up
+
+    ended = tokens_for(ob3, holder)
+    live = tokens_for(ob3, holder)
+    assert ob3.http.post(
+        f"{API}/auth/revoke", data={"token": ended["refresh_token"]}, headers=ob3.basic()
+    ).is_success
+    later = utcnow() + timedelta(days=1, minutes=10)
+    report = clean_up(session, settings, now=later)
+    # The revoked chain and its code, expired a day ago, go; the live token and the code it
+    # came from (which a replay would need to find) stay.
+    assert report.api_grants == 2
+    (kept,) = session.exec(select(HostToken)).all()
+    assert kept.access_token_hash == hashlib.sha256(live["access_token"].encode()).hexdigest()
+    (code,) = session.exec(select(HostAuthorizationCode)).all()
+    assert code.id == kept.authorization_code_id
