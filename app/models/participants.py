@@ -54,6 +54,8 @@ class ShareLink(SQLModel, table=True):
     show_name: bool = Field(default=True)
     show_evidence: bool = Field(default=False)  # what the coach wrote
     show_photo: bool = Field(default=False)  # the coach's photos of the work
+    # A whole-passport link: the badges from other issuers in the passport are shown too.
+    show_foreign: bool = Field(default=False)
     made_for: str = Field(default="share", max_length=10)  # share, print (a printout's code)
     open_count: int = Field(default=0)
     created_at: datetime = created_at_field()

@@ -134,6 +134,7 @@ def export_participant_data(
             "show_name": link.show_name,
             "show_evidence": link.show_evidence,
             "show_photo": link.show_photo,
+            "show_foreign": link.show_foreign,
             "open_count": link.open_count,
             "created_at": _iso(link.created_at),
             "expires_at": _iso(link.expires_at),

@@ -183,6 +183,15 @@ def foreign_badges(session: Session, participant: Participant) -> list[ForeignBa
     )
 
 
+def count_foreign_badges(session: Session, participant: Participant) -> int:
+    count: int = session.exec(
+        select(func.count())
+        .select_from(ForeignBadge)
+        .where(ForeignBadge.participant_id == participant.id)
+    ).one()
+    return count
+
+
 def owned_foreign_badge(session: Session, participant: Participant, public_id: str) -> ForeignBadge:
     """One of the participant's badges from other issuers.
 

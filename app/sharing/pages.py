@@ -40,6 +40,7 @@ from app.models import (
     BadgeVersion,
     Credential,
     EvidencePhoto,
+    ForeignBadge,
     Organization,
     Participant,
     Qualification,
@@ -94,6 +95,7 @@ _STATE = union_all(
         case((col(ShareLink.show_photo), 1), else_=0),
         case((col(Participant.erased_at).is_(None), 0), else_=1),
         col(ShareLink.foreign_badge_id),
+        case((col(ShareLink.show_foreign), 1), else_=0),
     )
     .join(Participant, col(Participant.id) == col(ShareLink.participant_id))
     .where(_THE_LINK),
@@ -151,8 +153,27 @@ _STATE = union_all(
     _part("photo", col(EvidencePhoto.award_id), col(EvidencePhoto.public_id)).where(
         col(EvidencePhoto.award_id).in_(_AWARDS)
     ),
+    # A whole-passport link that shows the badges from other issuers too: which they are.
+    _part("foreign", col(ForeignBadge.id), col(ForeignBadge.digest))
+    .join(ShareLink, col(ShareLink.participant_id) == col(ForeignBadge.participant_id))
+    .where(_THE_LINK)
+    .where(
+        col(ShareLink.show_foreign),
+        col(ShareLink.credential_id).is_(None),
+        col(ShareLink.foreign_badge_id).is_(None),
+    ),
 )
-_KINDS = ("link", "credential", "status", "key", "trusted", "organization", "catalog", "photo")
+_KINDS = (
+    "link",
+    "credential",
+    "status",
+    "key",
+    "trusted",
+    "organization",
+    "catalog",
+    "photo",
+    "foreign",
+)
 
 
 @dataclass(frozen=True)
@@ -166,6 +187,9 @@ class PageState:
     # A link to a badge of another issuer (app.passport.foreign): verified with the network
     # on every opening, never kept.
     foreign_badge_id: int | None = None
+    # A whole-passport link's badges from other issuers, when it shows them: the page is
+    # then verified with the network on every opening and never kept, as above.
+    foreign_ids: tuple[int, ...] = ()
 
 
 def page_state(session: Session, token: str, *, now: datetime) -> PageState:
@@ -220,6 +244,7 @@ def state_of(rows: Iterable[Sequence[Any]]) -> PageState:
         foreign_badge_id=None if foreign_id is None else int(foreign_id),
         credential_ids=tuple(int(row[0]) for row in parts["credential"] if row[0] is not None),
         fingerprint=digest(parts, _KINDS),
+        foreign_ids=tuple(int(row[0]) for row in parts["foreign"] if row[0] is not None),
     )
 
 

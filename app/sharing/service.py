@@ -84,12 +84,14 @@ def create_share_link(
     show_photo: bool = False,
     made_for: str = "share",
     foreign_badge_public_id: str | None = None,
+    show_foreign: bool = False,
 ) -> tuple[ShareLink, str]:
     """Create a share link; returns the row and the token (shown once, stored hashed).
 
     ``credential_public_id`` None shares the whole passport, unless
     ``foreign_badge_public_id`` names one of the participant's badges from other issuers
-    (app.passport.foreign); ``made_for`` "print" marks the code of a printout.
+    (app.passport.foreign); ``made_for`` "print" marks the code of a printout. A
+    whole-passport link with ``show_foreign`` shows the badges from other issuers too.
     """
     if made_for not in ("share", "print"):
         raise ValueError(f"unknown purpose of a share link: {made_for}")
@@ -128,6 +130,7 @@ def create_share_link(
         show_name=show_name,
         show_evidence=show_evidence,
         show_photo=show_photo,
+        show_foreign=show_foreign and credential_id is None and foreign_badge_id is None,
         made_for=made_for,
         created_at=now,
         expires_at=expires_at,
@@ -170,6 +173,8 @@ class ShareLinkInfo:
     badge_revoked: bool = False
     # A link to a badge of another issuer: its name.
     other_badge_name: str | None = None
+    # A whole-passport link that shows the badges from other issuers too.
+    show_foreign: bool = False
 
 
 def list_share_links(
@@ -194,6 +199,7 @@ def list_share_links(
                 show_name=link.show_name,
                 show_evidence=link.show_evidence,
                 show_photo=link.show_photo,
+                show_foreign=link.show_foreign,
                 made_for=link.made_for,
                 open_count=link.open_count,
                 created_at=link.created_at,

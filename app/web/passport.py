@@ -354,29 +354,37 @@ def _shares_page(
     return _page(
         request,
         "participant/shares.html",
-        {"links": links, "names": names, "values": values, "errors": errors},
+        {
+            "links": links,
+            "names": names,
+            "values": values,
+            "errors": errors,
+            "foreign_count": foreign.count_foreign_badges(session, holder.participant),
+        },
         status,
     )
 
 
 @router.post("/passport/shares", response_class=HTMLResponse, dependencies=CSRF)
-def create_share(
+async def create_share(
     request: Request,
-    holder: HolderDep,
-    session: SessionDep,
+    sessions: SessionFactoryDep,
     settings: SettingsDep,
     credential: Annotated[str, Form(max_length=100)] = "",
     expires: Annotated[str, Form(max_length=20)] = "",
     show_name: Annotated[str, Form(max_length=5)] = "",
     show_evidence: Annotated[str, Form(max_length=5)] = "",
     show_photo: Annotated[str, Form(max_length=5)] = "",
+    show_foreign: Annotated[str, Form(max_length=5)] = "",
     preview: Annotated[str, Form(max_length=5)] = "",
     change: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     """Create a share link for one badge or the whole passport; shows its QR code once.
 
     `preview`: show the page the link would show, exactly as an employer would see it,
-    without making the link; `change`: back to the form with the choices kept.
+    without making the link; `change`: back to the form with the choices kept. A preview
+    of a passport with badges from other issuers verifies them, which may wait on other
+    hosts: that is done in a read-only transaction of its own, before the one that writes.
     """
     values = {
         "credential": credential,
@@ -384,16 +392,62 @@ def create_share(
         "show_name": show_name,
         "show_evidence": show_evidence,
         "show_photo": show_photo,
+        "show_foreign": show_foreign if not credential else "",
     }
+    holder = await _holder_now(request, sessions, settings)
+    foreign_views: list[Any] = []
+    if preview == "1" and change != "1" and values["show_foreign"] == "1":
+        foreign_views = await in_network_thread(_foreign_views_now, sessions, settings, holder)
+
+    def work() -> Response:
+        with sessions(writes=True) as session:
+            return _create_share(
+                request,
+                session,
+                settings,
+                holder,
+                values,
+                foreign_views,
+                preview=preview == "1",
+                change=change == "1",
+            )
+
+    return await in_thread(work)
+
+
+def _foreign_views_now(sessions: SessionFactory, settings: Settings, holder: Holder) -> list[Any]:
+    """The participant's badges from other issuers, verified now (fetching where needed)."""
+    now = utcnow()
+    with sessions(read_only=True) as session:
+        return [
+            foreign.foreign_view(
+                session, settings, badge, now=now, fetcher=SafeFetcher(fetch_policy(settings))
+            )
+            for badge in foreign.foreign_badges(session, holder.participant)
+        ]
+
+
+def _create_share(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    holder: Holder,
+    values: dict[str, str],
+    foreign_views: list[Any],
+    *,
+    preview: bool,
+    change: bool,
+) -> Response:
+    credential = values["credential"]
     errors: dict[str, str] = {}
-    expires_at = _expiry(expires, errors)
+    expires_at = _expiry(values["expires"], errors)
     badge = _own_badge(session, holder, credential) if credential else None
-    if change == "1" and not errors:
+    if change and not errors:
         if badge is not None:
             return _badge_page(request, session, settings, holder, badge, values=values)
         return _shares_page(request, session, holder, values=values, errors={})
-    if preview == "1" and not errors:
-        return _share_preview(request, session, settings, holder, badge, values)
+    if preview and not errors:
+        return _share_preview(request, session, settings, holder, badge, values, foreign_views)
     if not errors:
         try:
             with session.begin_nested():
@@ -403,9 +457,10 @@ def create_share(
                     credential_public_id=credential or None,
                     now=utcnow(),
                     expires_at=expires_at,
-                    show_name=show_name == "1",
-                    show_evidence=show_evidence == "1",
-                    show_photo=show_photo == "1",
+                    show_name=values["show_name"] == "1",
+                    show_evidence=values["show_evidence"] == "1",
+                    show_photo=values["show_photo"] == "1",
+                    show_foreign=values["show_foreign"] == "1",
                 )
         except ValidationFailed as exc:
             errors["expires" if "expiry" in exc.detail or "year" in exc.detail else "form"] = (
@@ -432,6 +487,7 @@ def _share_preview(
     holder: Holder,
     badge: EarnedBadge | None,
     values: dict[str, str],
+    foreign_views: list[Any],
 ) -> Response:
     """The page a link with these choices would show, made as the public page makes it,
     with the choices to make the link or change them (no link exists yet)."""
@@ -460,6 +516,7 @@ def _share_preview(
         "public/credential.html",
         {
             "views": views,
+            "foreign_views": foreign_views if badge is None else [],
             "passport": badge is None,
             "holder_name": participant.display_name if show_name else None,
             "og": {"title": _("Preview of a share link"), "description": "", "image": None},

@@ -45,7 +45,6 @@ from app.sharing.view import build_public_view, shared_views
 from app.verification.service import fetch_policy
 from app.web.auth import STAFF_KEY
 from app.web.holder import HOLDER_KEY, SHARE_LIMIT, TOKEN_LIMIT, count_token_lookup
-from app.web.markdown import narrative_html
 from app.web.templating import format_datetime, templates
 
 router = APIRouter()
@@ -86,16 +85,9 @@ def _qr(url: str, title: str) -> str:
     return qr_svg(url, title=title)
 
 
-# A badge's criteria are the same text in every credential of that badge: its HTML is a
-# pure function of the text, rendered once (Markdown parsing was a tenth of a page's CPU).
-_narrative = lru_cache(maxsize=1024)(narrative_html)
-
-
 def _page(request: Request, context: dict[str, Any]) -> Response:
     """The verification page, never stored by browsers or proxies (it is checked live)."""
-    response = templates.TemplateResponse(
-        request, "public/credential.html", {**context, "narrative": _narrative}
-    )
+    response = templates.TemplateResponse(request, "public/credential.html", context)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "Accept"
     return response
@@ -191,7 +183,15 @@ async def shared(
             )
     except _ForeignBadgeLink as link:
         answer = await in_network_thread(
-            partial(_foreign_share_answer, request, transactions, settings, link.state, now=now)
+            partial(
+                _foreign_share_answer,
+                request,
+                transactions,
+                settings,
+                link.state,
+                link.token,
+                now=now,
+            )
         )
     except NotFound:
         # Only a look-up that found nothing counts toward the client's shared limit: that
@@ -242,11 +242,13 @@ def _page_answer(
 
 
 class _ForeignBadgeLink(Exception):
-    """The link shares a badge of another issuer: verified where fetching may wait."""
+    """The link shares a badge of another issuer (or a passport with such badges): verified
+    where fetching may wait."""
 
-    def __init__(self, state: share_pages.PageState) -> None:
+    def __init__(self, state: share_pages.PageState, token: str) -> None:
         super().__init__("a link to another issuer's badge")
         self.state = state
+        self.token = token
 
 
 def _foreign_share_answer(
@@ -254,12 +256,22 @@ def _foreign_share_answer(
     transactions: SessionFactory,
     settings: Settings,
     state: share_pages.PageState,
+    token: str,
     *,
     now: datetime,
 ) -> Response:
-    """A link to another issuer's badge in a passport (decision 0022): the badge as it was
-    added, verified now, with its issuer's keys and status fetched where needed; never kept
-    (what it is verified against is outside our database)."""
+    """A link to another issuer's badge in a passport (decision 0022), or to a passport that
+    shows such badges: each as it was added, verified now, with its issuer's keys and status
+    fetched where needed; never kept (what it is verified against is outside our
+    database)."""
+    if state.foreign_badge_id is None:
+        if wants_credential(request):
+            raise NotAcceptable(
+                "This link shares several badges; open it in a browser to see them."
+            )
+        with transactions(read_only=True) as session:
+            body, _ = _shared_page(request, session, settings, token, now=now, with_foreign=True)
+        return _page_answer(request, state, body, now=now)
     with transactions(read_only=True) as session:
         link = session.get(ShareLink, state.link_id)
         badge = session.get(ForeignBadge, state.foreign_badge_id)
@@ -306,8 +318,8 @@ def _share_answer(
     # One statement (sharing.pages): a snapshot of its own, no transaction needed.
     with transactions(read_only=True) as session:
         state = share_pages.page_state(session, token, now=now)
-        if state.foreign_badge_id is not None:
-            raise _ForeignBadgeLink(state)
+        if state.foreign_badge_id is not None or state.foreign_ids:
+            raise _ForeignBadgeLink(state, token)
         if wants_credential(request):
             if state.passport:
                 raise NotAcceptable(
@@ -332,11 +344,29 @@ def _share_answer(
 
 
 def _shared_page(
-    request: Request, session: Session, settings: Settings, token: str, *, now: datetime
+    request: Request,
+    session: Session,
+    settings: Settings,
+    token: str,
+    *,
+    now: datetime,
+    with_foreign: bool = False,
 ) -> tuple[str, datetime]:
     """The page of an opened share link, with CHECKED_AT where the time of the check goes,
-    and the moment until which it reads the same (sharing.pages.valid_until)."""
+    and the moment until which it reads the same (sharing.pages.valid_until). With
+    `with_foreign`, a whole passport's badges from other issuers are verified too, fetching
+    where needed."""
     opened = sharing.open_share(session, token, now=now)
+    foreign_views = (
+        [
+            foreign.foreign_view(
+                session, settings, badge, now=now, fetcher=SafeFetcher(fetch_policy(settings))
+            )
+            for badge in foreign.foreign_badges(session, opened.participant)
+        ]
+        if with_foreign and opened.link.show_foreign
+        else []
+    )
     views = shared_views(
         session,
         settings,
@@ -355,6 +385,7 @@ def _shared_page(
         request,
         {
             "views": views,
+            "foreign_views": foreign_views,
             "passport": opened.link.credential_id is None,
             "holder_name": opened.participant.display_name if opened.show_name else None,
             "og": _og(views, passport=opened.link.credential_id is None),

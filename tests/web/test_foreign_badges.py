@@ -268,3 +268,53 @@ def test_shared_by_a_link_that_verifies_it_on_every_opening(
     remove = holder.get(f"{page_url}/remove")
     holder.post(f"{page_url}/remove", data={"csrf_token": csrf_of(remove.text)})
     assert employer.get(f"/s/{token}").status_code == 404
+
+
+def test_a_whole_passport_link_shows_them_only_when_chosen(
+    holder: TestClient, client_factory: Any, session: Session, settings: Settings, world: World
+) -> None:
+    badge, _ = school_badge(settings)
+    page_url = _add(holder, text=json.dumps(badge)).headers["location"]
+    shares = holder.get("/passport/shares")
+    assert 'name="show_foreign"' in shares.text
+    token = csrf_of(shares.text)
+
+    def make(**choices: str) -> str:
+        made = holder.post("/passport/shares", data={"csrf_token": token, **choices})
+        assert made.status_code == 200, made.text
+        match = SHARE_RE.search(made.text)
+        assert match is not None
+        return match.group(1)
+
+    # The preview shows the page the link will show: ours and, when chosen, the school's.
+    preview = holder.post(
+        "/passport/shares",
+        data={"csrf_token": token, "show_name": "1", "show_foreign": "1", "preview": "1"},
+    )
+    assert preview.status_code == 200
+    assert "Hitsauksen perusteet" in preview.text and "Esimerkkikoulu" in preview.text
+    assert 'name="show_foreign" value="1"' in preview.text  # kept for "Make the link"
+    assert "Allekirjoitus on kunnossa. Merkkiä ei ole muutettu." in preview.text
+
+    without = make(show_name="1")
+    with_them = make(show_name="1", show_foreign="1")
+    employer = client_factory()
+    plain = employer.get(f"/s/{without}")
+    assert plain.status_code == 200 and "Esimerkkikoulu" not in plain.text
+    for _ in range(2):  # verified on every opening, never kept
+        page = employer.get(f"/s/{with_them}")
+        assert page.status_code == 200
+        assert "Hitsauksen perusteet" in page.text and "Esimerkkikoulu" in page.text
+        assert "Muiden myöntäjien merkit" in page.text
+        assert world.credential.public_id in page.text or "2 merkkiä" in page.text
+    assert "Näyttää myös muiden myöntäjien merkkisi." in holder.get("/passport/shares").text
+    link = session.exec(select(ShareLink).where(col(ShareLink.show_foreign))).one()
+    assert link.credential_id is None and link.foreign_badge_id is None
+
+    # Removed from the passport: gone from the link on the next opening.
+    remove = holder.get(f"{page_url}/remove")
+    holder.post(f"{page_url}/remove", data={"csrf_token": csrf_of(remove.text)})
+    page = employer.get(f"/s/{with_them}")
+    assert page.status_code == 200 and "Esimerkkikoulu" not in page.text
+    # Without badges from other issuers the form does not offer them.
+    assert 'name="show_foreign"' not in holder.get("/passport/shares").text

@@ -772,3 +772,18 @@ def test_each_badge_once_with_its_pathways_levels_as_steps(
     assert states[0] == "earned" and states[1] == "next" and set(states[2:]) <= {"later"}
     assert f"Taso 1: {name}, suoritettu" in steps.group(0)
     assert "seuraava askel" in steps.group(0)
+
+
+def test_a_preview_with_the_coachs_words_shows_them(
+    holder: TestClient, world: World, evidence_photo: str
+) -> None:
+    """The preview of a link that shows what the coach wrote (it failed with a 500: the
+    page's Markdown function was missing from the preview)."""
+    cid = world.credential.public_id
+    for choices in (
+        {"credential": cid, "show_evidence": "1", "preview": "1"},
+        {"credential": "", "show_evidence": "1", "preview": "1"},
+    ):
+        preview = post_form(holder, "/passport/shares", "/passport/shares", choices)
+        assert preview.status_code == 200, preview.text[-300:]
+        assert "Teki työn hyvin." in preview.text
