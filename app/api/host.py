@@ -47,7 +47,7 @@ from app.web.holder import TOKEN_LIMIT
 PREFIX = "/ims/ob/v3p0"
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
-MAX_REGISTRATION_BYTES = 32 * 1024
+MAX_JSON_BYTES = 32 * 1024  # a registration or a profile
 MAX_FORM_BYTES = 8 * 1024
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -68,6 +68,15 @@ def _oauth_answer(status: int, body: Any, headers: Any) -> Response:
     merged = {**dict(headers or []), **NO_STORE}
     merged.pop("Content-Type", None)
     return JSONResponse(body or {}, status_code=status, headers=merged)
+
+
+async def _json_body(request: Request) -> Any:
+    """The request's JSON body (a registration, a profile), or None when it is not JSON."""
+    raw = await read_body(request, MAX_JSON_BYTES)
+    try:
+        return strictjson.loads(raw)
+    except (ValueError, RecursionError):
+        return None
 
 
 async def _form(request: Request) -> list[tuple[str, str]]:
@@ -136,11 +145,7 @@ async def register(
     request: Request, sessions: SessionFactoryDep, settings: SettingsDep
 ) -> Response:
     """Dynamic client registration (RFC 7591): the client's id and secret, shown once."""
-    raw = await read_body(request, MAX_REGISTRATION_BYTES)
-    try:
-        data = strictjson.loads(raw)
-    except (ValueError, RecursionError):
-        data = None
+    data = await _json_body(request)
     if not isinstance(data, dict) or not data:
         return _oauth_answer(
             400,
@@ -388,10 +393,8 @@ async def put_profile(
     request: Request, sessions: SessionFactoryDep, settings: SettingsDep
 ) -> Response:
     """Change the participant's name; the answer is the profile as kept."""
-    raw = await read_body(request, MAX_REGISTRATION_BYTES)
-    try:
-        data = strictjson.loads(raw)
-    except (ValueError, RecursionError):
+    data = await _json_body(request)
+    if data is None:
         return status_response(400, "Send the Profile as a JSON object.")
 
     def work() -> Response:

@@ -450,6 +450,7 @@ def test_a_participant_not_signed_in_signs_in_and_comes_back(
     url = ob3.authorize_url()
     first = browser.get(url, follow_redirects=False)
     assert first.status_code == 303 and first.headers["location"] == "/passport/sign-in"
+    assert "Palvelu pyytää pääsyä passiisi." in browser.get("/passport/sign-in").text
     signed_in = browser.get(f"/passport/{passport_token(session, world)}", follow_redirects=False)
     assert signed_in.status_code == 303
     assert signed_in.headers["location"] == url
