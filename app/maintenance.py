@@ -7,6 +7,10 @@ nothing naming a participant is kept longer than it serves.
 - offers to a wallet app that were not used and expired a day ago or more;
 - the Open Badges 3.0 API's tokens that ended (revoked, or expired with their refresh
   token) and its authorization codes that expired, a day on.
+
+On SQLite it also runs `PRAGMA optimize`, which analyzes the tables whose statistics are out
+of date (the query planner's picture of a file that keeps growing; PostgreSQL's autovacuum
+does this there).
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ def clean_up(session: Session, settings: Settings, *, now: datetime) -> Maintena
     bodies = purge_expired(session, now=now)
     offers = wallets.prune_expired(session, now=now)
     grants = host_access.prune_ended(session, now=now)
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("PRAGMA optimize")
     return MaintenanceReport(
         sessions, int(getattr(links, "rowcount", 0) or 0), bodies, offers, grants
     )
