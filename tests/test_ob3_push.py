@@ -9,7 +9,7 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,7 +23,7 @@ from app.host.push import PushFailed, push_credential
 from app.models import Award, Credential, Participant, User
 from app.models.base import utcnow
 from app.passport.service import issue_passport_token
-from tests.conftest import STANDARDS
+from tests.conftest import STANDARDS, fresh_postgres_schema
 from tests.live import COACH, ROOT, cli, environment, serving
 
 ANSWER = "https://osaamispassi.example/callback"
@@ -76,14 +76,21 @@ def _ainos_badge(database_url: str) -> tuple[str, dict[str, object]]:
     return found
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def running(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    if request.param == "sqlite":
-        database_url = f"sqlite:///{tmp_path / 'push.db'}"
-    else:
-        database_url = request.getfixturevalue("committed_postgres_url")
-    with serving(tmp_path, database_url) as url:
-        yield url, database_url
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def running(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """The demo served on each database, shared by this module's tests (the push of one
+    test changes nothing the other reads)."""
+    tmp_path = tmp_path_factory.mktemp("push")
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            database_url = f"sqlite:///{tmp_path / 'push.db'}"
+        else:
+            database_url = stack.enter_context(fresh_postgres_schema("push"))
+        yield stack.enter_context(serving(tmp_path, database_url)), database_url
 
 
 def test_a_badge_pushed_to_a_host_where_its_holder_allows_it(running: tuple[str, str]) -> None:
