@@ -26,6 +26,7 @@ from app.api.threads import in_network_thread, in_thread
 from app.config import Settings
 from app.deps import SessionFactory, SessionFactoryDep, SettingsDep
 from app.errors import ValidationFailed
+from app.host import API_PATH
 from app.host import service as host
 from app.host.oauth import HostJsonRequest, HostRequest, HostServer, protector
 from app.host.scopes import (
@@ -44,7 +45,7 @@ from app.vc.dates import parse_datetime
 from app.verification.service import fetch_policy
 from app.web.holder import TOKEN_LIMIT
 
-PREFIX = "/ims/ob/v3p0"
+PREFIX = API_PATH
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 MAX_JSON_BYTES = 32 * 1024  # a registration or a profile

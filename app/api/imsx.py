@@ -8,9 +8,11 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-OB3_PREFIX = "/ims/ob/v3p0/"
+from app.host import API_PATH, AUTHORIZE_PATH
+
+OB3_PREFIX = API_PATH + "/"
 # The consent page is a page for a person, not an API answer.
-OB3_PAGES = frozenset({OB3_PREFIX + "auth/authorize"})
+OB3_PAGES = frozenset({AUTHORIZE_PATH})
 
 _CODE_MINOR = {
     400: "invalid_data",

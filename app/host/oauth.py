@@ -20,7 +20,6 @@ A server object is made per request around that request's database session.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import unicodedata
@@ -39,7 +38,7 @@ from authlib.oauth2.rfc6749 import (
     TokenMixin,
     grants,
 )
-from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, JsonPayload, JsonRequest
+from authlib.oauth2.rfc6749.requests import JsonPayload, JsonRequest, OAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7591 import ClientMetadataClaims, ClientRegistrationEndpoint
@@ -50,6 +49,7 @@ from sqlmodel import Session, col, select
 
 from app.host.scopes import SCOPES, scope_list
 from app.models import HostAuthorizationCode, HostClient, HostToken, Participant
+from app.tokens import hash_token, new_token
 
 CODE_LIFETIME = timedelta(minutes=5)
 ACCESS_TOKEN_SECONDS = 3600
@@ -73,10 +73,6 @@ MAX_METADATA_CHARS = 2000
 MAX_NAME_CHARS = 100  # the consent page and the settings show the name
 # Characters that would make a name shown on the consent page read otherwise than it is.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def secret_hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 # --- what Authlib reads of our rows -------------------------------------------------------
@@ -105,7 +101,7 @@ class Client(ClientMixin):  # type: ignore[misc]
         return redirect_uri in self.metadata["redirect_uris"]
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return hmac.compare_digest(secret_hash(client_secret), self.row.secret_hash)
+        return hmac.compare_digest(hash_token(client_secret), self.row.secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method == "client_secret_basic"
@@ -160,6 +156,23 @@ class Token(TokenMixin):  # type: ignore[misc]
 # --- requests ------------------------------------------------------------------------------
 
 
+class _Params(OAuth2Payload):  # type: ignore[misc]
+    """The request's parameters: the first value of each, and all of them (Authlib refuses
+    a parameter given twice)."""
+
+    def __init__(self, lists: dict[str, list[str]]) -> None:
+        self._lists = lists
+        self._first = {key: values[0] for key, values in lists.items()}
+
+    @property
+    def data(self) -> dict[str, str]:
+        return self._first
+
+    @property
+    def datalist(self) -> dict[str, list[str]]:
+        return self._lists
+
+
 class HostRequest(OAuth2Request):  # type: ignore[misc]
     """A request as Authlib reads it: the method, the address (on BASE_URL), the headers and
     the parameters (the query of a GET, the form of a POST), each with all its values."""
@@ -175,17 +188,17 @@ class HostRequest(OAuth2Request):  # type: ignore[misc]
         lists: dict[str, list[str]] = {}
         for key, value in params:
             lists.setdefault(key, []).append(value)
-        self._first = {key: values[0] for key, values in lists.items()}
-        self.payload = BasicOAuth2Payload(self._first)
-        self.payload._datalist = lists
+        self.payload = _Params(lists)
 
     @property
     def args(self) -> dict[str, str]:
-        return self._first
+        first: dict[str, str] = self.payload.data
+        return first
 
     @property
     def form(self) -> dict[str, str]:
-        return self._first
+        first: dict[str, str] = self.payload.data
+        return first
 
 
 class _Json(JsonPayload):  # type: ignore[misc]
@@ -286,7 +299,7 @@ class _Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
         return secrets.token_urlsafe(24)
 
     def generate_client_secret(self, request: Any) -> str:
-        return secrets.token_urlsafe(32)
+        return new_token()
 
     def extract_client_metadata(self, request: Any) -> dict[str, Any]:
         metadata: dict[str, Any] = super().extract_client_metadata(request)
@@ -301,7 +314,7 @@ class _Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     ) -> Client:
         row = HostClient(
             client_id=client_info["client_id"],
-            secret_hash=secret_hash(client_info["client_secret"]),
+            secret_hash=hash_token(client_info["client_secret"]),
             client_metadata=client_metadata,
             created_at=self.host.now,
         )
@@ -353,7 +366,7 @@ class _CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
         assert participant.id is not None
         self.host.session.add(
             HostAuthorizationCode(
-                code_hash=secret_hash(code),
+                code_hash=hash_token(code),
                 client_id=request.client.row.id,
                 participant_id=participant.id,
                 redirect_uri=data.get("redirect_uri") or request.client.get_default_redirect_uri(),
@@ -367,9 +380,7 @@ class _CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
         row = self.host.locked_first(
-            select(HostAuthorizationCode).where(
-                HostAuthorizationCode.code_hash == secret_hash(code)
-            )
+            select(HostAuthorizationCode).where(HostAuthorizationCode.code_hash == hash_token(code))
         )
         if row is None or row.client_id != client.row.id:
             return None
@@ -404,7 +415,7 @@ class _RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
         row = self.host.locked_first(
-            select(HostToken).where(HostToken.refresh_token_hash == secret_hash(refresh_token))
+            select(HostToken).where(HostToken.refresh_token_hash == hash_token(refresh_token))
         )
         if row is None:
             return None
@@ -437,7 +448,7 @@ class _Revocation(RevocationEndpoint):  # type: ignore[misc]
         self.host = server
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
-        digest = secret_hash(token_string)
+        digest = hash_token(token_string)
         row = self.host.session.exec(
             select(HostToken).where(
                 (col(HostToken.access_token_hash) == digest)
@@ -465,8 +476,8 @@ class HostServer(AuthorizationServer):  # type: ignore[misc]
         self.register_token_generator(
             "default",
             BearerTokenGenerator(
-                access_token_generator=lambda **_: secrets.token_urlsafe(32),
-                refresh_token_generator=lambda **_: secrets.token_urlsafe(32),
+                access_token_generator=lambda **_: new_token(),
+                refresh_token_generator=lambda **_: new_token(),
                 expires_generator=ACCESS_TOKEN_SECONDS,
             ),
         )
@@ -493,9 +504,9 @@ class HostServer(AuthorizationServer):  # type: ignore[misc]
             participant_id=participant.id,
             authorization_code_id=None if code_row is None else code_row.id,
             grant_id=None if previous is None else previous.row.grant_id,
-            access_token_hash=secret_hash(token["access_token"]),
+            access_token_hash=hash_token(token["access_token"]),
             refresh_token_hash=(
-                secret_hash(token["refresh_token"]) if token.get("refresh_token") else None
+                hash_token(token["refresh_token"]) if token.get("refresh_token") else None
             ),
             scope=token.get("scope", ""),
             issued_at=self.now,
@@ -557,7 +568,7 @@ class _Bearer(BearerTokenValidator):  # type: ignore[misc]
         if len(token_string) > 200:
             return None
         row = self.session.exec(
-            select(HostToken).where(HostToken.access_token_hash == secret_hash(token_string))
+            select(HostToken).where(HostToken.access_token_hash == hash_token(token_string))
         ).first()
         return None if row is None else Token(row, self.now)
 

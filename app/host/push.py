@@ -25,9 +25,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from app.config import Settings
+from app.host import API_PATH
 from app.host.scopes import CREDENTIAL_UPSERT
 
-DISCOVERY_PATH = "/ims/ob/v3p0/discovery"
+DISCOVERY_PATH = API_PATH + "/discovery"
 TIMEOUT = httpx.Timeout(15.0)
 MAX_ANSWER_BYTES = 1024 * 1024
 # What the participant's browser shows when it comes back to the command line.

@@ -18,16 +18,18 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.credentials.keyresolver import our_did_prefix
-from app.credentials.service import subject_id
-from app.errors import ValidationFailed, page_text
+from app.credentials.service import credential_url, subject_id
+from app.errors import NotFound, ValidationFailed, page_text
 from app.models import Award, Credential, ForeignBadge, Participant
 from app.net.fetch import Fetcher
 from app.passport import foreign
 from app.sharing.displayer import Given
+from app.sharing.service import owned_credential
 from app.vc import strictjson
 from app.vc.baking import detect_and_unbake
 from app.vc.errors import JwtError
 from app.vc.jwt import decode_jws_unverified
+from app.vc.verify import issuer_id
 
 NAME_MAX = 200
 
@@ -132,19 +134,16 @@ def prepare_upsert(
         ValidationFailed: It is not a badge, does not verify, or is someone else's.
     """
     document = _document_of(body)
-    issuer = _issuer_of(document)
+    issuer = issuer_id(document) or ""
     if issuer.startswith(our_did_prefix(settings)):
-        if _own_credential(session, participant, document) is not None:
+        if _is_hers(session, settings, participant, document):
             return Upsert(None, body)
         raise ValidationFailed(
             page_text("This badge is from this service: it is in its owner's passport already.")
         )
-    try:
-        badge = foreign.prepare_foreign_badge(
-            session, settings, participant, Given(upload=body), now=now, fetcher=fetcher
-        )
-    except ValidationFailed as exc:
-        raise ValidationFailed(exc.template, params=exc.params) from exc
+    badge = foreign.prepare_foreign_badge(
+        session, settings, participant, Given(upload=body), now=now, fetcher=fetcher
+    )
     return Upsert(badge, body)
 
 
@@ -195,29 +194,19 @@ def _document_of(body: bytes) -> dict[str, Any]:
     return document
 
 
-def _issuer_of(document: dict[str, Any]) -> str:
-    issuer = document.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) else ""
-
-
-def _own_credential(
-    session: Session, participant: Participant, document: dict[str, Any]
-) -> Credential | None:
-    """Our credential with the document's id, when it is the participant's."""
+def _is_hers(
+    session: Session, settings: Settings, participant: Participant, document: dict[str, Any]
+) -> bool:
+    """Whether the document's id is that of one of the participant's own credentials."""
     uri = document.get("id")
-    if not isinstance(uri, str) or not uri:
-        return None
-    row = session.exec(
-        select(Credential)
-        .join(Award, col(Award.id) == col(Credential.award_id))
-        .where(Award.participant_id == participant.id)
-    ).all()
-    for credential in row:
-        if credential.json_ld and credential.json_ld.get("id") == uri:
-            return credential
-    return None
+    prefix = credential_url(settings, "")
+    if not isinstance(uri, str) or not uri.startswith(prefix):
+        return False
+    try:
+        owned_credential(session, participant=participant, public_id=uri.removeprefix(prefix))
+    except NotFound:
+        return False
+    return True
 
 
 # --- profile -------------------------------------------------------------------------------

@@ -26,12 +26,12 @@ from app.config import Settings
 from app.credentials.keyresolver import our_did_prefix
 from app.errors import AppError, NotFound, ValidationFailed, page_text
 from app.models import ForeignBadge, Participant, ShareLink
-from app.net.fetch import Fetcher
+from app.net.fetch import Fetcher, SafeFetcher
 from app.sharing.displayer import Given, GivenInvalid, given_data, result_view
 from app.sharing.view import PublicCredentialView
 from app.vc.dates import parse_datetime
 from app.vc.verify import VerificationResult, issuer_id
-from app.verification.service import verify
+from app.verification.service import fetch_policy, verify
 
 # Enough for every school and course badge a person collects; bounds what one passport
 # stores (each badge at most 2 MB, app.sharing.displayer).
@@ -152,12 +152,7 @@ def keep_foreign_badge(
     mine = select(ForeignBadge).where(ForeignBadge.participant_id == participant.id)
     if session.exec(mine.where(ForeignBadge.digest == badge.digest)).first() is not None:
         raise _refused(field, page_text("This badge is in your passport already."))
-    count = session.exec(
-        select(func.count())
-        .select_from(ForeignBadge)
-        .where(ForeignBadge.participant_id == participant.id)
-    ).one()
-    if count >= MAX_FOREIGN_BADGES:
+    if count_foreign_badges(session, participant) >= MAX_FOREIGN_BADGES:
         raise _refused(
             field,
             page_text(
@@ -236,6 +231,19 @@ def foreign_view(
     return result_view(
         session, settings, result, now=now, public_id=badge.public_id, holder_name=holder_name
     )
+
+
+def passport_views(
+    session: Session, settings: Settings, participant: Participant, *, now: datetime
+) -> list[PublicCredentialView]:
+    """Each of the participant's badges from other issuers as the pages show it, verified
+    now (fetching their issuers' keys and status where needed: call it where waiting on
+    other hosts holds nothing up)."""
+    fetcher = SafeFetcher(fetch_policy(settings))
+    return [
+        foreign_view(session, settings, badge, now=now, fetcher=fetcher)
+        for badge in foreign_badges(session, participant)
+    ]
 
 
 def _stored_bytes(data: bytes | str | dict[str, Any]) -> bytes:

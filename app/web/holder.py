@@ -29,6 +29,7 @@ from app.config import Settings
 from app.db import brief_lock_wait, brief_wait_ms
 from app.deps import SAFE_METHODS, SessionDep, SettingsDep, get_limit_session
 from app.errors import RateLimited
+from app.host import AUTHORIZE_PATH
 from app.models import Participant, WebSession
 from app.models.base import utcnow
 from app.web.auth import SignInRequired, client_ip
@@ -37,7 +38,7 @@ PASSPORT_COOKIE = "osp_passport"
 # Where to go after signing in, when the sign-in began on a page that needs it (a service's
 # request for access to the passport, app/web/host.py); only such an address is followed.
 AFTER_SIGN_IN_COOKIE = "osp_after_sign_in"
-AFTER_SIGN_IN_PREFIX = "/ims/ob/v3p0/auth/authorize?"
+AFTER_SIGN_IN_PREFIX = AUTHORIZE_PATH + "?"
 HOLDER_KEY = "osp.holder"
 
 

@@ -13,12 +13,11 @@ from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.api.host import PREFIX
 from app.api.threads import in_thread
 from app.auth.sessions import add_flash
 from app.config import Settings
 from app.deps import SessionDep, SessionFactoryDep, SettingsDep
-from app.host import access
+from app.host import AUTHORIZE_PATH, access
 from app.host.oauth import Client, HostRequest, HostServer
 from app.host.scopes import plain_texts
 from app.middleware import SECURITY_HEADERS
@@ -34,7 +33,7 @@ from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
-AUTHORIZE = PREFIX + "/auth/authorize"
+AUTHORIZE = AUTHORIZE_PATH
 # Form fields of the consent page that are ours, not the authorization request's.
 _OWN_FIELDS = frozenset({"csrf_token", "decision"})
 
@@ -62,15 +61,11 @@ def _refusal(
     return _page(request, "participant/consent_error.html", {}, 400)
 
 
-def _site(uri: object) -> str:
-    return urlsplit(str(uri or "")).hostname or ""
-
-
 def _consent_context(client: Client, params: list[tuple[str, str]], scope: str) -> dict[str, Any]:
     metadata = client.metadata
     return {
         "client_name": metadata.get("client_name", ""),
-        "site": _site(metadata.get("client_uri")),
+        "site": access.client_site(client.row),
         "tos_uri": metadata.get("tos_uri"),
         "policy_uri": metadata.get("policy_uri"),
         "scopes": plain_texts(scope),

@@ -417,14 +417,8 @@ async def create_share(
 
 def _foreign_views_now(sessions: SessionFactory, settings: Settings, holder: Holder) -> list[Any]:
     """The participant's badges from other issuers, verified now (fetching where needed)."""
-    now = utcnow()
     with sessions(read_only=True) as session:
-        return [
-            foreign.foreign_view(
-                session, settings, badge, now=now, fetcher=SafeFetcher(fetch_policy(settings))
-            )
-            for badge in foreign.foreign_badges(session, holder.participant)
-        ]
+        return foreign.passport_views(session, settings, holder.participant, now=utcnow())
 
 
 def _create_share(

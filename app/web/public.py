@@ -358,12 +358,7 @@ def _shared_page(
     where needed."""
     opened = sharing.open_share(session, token, now=now)
     foreign_views = (
-        [
-            foreign.foreign_view(
-                session, settings, badge, now=now, fetcher=SafeFetcher(fetch_policy(settings))
-            )
-            for badge in foreign.foreign_badges(session, opened.participant)
-        ]
+        foreign.passport_views(session, settings, opened.participant, now=now)
         if with_foreign and opened.link.show_foreign
         else []
     )
