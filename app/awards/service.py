@@ -255,7 +255,7 @@ def _audit_award(
     organization: Organization,
     coach: User,
     plan: AwardPlan,
-    credential: Credential,
+    credential_public_id: str,
     now: datetime,
     ip_address: str | None = None,
 ) -> None:
@@ -265,7 +265,7 @@ def _audit_award(
         organization_id=organization.id,
         actor_user_id=coach.id,
         object_type="credential",
-        object_id=credential.public_id,
+        object_id=credential_public_id,
         ip_address=ip_address,
         details={"badge": plan.badge.slug, "revision": plan.version.revision},
         now=now,
@@ -329,7 +329,7 @@ def record_award(
         organization=organization,
         coach=coach,
         plan=plan,
-        credential=credential,
+        credential_public_id=credential.public_id,
         now=now,
         ip_address=ip_address,
     )
@@ -348,7 +348,8 @@ def record_group_awards(
     issuance: Issuance,
 ) -> list[tuple[Award, Credential]]:
     """Write the awards of a group award's chunk (each person, their narrative and their
-    idempotency key), their credentials and audit events, in a few round trips.
+    idempotency key), their credentials and audit events, in a few round trips; the awards
+    and audit events are saved while the credentials' canonicalization runs.
 
     The input has passed `check_award` when the job was queued, and only the job's holder
     writes its keys, so there is no savepoint per award: a conflict fails the chunk, which
@@ -370,7 +371,18 @@ def record_group_awards(
         for participant, narrative, key in people
     ]
     session.add_all([award for award, _ in awards])
-    session.flush()
+
+    def audit_awards(public_ids: list[str]) -> None:
+        for public_id in public_ids:
+            _audit_award(
+                session,
+                organization=organization,
+                coach=coach,
+                plan=plan,
+                credential_public_id=public_id,
+                now=now,
+            )
+
     credentials = issue_credentials(
         session,
         settings,
@@ -380,16 +392,8 @@ def record_group_awards(
         version=plan.version,
         now=now,
         issuance=issuance,
+        meanwhile=audit_awards,
     )
-    for credential in credentials:
-        _audit_award(
-            session,
-            organization=organization,
-            coach=coach,
-            plan=plan,
-            credential=credential,
-            now=now,
-        )
     return [(award, credential) for (award, _), credential in zip(awards, credentials, strict=True)]
 
 

@@ -37,6 +37,8 @@ HashMany = Callable[[Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]], Ite
 # Hand-outs per worker and call: results come back in that many pieces.
 TASKS_PER_PROCESS = 4
 
+# Workers run at a lower priority than the web process and the database.
+WORKER_NICENESS = 10
 # Set in each worker process by _start_worker.
 _worker_loader: Any = None
 # How often a worker looks whether the process that started it is still there.
@@ -52,6 +54,7 @@ def hash_here(
 
 def _start_worker(contexts_dir: Path | None, cache_dir: Path, parent: int) -> None:
     global _worker_loader
+    os.nice(WORKER_NICENESS)
     _worker_loader = context_loader(contexts_dir, cache_dir)
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
 
@@ -111,10 +114,25 @@ class HashingPool:
         loader: Any,
         items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
     ) -> Iterator[bytes]:
-        """The results in order, each as soon as it is ready: the caller signs the first
-        credentials while the workers still canonicalize the rest (hence small hand-outs)."""
+        """The results in order, each as soon as it is ready: the workers start at once (the
+        caller can do other work meanwhile), and the caller signs the first credentials
+        while they still canonicalize the rest (hence small hand-outs)."""
         per_task = math.ceil(len(items) / (self._processes * TASKS_PER_PROCESS))
-        results = executor.map(_hash_in_worker, items, chunksize=per_task)
+        try:
+            results = executor.map(_hash_in_worker, items, chunksize=per_task)
+        except Exception as exc:  # the pool broke or was shut down meanwhile
+            log.warning("hashing processes failed (%s); hashing here", type(exc).__name__)
+            self._discard(executor)
+            return iter(hash_here(loader, items))
+        return self._collected(executor, loader, items, results)
+
+    def _collected(
+        self,
+        executor: ProcessPoolExecutor,
+        loader: Any,
+        items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+        results: Iterator[bytes | None],
+    ) -> Iterator[bytes]:
         for done, item in enumerate(items):
             try:
                 hashed = next(results)

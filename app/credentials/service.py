@@ -6,6 +6,7 @@ import calendar
 import copy
 import secrets
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -269,31 +270,52 @@ def _unsigned_credential(
     return _Unsigned(public_id, document, status_list, index, valid_until)
 
 
+@dataclass
+class _Hashing:
+    """The Data Integrity proof options of a batch of credentials and the bytes each one's
+    proof signs, coming in as the canonicalization (`hash_many`, often in worker processes)
+    finishes them."""
+
+    proof: dict[str, Any]
+    hashes: Iterator[bytes]
+
+
+def _start_hashing(unsigned: list[_Unsigned], *, now: datetime, issuance: Issuance) -> _Hashing:
+    """Hand the batch's canonicalization over: with worker processes it has started when
+    this returns, and the caller can do other work meanwhile."""
+    proof = dataintegrity.proof_options(verification_method=issuance.di_signer.key_id, created=now)
+    items = [(u.document, proof) for u in unsigned]
+    hashes = issuance.hash_many(items) if issuance.hash_many else hash_here(issuance.loader, items)
+    return _Hashing(proof, iter(hashes))
+
+
 def _signed_all(
     unsigned: list[_Unsigned],
     awards: list[Award],
+    hashing: _Hashing,
     *,
     organization: Organization,
     now: datetime,
     issuance: Issuance,
 ) -> list[Credential]:
     """The credentials in both proof forms (not added to the session): the Data Integrity
-    proof, whose slow step (hashing the canonical forms) runs for all of them at once, in
-    worker processes where the issuance has them (`hash_many`), and the VC-JWT."""
+    proof over the hashes of `hashing`, and the VC-JWT."""
     assert organization.id is not None
-    proof = dataintegrity.proof_options(verification_method=issuance.di_signer.key_id, created=now)
-    items = [(u.document, proof) for u in unsigned]
-    hashes = issuance.hash_many(items) if issuance.hash_many else hash_here(issuance.loader, items)
     credentials = []
-    for u, award, data_to_sign in zip(unsigned, awards, hashes, strict=True):
+    for u, award, data_to_sign in zip(unsigned, awards, hashing.hashes, strict=True):
         assert award.id is not None and u.status_list.id is not None
         credentials.append(
             Credential(
                 public_id=u.public_id,
                 award_id=award.id,
                 organization_id=organization.id,
+                # The unsigned document is this credential's own and is not changed again.
                 json_ld=dataintegrity.sign_hashed(
-                    u.document, proof, data_to_sign, issuance.di_signer
+                    u.document,
+                    hashing.proof,
+                    data_to_sign,
+                    issuance.di_signer,
+                    copy_document=False,
                 ),
                 jwt=encode_vc_jwt(u.document, signer=issuance.jwt_signer),
                 status_list_id=u.status_list.id,
@@ -336,7 +358,12 @@ def issue_credential(
             issuance=issuance,
         )
         [credential] = _signed_all(
-            [unsigned], [award], organization=organization, now=now, issuance=issuance
+            [unsigned],
+            [award],
+            _start_hashing([unsigned], now=now, issuance=issuance),
+            organization=organization,
+            now=now,
+            issuance=issuance,
         )
         try:
             with session.begin_nested():
@@ -357,32 +384,42 @@ def issue_credentials(
     version: BadgeVersion,
     now: datetime,
     issuance: Issuance,
+    meanwhile: Callable[[list[str]], None] | None = None,
 ) -> list[Credential]:
     """Sign and store the credentials of a group award's chunk in one round trip.
 
-    Without the per-credential savepoint of `issue_credential`: an index taken at the same
-    moment by another award fails the caller's transaction, which the group job tries again.
+    The awards may still be unsaved: the documents need none of their ids, so their
+    canonicalization starts first and `meanwhile` (given the credentials' public ids) runs
+    while it goes on, e.g. to save the awards. Without the per-credential savepoint of
+    `issue_credential`: an index taken at the same moment by another award fails the
+    caller's transaction, which the group job tries again.
     """
-    entries = status.allocate_indexes(session, organization, now, len(awards))
-    unsigned = [
-        _unsigned_credential(
-            session,
-            settings,
-            award=award,
-            organization=organization,
-            participant=participant,
-            badge=badge,
-            version=version,
-            status_list=status_list,
-            index=index,
-            now=now,
-            issuance=issuance,
-        )
-        for (award, participant), (status_list, index) in zip(awards, entries, strict=True)
-    ]
+    with session.no_autoflush:
+        entries = status.allocate_indexes(session, organization, now, len(awards))
+        unsigned = [
+            _unsigned_credential(
+                session,
+                settings,
+                award=award,
+                organization=organization,
+                participant=participant,
+                badge=badge,
+                version=version,
+                status_list=status_list,
+                index=index,
+                now=now,
+                issuance=issuance,
+            )
+            for (award, participant), (status_list, index) in zip(awards, entries, strict=True)
+        ]
+    hashing = _start_hashing(unsigned, now=now, issuance=issuance)
+    if meanwhile is not None:
+        meanwhile([u.public_id for u in unsigned])
+    session.flush()
     credentials = _signed_all(
         unsigned,
         [award for award, _participant in awards],
+        hashing,
         organization=organization,
         now=now,
         issuance=issuance,

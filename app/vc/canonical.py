@@ -47,6 +47,28 @@ Speed: memoised context processing
 
     :func:`canonicalize_reference` runs the same strict checks over plain PyLD (no memo);
     tests compare the two byte for byte on every vector and credential shape we have.
+
+Speed: memoised expansion of repeated nodes
+    With the contexts memoised, most of what is left is expanding the document itself, and
+    the credentials of a group award repeat most of theirs: the same issuer profile and the
+    same achievement (its criteria, alignments, image), only the subject, the status entry
+    and the dates differ. PyLD's private ``_expand(active_ctx, active_property, element,
+    options, inside_list, inside_index, type_scoped_ctx)`` is a pure function of those
+    arguments, so :class:`ExpansionMemo` keeps its result for nodes below the top that carry
+    an identifier (a JSON object with a string ``id`` or ``@id``):
+
+    * key: the identities of the active and type-scoped contexts (frozen, held by the entry
+      and checked on every hit, as above), the property, the list/index flags, the options
+      expansion reads (``base``, ``processingMode``, ``isFrame``, ``keepFreeFloatingNodes``)
+      and the node *by value* (its JSON text, key order kept);
+    * a node is kept the second time it is seen (a one-off costs only its JSON text) and
+      only when no property was dropped while expanding it (the strict check learns of
+      dropped properties from PyLD's callback, which a hit would not call again);
+    * the result is kept as JSON text and parsed again on every hit, so no caller ever
+      shares (or mutates) another's objects;
+    * bounded in bytes (:data:`EXPANSION_MEMO_MAX_BYTES`, nodes above
+      :data:`EXPANSION_MEMO_MAX_NODE_CHARS` are not kept) and lives exactly as long as the
+      loader's context memo, whose contexts its keys name.
 """
 
 from __future__ import annotations
@@ -57,7 +79,7 @@ import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any, cast
 
 from cachetools import LRUCache
@@ -79,6 +101,24 @@ _NO_DESCENT = frozenset({"@index", "@language", "@direction", "@context"})
 
 MEMO_MAX_ENTRIES = 2048
 """Processed contexts kept per loader (a badge shape needs a few dozen)."""
+
+EXPANSION_MEMO_MAX_BYTES = 8 * 1024 * 1024
+"""Characters of node and expansion text kept per loader (one badge shape: about 30 kB)."""
+
+EXPANSION_MEMO_MAX_NODE_CHARS = 64 * 1024
+"""Larger nodes are expanded every time (their JSON text would crowd out the rest)."""
+
+_PYLD_EXPAND_PARAMS = (
+    "self",
+    "active_ctx",
+    "active_property",
+    "element",
+    "options",
+    "inside_list",
+    "inside_index",
+    "type_scoped_ctx",
+)
+"""The private PyLD signature the expansion memo wraps; checked like the one below."""
 
 _PYLD_PROCESS_CONTEXT_PARAMS = (
     "self",
@@ -141,6 +181,8 @@ class ContextMemo:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        # Expanded nodes under these contexts: same loader, same lifetime.
+        self.expansions = ExpansionMemo()
 
     def __len__(self) -> int:
         with self._lock:
@@ -170,9 +212,100 @@ class ContextMemo:
             return processed
 
     def clear(self) -> None:
+        """Drop every entry (and every expanded node)."""
+        with self._lock:
+            self._entries.clear()
+        self.expansions.clear()
+
+
+class ExpansionMemo:
+    """A thread-safe LRU of expanded nodes, bounded in characters, for one document loader.
+
+    Entries map a key (see the module docstring) to ``(active_ctx, type_scoped_ctx,
+    expanded JSON text or None)``: ``None`` marks a node seen once, whose expansion
+    :meth:`put` keeps when it is seen again. Holding the contexts keeps their ids from being
+    reused while the entry exists; :meth:`get` checks identity.
+
+    Args:
+        max_bytes: Characters of node and expansion text kept in all.
+    """
+
+    def __init__(self, max_bytes: int = EXPANSION_MEMO_MAX_BYTES) -> None:
+        self._max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[Any, ...], tuple[Any, Any, str | None]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    @property
+    def size(self) -> int:
+        """Characters kept now."""
+        with self._lock:
+            return self._bytes
+
+    def get(self, key: tuple[Any, ...], active_ctx: Any, type_scoped_ctx: Any) -> Any | bool:
+        """A fresh copy of the expansion kept for ``key``; else whether the node was seen
+        before (``True``: keep its expansion with :meth:`put`) and noted as seen now."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] is not active_ctx or entry[1] is not type_scoped_ctx:
+                self.misses += 1
+                self._store(key, (active_ctx, type_scoped_ctx, None))
+                return False
+            self._entries.move_to_end(key)
+            text = entry[2]
+            if text is None:
+                self.misses += 1
+                return True
+            self.hits += 1
+        return _Expanded(json.loads(text))
+
+    def put(
+        self, key: tuple[Any, ...], active_ctx: Any, type_scoped_ctx: Any, expanded: Any
+    ) -> None:
+        """Keep the expansion of a node seen before (see :meth:`get`)."""
+        try:
+            text = json.dumps(expanded, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] is active_ctx and entry[1] is type_scoped_ctx:
+                self._store(key, (active_ctx, type_scoped_ctx, text))
+
+    def _store(self, key: tuple[Any, ...], entry: tuple[Any, Any, str | None]) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= _entry_size(key, old)
+        self._entries[key] = entry
+        self._bytes += _entry_size(key, entry)
+        while self._bytes > self._max_bytes and self._entries:
+            dropped_key, dropped = self._entries.popitem(last=False)
+            self._bytes -= _entry_size(dropped_key, dropped)
+
+    def clear(self) -> None:
         """Drop every entry."""
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
+
+
+class _Expanded:
+    """A hit of :meth:`ExpansionMemo.get` (the expansion itself may be ``None`` or falsy)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _entry_size(key: tuple[Any, ...], entry: tuple[Any, Any, str | None]) -> int:
+    return len(key[-1]) + len(entry[2] or "")
 
 
 _MEMOS: weakref.WeakKeyDictionary[Any, ContextMemo] = weakref.WeakKeyDictionary()
@@ -236,12 +369,113 @@ def _local_context_key(local_ctx: Any) -> Hashable | None:
     return ("json", text)
 
 
+def _expansion_key(
+    active_ctx: Any,
+    active_property: Any,
+    element: Any,
+    options: Any,
+    inside_list: bool,
+    inside_index: bool,
+    type_scoped_ctx: Any,
+) -> tuple[Any, ...] | None:
+    """The :class:`ExpansionMemo` key of one ``_expand`` call, or ``None`` when the call is
+    not memoised: only identified nodes below the top, under frozen contexts."""
+    if (
+        type(element) is not dict
+        or active_property is None
+        or type(active_ctx) is not frozendict
+        or not (type_scoped_ctx is None or type(type_scoped_ctx) is frozendict)
+    ):
+        return None
+    identifier = element.get("id", element.get("@id"))
+    if not isinstance(identifier, str):
+        return None
+    try:
+        text = json.dumps(element, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    if len(text) > EXPANSION_MEMO_MAX_NODE_CHARS:
+        return None
+    return (
+        id(active_ctx),
+        id(type_scoped_ctx),
+        active_property if isinstance(active_property, str) else repr(active_property),
+        bool(inside_list),
+        bool(inside_index),
+        options.get("base"),
+        options.get("processingMode"),
+        bool(options.get("isFrame")),
+        bool(options.get("keepFreeFloatingNodes")),
+        text,
+    )
+
+
 class _MemoProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
     """PyLD processor whose context processing goes through a :class:`ContextMemo`."""
 
     def __init__(self, memo: ContextMemo | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._memo = memo
+        # Properties dropped so far in this run: a node whose expansion dropped one is not
+        # kept (a later hit would not tell the strict check about it).
+        self._drops = 0
+        notify = cast(Callable[[Any], None], self.on_property_dropped)  # type: ignore[has-type]
+
+        def dropped(term: Any) -> None:
+            self._drops += 1
+            notify(term)
+
+        self.on_property_dropped = dropped
+
+    def _expand(
+        self,
+        active_ctx: Any,
+        active_property: Any,
+        element: Any,
+        options: Any,
+        inside_list: bool = False,
+        inside_index: bool = False,
+        type_scoped_ctx: Any = None,
+    ) -> Any:
+        key = None
+        if self._memo is not None and EXPAND_MEMO_SUPPORTED:
+            key = _expansion_key(
+                active_ctx,
+                active_property,
+                element,
+                options,
+                inside_list,
+                inside_index,
+                type_scoped_ctx,
+            )
+        if key is None:
+            return super()._expand(
+                active_ctx,
+                active_property,
+                element,
+                options,
+                inside_list=inside_list,
+                inside_index=inside_index,
+                type_scoped_ctx=type_scoped_ctx,
+            )
+        assert self._memo is not None
+        expansions = self._memo.expansions
+        found = expansions.get(key, active_ctx, type_scoped_ctx)
+        if isinstance(found, _Expanded):
+            return found.value
+        drops = self._drops
+        expanded = super()._expand(
+            active_ctx,
+            active_property,
+            element,
+            options,
+            inside_list=inside_list,
+            inside_index=inside_index,
+            type_scoped_ctx=type_scoped_ctx,
+        )
+        if found and self._drops == drops:
+            expansions.put(key, active_ctx, type_scoped_ctx, expanded)
+        return expanded
 
     def _process_context(
         self,
@@ -343,17 +577,22 @@ class _StrictProcessor(_MemoProcessor):
                 self._walk(value)
 
 
-def _check_pyld_signature() -> bool:
-    """Whether PyLD's private ``_process_context`` still has the wrapped signature."""
+def _check_pyld_signature(
+    name: str = "_process_context", expected: tuple[str, ...] = _PYLD_PROCESS_CONTEXT_PARAMS
+) -> bool:
+    """Whether PyLD's private method ``name`` still has the wrapped signature."""
     try:
-        params = tuple(inspect.signature(jsonld.JsonLdProcessor._process_context).parameters)
+        params = tuple(inspect.signature(getattr(jsonld.JsonLdProcessor, name)).parameters)
     except (AttributeError, TypeError, ValueError):
         return False
-    return params == _PYLD_PROCESS_CONTEXT_PARAMS
+    return params == expected
 
 
 MEMO_SUPPORTED = _check_pyld_signature()
 """False if the installed PyLD changed ``_process_context``: then no memo is used."""
+
+EXPAND_MEMO_SUPPORTED = _check_pyld_signature("_expand", _PYLD_EXPAND_PARAMS)
+"""False if the installed PyLD changed ``_expand``: then nodes are expanded every time."""
 
 
 def _find_cause(exc: BaseException) -> BaseException | None:

@@ -17,7 +17,7 @@ from app.credentials.documents import document_loader
 from app.credentials.hashing import HashingPool
 from app.credentials.keyresolver import local_key_resolver
 from app.errors import NotFound, ValidationFailed
-from app.models import Award, AwardJob, AwardJobItem, Credential
+from app.models import AuditEvent, Award, AwardJob, AwardJobItem, Credential
 from app.vc.dataintegrity import verify_proof
 from app.vc.jwt import verify_vc_jwt
 from tests.factories import load_real_catalog, make_org, make_participant, make_user
@@ -106,6 +106,11 @@ def test_a_job_is_worked_through_in_chunks_and_each_person_gets_one_badge(
     items = jobs.job_items(session, job)
     assert [i.state for i in items] == ["awarded"] * 5
     assert all(i.credential_public_id for i in items)
+    # one audit event per badge, naming it (written while the chunk's proofs were hashed)
+    audited = session.exec(
+        select(AuditEvent.object_id).where(AuditEvent.action == "award.create")
+    ).all()
+    assert sorted(audited) == sorted(i.credential_public_id for i in items)
     narratives = {
         a.participant_id: a.narrative
         for a in session.exec(select(Award).where(col(Award.idempotency_key).startswith("job:")))

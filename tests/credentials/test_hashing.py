@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ import pytest
 
 from app.config import Settings
 from app.credentials.documents import document_loader
-from app.credentials.hashing import HashingPool, hash_here
+from app.credentials.hashing import WORKER_NICENESS, HashingPool, hash_here
 from app.vc.errors import UndefinedTermError
 from tests.conftest import STANDARDS
 
@@ -97,6 +98,32 @@ def test_when_the_workers_die_the_rest_is_hashed_here(
     # A new pool is started for the next call.
     assert list(pool(items[:2])) == expected[:2]
     assert pool._executor is not None and pool._executor is not executor
+
+
+def test_a_pool_that_cannot_take_work_hashes_here(
+    settings: Settings, pool: HashingPool, caplog: pytest.LogCaptureFixture
+) -> None:
+    items = [(_credential(n), PROOF) for n in range(4)]
+    expected = hash_here(document_loader(settings), items)
+    assert list(pool(items[:2])) == expected[:2]  # started
+    executor = pool._executor
+    assert executor is not None
+    executor.shutdown(wait=True)  # the hand-out itself now fails
+    with caplog.at_level(logging.WARNING, logger="app.credentials.hashing"):
+        assert list(pool(items)) == expected
+    assert "hashing processes failed" in caplog.text
+    assert pool._executor is None
+
+
+def test_the_workers_give_way_to_the_web_process(pool: HashingPool) -> None:
+    """They run niced: the web process (the chunk's own work, pages) and the database come
+    first, the workers use what is left."""
+    list(pool([(_credential(n), PROOF) for n in range(2)]))
+    executor = pool._executor
+    assert executor is not None
+    mine = os.nice(0)
+    theirs = {executor.submit(os.nice, 0).result(timeout=30) for _ in range(4)}
+    assert theirs == {min(mine + WORKER_NICENESS, 19)}
 
 
 def test_a_document_that_does_not_canonicalize_fails_as_it_would_here(

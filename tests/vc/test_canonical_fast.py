@@ -77,7 +77,9 @@ def assert_same(document: Mapping[str, Any], loader: Any, *, strict: bool = True
     fast = outcome(canonicalize, document, loader, strict=strict)
     reference = outcome(canonicalize_reference, document, loader, strict=strict)
     assert fast == reference
-    # twice: the second call is served from the warm memo
+    # again: the second call is served from the warm context memo and keeps the repeated
+    # nodes' expansions, the third is served from those too
+    assert outcome(canonicalize, document, loader, strict=strict) == reference
     assert outcome(canonicalize, document, loader, strict=strict) == reference
     assert document == before
     return reference
@@ -466,11 +468,117 @@ def test_strict_checks_still_apply_on_a_warm_memo(loader: DocumentLoader) -> Non
     )
 
 
+# --------------------------------------------------------------------------- repeated nodes
+def group_of(count: int) -> list[dict[str, Any]]:
+    """Credentials as a group award makes them: one badge, other people and entries."""
+    out = []
+    for n in range(count):
+        credential = make_credential()
+        credential["id"] = f"https://osaamispassi.example/credentials/g{n}"
+        credential["credentialSubject"]["id"] = f"urn:uuid:00000000-0000-4000-8000-{n:012d}"
+        credential["credentialStatus"]["statusListIndex"] = str(1000 + n)
+        out.append(credential)
+    return out
+
+
+def test_repeated_nodes_come_from_the_memo_and_change_nothing() -> None:
+    fresh = DocumentLoader(require("contexts"))
+    group = group_of(6)
+    expected = [canonicalize_reference(c, document_loader=fresh) for c in group]
+    assert len(set(expected)) == len(group)
+    assert [canonicalize(c, document_loader=fresh) for c in group] == expected
+    expansions = context_memo(fresh).expansions
+    # the issuer and the achievement are kept after the second credential, then reused
+    assert expansions.hits > 0
+    hits = expansions.hits
+    assert [canonicalize(c, document_loader=fresh) for c in reversed(group)] == expected[::-1]
+    assert expansions.hits > hits
+
+
+def test_a_repeated_node_under_another_context_is_expanded_again(loader: DocumentLoader) -> None:
+    node = {"id": "https://osaamispassi.example/things/1", "name": "Sama", "colour": "vihreä"}
+
+    def under(vocab: str) -> dict[str, Any]:
+        return {
+            "@context": {"@vocab": vocab, "id": "@id", "thing": {"@id": f"{vocab}thing"}},
+            "id": "https://osaamispassi.example/docs/1",
+            "thing": copy.deepcopy(node),
+        }
+
+    a, b = under("https://a.example/v#"), under("https://b.example/v#")
+    for _ in range(3):
+        for doc in (a, b):
+            assert assert_same(doc, loader)[0] == "ok"
+    assert canonicalize(a, document_loader=loader) != canonicalize(b, document_loader=loader)
+
+
+def test_a_repeated_node_with_an_undefined_term_is_refused_every_time(
+    loader: DocumentLoader,
+) -> None:
+    group = group_of(4)
+    for credential in group:
+        credential["credentialSubject"]["achievement"]["colour"] = "vihreä"
+    for credential in group:
+        # lenient runs drop the term quietly; nothing they keep may hide it from a strict one
+        canonicalize(credential, document_loader=loader, strict=False)
+    for credential in group:
+        with pytest.raises(UndefinedTermError) as info:
+            canonicalize(credential, document_loader=loader)
+        assert "$.credentialSubject.achievement.colour" in info.value.paths
+
+
+def test_expansion_memo_keeps_a_node_seen_twice_and_hands_out_copies() -> None:
+    memo = canonical.ExpansionMemo()
+    ctx, key = frozendict(a=1), ("k", "{}")
+    assert memo.get(key, ctx, None) is False  # first sight: noted
+    assert memo.get(key, ctx, None) is True  # second: to be kept
+    memo.put(key, ctx, None, [{"@id": "https://x.example/1"}])
+    first = memo.get(key, ctx, None)
+    assert isinstance(first, canonical._Expanded)
+    first.value[0]["@id"] = "changed"
+    again = memo.get(key, ctx, None)
+    assert isinstance(again, canonical._Expanded)
+    assert again.value == [{"@id": "https://x.example/1"}]
+    # the contexts are compared by identity, not just by the key
+    assert memo.get(key, frozendict(a=1), None) is False
+
+
+def test_expansion_memo_is_bounded_in_characters() -> None:
+    memo = canonical.ExpansionMemo(max_bytes=1000)
+    ctx = frozendict(a=1)
+    for n in range(50):
+        key = ("k", json.dumps({"n": n, "pad": "x" * 40}))
+        memo.get(key, ctx, None)
+        memo.get(key, ctx, None)
+        memo.put(key, ctx, None, [{"@value": "y" * 40}])
+        assert memo.size <= 1000
+    assert 0 < len(memo) < 50
+    newest = ("k", json.dumps({"n": 49, "pad": "x" * 40}))
+    assert isinstance(memo.get(newest, ctx, None), canonical._Expanded)
+
+
+def test_large_nodes_are_not_kept(loader: DocumentLoader) -> None:
+    group = group_of(3)
+    for credential in group:
+        credential["credentialSubject"]["achievement"]["description"] = "x" * (
+            canonical.EXPANSION_MEMO_MAX_NODE_CHARS + 1
+        )
+    fresh = DocumentLoader(require("contexts"))
+    for credential in group:
+        assert canonicalize(credential, document_loader=fresh) == canonicalize_reference(
+            credential, document_loader=fresh
+        )
+    assert context_memo(fresh).expansions.size < canonical.EXPANSION_MEMO_MAX_NODE_CHARS
+
+
 # --------------------------------------------------------------------------- PyLD internals
 def test_pyld_private_signature_is_the_one_wrapped() -> None:
     params = tuple(inspect.signature(jsonld.JsonLdProcessor._process_context).parameters)
     assert params == canonical._PYLD_PROCESS_CONTEXT_PARAMS
     assert canonical.MEMO_SUPPORTED
+    params = tuple(inspect.signature(jsonld.JsonLdProcessor._expand).parameters)
+    assert params == canonical._PYLD_EXPAND_PARAMS
+    assert canonical.EXPAND_MEMO_SUPPORTED
 
 
 def test_pyld_freezes_processed_contexts(loader: DocumentLoader) -> None:
