@@ -49,9 +49,12 @@ typecheck: $(DEV_STAMP)
 catalog-validate: $(STAMP)
 	$(BIN)/osaamispassi catalog validate
 
-# Two workers (this machine has two cores): each has its own databases and live server.
+# Three workers on this two-core machine: the live-server and browser tests wait for their
+# servers a good part of the time (on a slow day, 2026-12-06: 12:05 with two workers, 10:45
+# with three); each worker has its own databases and live server, and takes whole files,
+# the longest first (tests/conftest.py).
 pytest: $(DEV_STAMP)
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 3 --dist loadfile
 
 ## make test-fast: the inner loop: SQLite tests without a browser (about 3 minutes here).
 test-fast: $(DEV_STAMP)
