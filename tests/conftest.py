@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,38 +94,6 @@ def database_url(
         return
     with fresh_postgres_schema("t") as url:
         yield url
-
-
-def _starts_servers(item: pytest.Item) -> bool:
-    """Whether the test drives a browser or starts servers of its own (tests/live.py)."""
-    if item.get_closest_marker("browser") is not None:
-        return True
-    module = getattr(item, "module", None)
-    return module is not None and any(
-        getattr(value, "__module__", None) == "tests.live" for value in vars(module).values()
-    )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest files first. `make test` hands whole files to its workers in this order
-    (`--dist loadfile`); when long ones came last (tests/test_*.py and tests/web/ sort after
-    most folders) one worker went on alone for a minute or more at the end. Files that start
-    servers or a browser (10 to 150 s each) go first, as collected, then the others by their
-    weight: a test with a database counts 1 (a tenth of a second or more each), any other a
-    tenth. Each file's tests stay together and in order, and the order is the same on every
-    worker, as xdist requires."""
-    heavy = {item.path for item in items if _starts_servers(item)}
-    weight: Counter[Path] = Counter()
-    for item in items:
-        weight[item.path] += 10 if "database_url" in getattr(item, "fixturenames", ()) else 1
-    first = {path: n for n, path in enumerate(dict.fromkeys(item.path for item in items))}
-
-    def order(item: pytest.Item) -> tuple[bool, int, int]:
-        if item.path in heavy:
-            return (False, 0, first[item.path])
-        return (True, -weight[item.path], first[item.path])
-
-    items.sort(key=order)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
