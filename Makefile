@@ -51,8 +51,8 @@ catalog-validate: $(STAMP)
 
 # Three workers on this two-core machine: the live-server and browser tests wait for their
 # servers a good part of the time (on a slow day, 2026-12-06: 12:05 with two workers, 10:45
-# with three); each worker has its own databases and live server, and takes whole files,
-# the longest first (tests/conftest.py).
+# with three); each worker has its own databases and live server, and takes whole files
+# (xdist hands out the files with the most tests first).
 pytest: $(DEV_STAMP)
 	$(BIN)/pytest -n 3 --dist loadfile
 
