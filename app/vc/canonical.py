@@ -437,8 +437,10 @@ class _MemoProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         inside_index: bool = False,
         type_scoped_ctx: Any = None,
     ) -> Any:
+        memo = self._memo
+        expansions = memo.expansions if memo is not None and EXPAND_MEMO_SUPPORTED else None
         key = None
-        if self._memo is not None and EXPAND_MEMO_SUPPORTED:
+        if expansions is not None:
             key = _expansion_key(
                 active_ctx,
                 active_property,
@@ -448,21 +450,12 @@ class _MemoProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                 inside_index,
                 type_scoped_ctx,
             )
-        if key is None:
-            return super()._expand(
-                active_ctx,
-                active_property,
-                element,
-                options,
-                inside_list=inside_list,
-                inside_index=inside_index,
-                type_scoped_ctx=type_scoped_ctx,
-            )
-        assert self._memo is not None
-        expansions = self._memo.expansions
-        found = expansions.get(key, active_ctx, type_scoped_ctx)
-        if isinstance(found, _Expanded):
-            return found.value
+        # A hit, or whether the node was seen before (its expansion is then kept below).
+        seen: Any = False
+        if expansions is not None and key is not None:
+            seen = expansions.get(key, active_ctx, type_scoped_ctx)
+            if isinstance(seen, _Expanded):
+                return seen.value
         drops = self._drops
         expanded = super()._expand(
             active_ctx,
@@ -473,7 +466,7 @@ class _MemoProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             inside_index=inside_index,
             type_scoped_ctx=type_scoped_ctx,
         )
-        if found and self._drops == drops:
+        if seen is True and expansions is not None and key is not None and self._drops == drops:
             expansions.put(key, active_ctx, type_scoped_ctx, expanded)
         return expanded
 
