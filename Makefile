@@ -51,10 +51,12 @@ catalog-validate: $(STAMP)
 
 # Three workers on this two-core machine: the live-server and browser tests wait for their
 # servers a good part of the time (on a slow day, 2026-12-06: 12:05 with two workers, 10:45
-# with three); each worker has its own databases and live server, and takes whole files
-# (xdist hands out the files with the most tests first).
+# with three; four were slower, 13:30, and the load made some of the 300 parallel awards of
+# tests/test_faults.py time out). Each worker has its own databases and live server, and
+# takes whole files in the order of tests/conftest.py (the longest first), not xdist's (the
+# most tests first).
 pytest: $(DEV_STAMP)
-	$(BIN)/pytest -n 3 --dist loadfile
+	$(BIN)/pytest -n 3 --dist loadfile --no-loadscope-reorder
 
 ## make test-fast: the inner loop: SQLite tests without a browser (about 3 minutes here).
 test-fast: $(DEV_STAMP)

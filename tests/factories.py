@@ -108,9 +108,8 @@ def issue_badge(
 def issued_credential(
     session: Session, settings: Settings, *, now: datetime | None = None
 ) -> Credential:
-    """A credential of the real catalog's first wood badge, issued by a new organization's
-    coach to a new participant, committed."""
-    load_real_catalog(session)
+    """A credential of the real catalog's first wood badge (the test uses `real_catalog`),
+    issued by a new organization's coach to a new participant, committed."""
     org = make_org(session, settings)
     credential = issue_badge(
         session,

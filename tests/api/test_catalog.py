@@ -7,12 +7,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.config import Settings
-from tests.factories import load_real_catalog, make_org
+from tests.factories import make_org
 
 
 @pytest.fixture
-def loaded(session: Session, settings: Settings) -> None:
-    load_real_catalog(session)
+def loaded(session: Session, settings: Settings, real_catalog: None) -> None:
     make_org(session, settings, slug="eduro")
     session.commit()
 

@@ -32,7 +32,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def issued(session: Session, settings: Settings) -> Credential:
+def issued(session: Session, settings: Settings, real_catalog: None) -> Credential:
     return issued_credential(session, settings, now=NOW)
 
 

@@ -21,14 +21,13 @@ from app.vc.canonical import canonicalize
 from app.vc.contexts import PINNED_CONTEXTS
 from app.vc.dataintegrity import verify_proof
 from app.vc.statuslist import decode_list, get_bit
-from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issue_badge, make_org, make_participant, make_user
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def issued(session: Session, settings: Settings) -> dict[str, Any]:
-    load_real_catalog(session)
+def issued(session: Session, settings: Settings, real_catalog: None) -> dict[str, Any]:
     org = make_org(session, settings, slug="eduro")
     coach = make_user(session, org)
     participant = make_participant(session, org)

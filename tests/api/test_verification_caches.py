@@ -34,7 +34,6 @@ from app.verification.summary import catalog_index
 from tests.factories import (
     ROOT,
     issue_badge,
-    load_real_catalog,
     make_org,
     make_participant,
     make_user,
@@ -48,8 +47,7 @@ UNIT = "tutkinnonosat_105444"
 
 
 @pytest.fixture
-def issued(session: Session, settings: Settings) -> Credential:
-    load_real_catalog(session)
+def issued(session: Session, settings: Settings, real_catalog: None) -> Credential:
     org = make_org(session, settings)
     credential = issue_badge(
         session,

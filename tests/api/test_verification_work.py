@@ -20,6 +20,7 @@ from tests.api.test_limits import _client
 from tests.factories import issued_credential
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+pytestmark = pytest.mark.usefixtures("real_catalog")
 
 
 def _issued(session: Session, settings: Settings) -> dict[str, Any]:

@@ -14,15 +14,14 @@ from sqlmodel import Session
 from app.config import Settings
 from app.credentials.export import export_credential
 from app.models import Credential
-from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issue_badge, make_org, make_participant, make_user
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-def issued(session: Session, settings: Settings) -> Credential:
-    load_real_catalog(session)
+def issued(session: Session, settings: Settings, real_catalog: None) -> Credential:
     org = make_org(session, settings)
     coach = make_user(session, org)
     participant = make_participant(session, org)

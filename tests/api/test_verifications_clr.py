@@ -10,15 +10,14 @@ from sqlmodel import Session
 
 from app.clr.service import export_clr
 from app.config import Settings
-from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issue_badge, make_org, make_participant, make_user
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def test_clr_verifies_through_the_api_and_tampering_fails(
-    client: TestClient, session: Session, settings: Settings
+    client: TestClient, session: Session, settings: Settings, real_catalog: None
 ) -> None:
-    load_real_catalog(session)
     org = make_org(session, settings)
     coach = make_user(session, org)
     participant = make_participant(session, org)

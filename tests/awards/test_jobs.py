@@ -20,15 +20,14 @@ from app.errors import NotFound, ValidationFailed
 from app.models import AuditEvent, Award, AwardJob, AwardJobItem, Credential
 from app.vc.dataintegrity import verify_proof
 from app.vc.jwt import verify_vc_jwt
-from tests.factories import load_real_catalog, make_org, make_participant, make_user
+from tests.factories import make_org, make_participant, make_user
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 CLAIM = timedelta(seconds=30)
 
 
 @pytest.fixture
-def world(session: Session, settings: Settings) -> dict[str, Any]:
-    load_real_catalog(session)
+def world(session: Session, settings: Settings, real_catalog: None) -> dict[str, Any]:
     org = make_org(session, settings)
     people = [make_participant(session, org, email=f"p{i}@example.fi") for i in range(5)]
     session.commit()

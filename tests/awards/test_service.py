@@ -18,7 +18,7 @@ from app.models import Award, Credential
 from app.vc.dataintegrity import verify_proof
 from app.vc.jwt import verify_vc_jwt
 from app.vc.openbadges import identity_hash
-from tests.factories import load_real_catalog, make_org, make_participant, make_user
+from tests.factories import make_org, make_participant, make_user
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -42,8 +42,7 @@ def _request(participant_id: int, key: str = "k1", **kw: Any) -> AwardRequest:
 
 
 @pytest.fixture
-def world(session: Session, settings: Settings) -> dict[str, Any]:
-    load_real_catalog(session)
+def world(session: Session, settings: Settings, real_catalog: None) -> dict[str, Any]:
     org = make_org(session, settings)
     return {
         "org": org,

@@ -19,15 +19,14 @@ from app.vc.clr import build_clr_credential
 from app.vc.dataintegrity import verify_proof
 from app.vc.openbadges import IssuerProfile
 from app.verification.service import verify
-from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issue_badge, make_org, make_participant, make_user
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
 
 
 @pytest.fixture
-def world(session: Session, settings: Settings) -> dict[str, Any]:
-    load_real_catalog(session)
+def world(session: Session, settings: Settings, real_catalog: None) -> dict[str, Any]:
     org = make_org(session, settings)
     coach = make_user(session, org)
     participant = make_participant(session, org, email="aino@example.fi")

@@ -20,7 +20,7 @@ from app.participants.privacy import ERASED_NAME, erase_participant, export_part
 from app.passport import service as passport
 from app.sharing import service as sharing
 from app.verification.service import verify
-from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issue_badge, make_org, make_participant, make_user
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
@@ -30,8 +30,7 @@ NARRATIVE = "Rakensi Ainon oman linnunpöntön yksin."
 
 
 @pytest.fixture
-def world(session: Session, settings: Settings) -> dict[str, Any]:
-    load_real_catalog(session)
+def world(session: Session, settings: Settings, real_catalog: None) -> dict[str, Any]:
     org = make_org(session, settings)
     coach = make_user(session, org)
     from app.participants.service import create_participant

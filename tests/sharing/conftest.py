@@ -9,14 +9,13 @@ import pytest
 from sqlmodel import Session
 
 from app.config import Settings
-from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issue_badge, make_org, make_participant, make_user
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def world(session: Session, settings: Settings) -> dict[str, Any]:
-    load_real_catalog(session)
+def world(session: Session, settings: Settings, real_catalog: None) -> dict[str, Any]:
     org = make_org(session, settings)
     coach = make_user(session, org)
     participant = make_participant(session, org, email="aino@example.fi")

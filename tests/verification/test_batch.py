@@ -8,6 +8,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from sqlmodel import Session
 
@@ -20,12 +21,13 @@ from app.verification.service import VERIFIED_PROOFS, verify, verify_many
 from tests.factories import (
     issue_badge,
     issued_credential,
-    load_real_catalog,
     make_org,
     make_participant,
     make_user,
 )
 from tests.forgery import forged_jwt
+
+pytestmark = pytest.mark.usefixtures("real_catalog")
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -34,8 +36,9 @@ def _checks(result: Any) -> list[tuple[str, str, str]]:
     return [(c.id, c.status, c.code) for c in result.checks]
 
 
-def test_together_is_the_same_as_one_at_a_time(session: Session, settings: Settings) -> None:
-    load_real_catalog(session)
+def test_together_is_the_same_as_one_at_a_time(
+    session: Session, settings: Settings, real_catalog: None
+) -> None:
     org = make_org(session, settings)
     coach, participant = make_user(session, org), make_participant(session, org)
     credentials = [

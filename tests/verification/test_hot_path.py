@@ -20,13 +20,12 @@ from app.config import Settings
 from app.credentials.service import revoke_credential
 from app.models import StatusList
 from tests.conftest import STANDARDS
-from tests.factories import load_real_catalog, make_org, make_participant, make_user
+from tests.factories import make_org, make_participant, make_user
 from tests.verification.test_service import NOW, _award, _verify, codes
 
 
 @pytest.fixture
-def world(session: Session, settings: Settings) -> dict[str, Any]:
-    load_real_catalog(session)
+def world(session: Session, settings: Settings, real_catalog: None) -> dict[str, Any]:
     org = make_org(session, settings)
     return {"coach": make_user(session, org), "participant": make_participant(session, org)}
 

@@ -29,7 +29,7 @@ from app.vc.openbadges import (
 from app.vc.statuslist import build_status_list_credential, new_bitstring
 from app.vc.verify import VerificationResult
 from app.verification.service import verify
-from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issue_badge, make_org, make_participant, make_user
 from tests.forgery import forged_data_integrity, forged_jwt, resigned_with_jwk_header
 from tests.verification.test_service import NoNetwork, codes, statuses
 
@@ -41,8 +41,7 @@ DID_URL = "https://badges.school.example/issuers/7/did.json"
 
 
 @pytest.fixture
-def world(session: Session, settings: Settings) -> dict[str, Any]:
-    load_real_catalog(session)
+def world(session: Session, settings: Settings, real_catalog: None) -> dict[str, Any]:
     org = make_org(session, settings)
     coach = make_user(session, org)
     participant = make_participant(session, org)

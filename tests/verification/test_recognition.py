@@ -13,14 +13,13 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.verification.summary import recognition_summary
-from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issue_badge, make_org, make_participant, make_user
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def world(session: Session, settings: Settings) -> dict[str, Any]:
-    load_real_catalog(session)
+def world(session: Session, settings: Settings, real_catalog: None) -> dict[str, Any]:
     org = make_org(session, settings)
     return {"coach": make_user(session, org), "participant": make_participant(session, org)}
 
@@ -113,10 +112,9 @@ def test_the_summary_has_what_ehoks_needs(
     assert requirement["text"].startswith("noudattaa annettuja työaikoja")
 
 
-def test_a_corrected_code_in_an_earlier_credential_is_marked(session: Session) -> None:
-    from tests.factories import load_real_catalog
-
-    load_real_catalog(session)
+def test_a_corrected_code_in_an_earlier_credential_is_marked(
+    session: Session, real_catalog: None
+) -> None:
     earlier = [
         {
             "type": ["Alignment"],

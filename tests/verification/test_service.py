@@ -20,7 +20,7 @@ from app.organizations.service import rotate_keys
 from app.vc.verify import VerificationResult
 from app.verification.service import verify
 from tests.conftest import STANDARDS
-from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issue_badge, make_org, make_participant, make_user
 from tests.verification.issuer_documents import documents_for
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -47,8 +47,7 @@ def codes(result: VerificationResult) -> set[str]:
 
 
 @pytest.fixture
-def world(session: Session, settings: Settings) -> dict[str, Any]:
-    load_real_catalog(session)
+def world(session: Session, settings: Settings, real_catalog: None) -> dict[str, Any]:
     org = make_org(session, settings)
     return {
         "org": org,

@@ -19,7 +19,6 @@ from app.models.users import Role
 from tests.factories import (
     PASSWORD,
     issue_badge,
-    load_real_catalog,
     make_org,
     make_participant,
     make_user,
@@ -69,8 +68,7 @@ class World:
 
 
 @pytest.fixture
-def world(session: Session, settings: Settings) -> World:
-    load_real_catalog(session)
+def world(session: Session, settings: Settings, real_catalog: None) -> World:
     org = make_org(session, settings)
     admin = make_user(session, org, Role.admin)
     coach = make_user(session, org)

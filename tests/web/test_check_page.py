@@ -23,7 +23,7 @@ from app.models import Credential
 from app.sharing.view import document_view
 from app.vc.verify import VerificationResult
 from app.verification.summary import catalog_index
-from tests.factories import issue_badge, load_real_catalog, make_org, make_participant, make_user
+from tests.factories import issue_badge, make_org, make_participant, make_user
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 GENUINE = "Aito ja voimassa."
@@ -34,8 +34,7 @@ ED25519_2020 = json.loads(
 
 
 @pytest.fixture
-def issued(session: Session, settings: Settings) -> Credential:
-    load_real_catalog(session)
+def issued(session: Session, settings: Settings, real_catalog: None) -> Credential:
     org = make_org(session, settings)
     credential = issue_badge(
         session, settings, coach=make_user(session, org), participant=make_participant(session, org)
