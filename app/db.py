@@ -6,11 +6,11 @@ import logging
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -227,6 +227,17 @@ def _refuse_unstorable_parameters(
                     raise nul_in_text()
             elif isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
                 raise NotFound("No such item.")
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert rows of one table in the session's transaction, in as few statements as the
+    driver allows (SQLAlchemy's "insertmanyvalues"), without making ORM objects; their ids,
+    in the order of `rows`. For the bulk paths (a group award's chunk), where building and
+    flushing an object per row was a fifth of the job's own CPU."""
+    if not rows:
+        return []
+    statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+    return [int(row[0]) for row in session.execute(statement, list(rows))]
 
 
 # A bookkeeping write (a session's last_seen_at, a share link's open count) waits at most

@@ -447,8 +447,8 @@ def process_chunk(
                 now=moment,
                 issuance=issuance,
             )
-            for (item, _person), (_award, credential) in zip(to_award, issued, strict=True):
-                item.state, item.credential_id = "awarded", credential.id
+            for (item, _person), credential_id in zip(to_award, issued, strict=True):
+                item.state, item.credential_id = "awarded", credential_id
                 job.awarded += 1
         # A chunk went through: the claim is renewed and the count of failed tries starts
         # again.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -18,6 +20,7 @@ from app.credentials.service import (
     issue_credentials,
     revoke_credential,
 )
+from app.db import insert_rows
 from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed, page_text
 from app.models import Award, BadgeDefinition, BadgeVersion, Credential, Organization, Participant
 from app.models.users import User
@@ -267,9 +270,13 @@ def _audit_award(
         object_type="credential",
         object_id=credential_public_id,
         ip_address=ip_address,
-        details={"badge": plan.badge.slug, "revision": plan.version.revision},
+        details=_award_details(plan),
         now=now,
     )
+
+
+def _award_details(plan: AwardPlan) -> dict[str, Any]:
+    return {"badge": plan.badge.slug, "revision": plan.version.revision}
 
 
 def record_award(
@@ -336,6 +343,16 @@ def record_award(
     return award, credential
 
 
+@dataclass(frozen=True)
+class _PersonsAward:
+    """What one person's credential says of a group award (credentials.service.AwardFacts)."""
+
+    criteria_observed: list[str]
+    narrative: str
+    activity_start: date | None
+    activity_end: date | None
+
+
 def record_group_awards(
     session: Session,
     settings: Settings,
@@ -346,55 +363,70 @@ def record_group_awards(
     people: list[tuple[Participant, str, str]],
     now: datetime,
     issuance: Issuance,
-) -> list[tuple[Award, Credential]]:
+) -> list[int]:
     """Write the awards of a group award's chunk (each person, their narrative and their
-    idempotency key), their credentials and audit events, in a few round trips; the awards
-    and audit events are saved while the credentials' canonicalization runs.
+    idempotency key), their credentials and audit events, in a few statements without ORM
+    objects; the credentials' ids, in order. The awards and audit events are saved while
+    the credentials' canonicalization runs.
 
     The input has passed `check_award` when the job was queued, and only the job's holder
     writes its keys, so there is no savepoint per award: a conflict fails the chunk, which
     the job tries again (see app/awards/jobs.py).
     """
-    awards = [
-        (
-            _new_award(
-                organization,
-                coach,
-                participant,
-                plan,
-                narrative=narrative,
-                idempotency_key=key,
-                now=now,
-            ),
-            participant,
+    assert organization.id is not None and coach.id is not None
+    assert plan.version.id is not None
+
+    def save_awards(public_ids: list[str]) -> list[int]:
+        table: Table = Award.__table__  # type: ignore[attr-defined]
+        award_ids = insert_rows(
+            session,
+            table,
+            [
+                {
+                    "organization_id": organization.id,
+                    "participant_id": participant.id,
+                    "badge_version_id": plan.version.id,
+                    "coach_id": coach.id,
+                    "criteria_observed": plan.criteria,
+                    "narrative": narrative,
+                    "activity_start": plan.activity_start,
+                    "activity_end": plan.activity_end,
+                    "state": "issued",
+                    "idempotency_key": key,
+                    "created_at": now,
+                }
+                for participant, narrative, key in people
+            ],
         )
-        for participant, narrative, key in people
-    ]
-    session.add_all([award for award, _ in awards])
+        audit.record_many(
+            session,
+            action="award.create",
+            organization_id=organization.id,
+            actor_user_id=coach.id,
+            object_type="credential",
+            object_ids=public_ids,
+            details=_award_details(plan),
+            now=now,
+        )
+        return award_ids
 
-    def audit_awards(public_ids: list[str]) -> None:
-        for public_id in public_ids:
-            _audit_award(
-                session,
-                organization=organization,
-                coach=coach,
-                plan=plan,
-                credential_public_id=public_id,
-                now=now,
-            )
-
-    credentials = issue_credentials(
+    return issue_credentials(
         session,
         settings,
-        awards=awards,
+        people=[
+            (
+                _PersonsAward(plan.criteria, narrative, plan.activity_start, plan.activity_end),
+                participant,
+            )
+            for participant, narrative, _key in people
+        ],
         organization=organization,
         badge=plan.badge,
         version=plan.version,
         now=now,
         issuance=issuance,
-        meanwhile=audit_awards,
+        save_awards=save_awards,
     )
-    return [(award, credential) for (award, _), credential in zip(awards, credentials, strict=True)]
 
 
 def correct_award(

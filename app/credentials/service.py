@@ -8,9 +8,10 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
 
+from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -21,6 +22,7 @@ from app.config import Settings
 from app.credentials import status
 from app.credentials.documents import document_loader
 from app.credentials.hashing import HashMany, hash_here
+from app.db import insert_rows
 from app.errors import Conflict, ServiceUnavailable
 from app.keys.private import KeySigner
 from app.models import (
@@ -173,11 +175,25 @@ def prepare_issuance(
     )
 
 
+class AwardFacts(Protocol):
+    """What a credential's document says of its award: an `Award`, or a group award's
+    person before the award is saved."""
+
+    @property
+    def criteria_observed(self) -> list[str]: ...
+    @property
+    def narrative(self) -> str: ...
+    @property
+    def activity_start(self) -> date | None: ...
+    @property
+    def activity_end(self) -> date | None: ...
+
+
 def build_unsigned(
     session: Session,
     settings: Settings,
     *,
-    award: Award,
+    award: AwardFacts,
     organization: Organization,
     participant: Participant,
     badge: BadgeDefinition,
@@ -238,7 +254,7 @@ def _unsigned_credential(
     session: Session,
     settings: Settings,
     *,
-    award: Award,
+    award: AwardFacts,
     organization: Organization,
     participant: Participant,
     badge: BadgeDefinition,
@@ -290,42 +306,42 @@ def _start_hashing(unsigned: list[_Unsigned], *, now: datetime, issuance: Issuan
 
 
 def _signed_all(
-    unsigned: list[_Unsigned],
-    awards: list[Award],
-    hashing: _Hashing,
-    *,
-    organization: Organization,
-    now: datetime,
-    issuance: Issuance,
-) -> list[Credential]:
-    """The credentials in both proof forms (not added to the session): the Data Integrity
-    proof over the hashes of `hashing`, and the VC-JWT."""
-    assert organization.id is not None
-    credentials = []
-    for u, award, data_to_sign in zip(unsigned, awards, hashing.hashes, strict=True):
-        assert award.id is not None and u.status_list.id is not None
-        credentials.append(
-            Credential(
-                public_id=u.public_id,
-                award_id=award.id,
-                organization_id=organization.id,
-                # The unsigned document is this credential's own and is not changed again.
-                json_ld=dataintegrity.sign_hashed(
-                    u.document,
-                    hashing.proof,
-                    data_to_sign,
-                    issuance.di_signer,
-                    copy_document=False,
-                ),
-                jwt=encode_vc_jwt(u.document, signer=issuance.jwt_signer),
-                status_list_id=u.status_list.id,
-                status_index=u.index,
-                issued_at=now,
-                valid_from=now,
-                valid_until=u.valid_until,
-            )
+    unsigned: list[_Unsigned], hashing: _Hashing, *, issuance: Issuance
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """Each credential in both proof forms: the document with its Data Integrity proof over
+    the hashes of `hashing`, and the VC-JWT."""
+    for u, data_to_sign in zip(unsigned, hashing.hashes, strict=True):
+        # The unsigned document is this credential's own and is not changed again.
+        signed = dataintegrity.sign_hashed(
+            u.document, hashing.proof, data_to_sign, issuance.di_signer, copy_document=False
         )
-    return credentials
+        yield signed, encode_vc_jwt(u.document, signer=issuance.jwt_signer)
+
+
+def _credential_row(
+    u: _Unsigned,
+    *,
+    award_id: int,
+    organization_id: int,
+    json_ld: dict[str, Any],
+    jwt: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """A credential row's values (those not left to their defaults)."""
+    assert u.status_list.id is not None
+    return {
+        "public_id": u.public_id,
+        "award_id": award_id,
+        "organization_id": organization_id,
+        "json_ld": json_ld,
+        "jwt": jwt,
+        "status_list_id": u.status_list.id,
+        "status_index": u.index,
+        "issued_at": now,
+        "valid_from": now,
+        "valid_until": u.valid_until,
+        "is_public": False,
+    }
 
 
 def issue_credential(
@@ -357,13 +373,19 @@ def issue_credential(
             now=now,
             issuance=issuance,
         )
-        [credential] = _signed_all(
-            [unsigned],
-            [award],
-            _start_hashing([unsigned], now=now, issuance=issuance),
-            organization=organization,
-            now=now,
-            issuance=issuance,
+        [(json_ld, jwt)] = _signed_all(
+            [unsigned], _start_hashing([unsigned], now=now, issuance=issuance), issuance=issuance
+        )
+        assert award.id is not None and organization.id is not None
+        credential = Credential(
+            **_credential_row(
+                unsigned,
+                award_id=award.id,
+                organization_id=organization.id,
+                json_ld=json_ld,
+                jwt=jwt,
+                now=now,
+            )
         )
         try:
             with session.begin_nested():
@@ -378,29 +400,31 @@ def issue_credentials(
     session: Session,
     settings: Settings,
     *,
-    awards: list[tuple[Award, Participant]],
+    people: list[tuple[AwardFacts, Participant]],
     organization: Organization,
     badge: BadgeDefinition,
     version: BadgeVersion,
     now: datetime,
     issuance: Issuance,
-    meanwhile: Callable[[list[str]], None] | None = None,
-) -> list[Credential]:
-    """Sign and store the credentials of a group award's chunk in one round trip.
+    save_awards: Callable[[list[str]], list[int]],
+) -> list[int]:
+    """Sign and store the credentials of a group award's chunk, in a few statements; their
+    ids, in the order of `people`.
 
-    The awards may still be unsaved: the documents need none of their ids, so their
-    canonicalization starts first and `meanwhile` (given the credentials' public ids) runs
-    while it goes on, e.g. to save the awards. Without the per-credential savepoint of
-    `issue_credential`: an index taken at the same moment by another award fails the
-    caller's transaction, which the group job tries again.
+    The awards are not saved yet: the documents need none of their ids, so their
+    canonicalization starts first, and `save_awards` (given the credentials' public ids)
+    runs while it goes on, saving the awards and returning their ids in the same order.
+    Without the per-credential savepoint of `issue_credential`: an index taken at the same
+    moment by another award fails the caller's transaction, which the group job tries again.
     """
+    assert organization.id is not None
     with session.no_autoflush:
-        entries = status.allocate_indexes(session, organization, now, len(awards))
+        entries = status.allocate_indexes(session, organization, now, len(people))
         unsigned = [
             _unsigned_credential(
                 session,
                 settings,
-                award=award,
+                award=facts,
                 organization=organization,
                 participant=participant,
                 badge=badge,
@@ -410,23 +434,21 @@ def issue_credentials(
                 now=now,
                 issuance=issuance,
             )
-            for (award, participant), (status_list, index) in zip(awards, entries, strict=True)
+            for (facts, participant), (status_list, index) in zip(people, entries, strict=True)
         ]
     hashing = _start_hashing(unsigned, now=now, issuance=issuance)
-    if meanwhile is not None:
-        meanwhile([u.public_id for u in unsigned])
-    session.flush()
-    credentials = _signed_all(
-        unsigned,
-        [award for award, _participant in awards],
-        hashing,
-        organization=organization,
-        now=now,
-        issuance=issuance,
-    )
-    session.add_all(credentials)
-    session.flush()
-    return credentials
+    award_ids = save_awards([u.public_id for u in unsigned])
+    session.flush()  # a status list the allocation opened
+    rows = [
+        _credential_row(
+            u, award_id=award_id, organization_id=organization.id, json_ld=json_ld, jwt=jwt, now=now
+        )
+        for u, award_id, (json_ld, jwt) in zip(
+            unsigned, award_ids, _signed_all(unsigned, hashing, issuance=issuance), strict=True
+        )
+    ]
+    table: Table = Credential.__table__  # type: ignore[attr-defined]
+    return insert_rows(session, table, rows)
 
 
 HolderCopyFormat = Literal["ldp_vc", "jwt_vc_json"]

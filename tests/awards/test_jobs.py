@@ -116,6 +116,15 @@ def test_a_job_is_worked_through_in_chunks_and_each_person_gets_one_badge(
     }
     assert narratives[world["people"][1].id] == "Rakensimme penkin.\n\nMaalasi."
     assert narratives[world["people"][0].id] == "Rakensimme penkin."
+    # Each person's item names that person's credential, of that person's award (the rows
+    # are written without ORM objects and their ids come back in order).
+    for item in session.exec(select(AwardJobItem).where(AwardJobItem.job_id == job.id)):
+        credential = session.get(Credential, item.credential_id)
+        assert credential is not None
+        award = session.get(Award, credential.award_id)
+        assert award is not None and award.participant_id == item.participant_id
+        assert credential.json_ld["evidence"][0]["narrative"] == award.narrative
+        assert award.idempotency_key == f"job:{job.public_id}:{item.participant_id}"
 
 
 def test_a_run_that_died_is_taken_over_and_nobody_gets_the_badge_twice(
