@@ -33,8 +33,10 @@ For each database (SQLite: a file in a temporary folder; PostgreSQL: a fresh sch
 6. 200 parallel ``GET /coach`` of one signed-in coach whose session is due a touch, sent
    at once from asyncio (tests/test_faults.py sends them from 200 threads, which start one
    after another), with ``GET /readyz`` every 0.2 s meanwhile;
-7. a group award to 2,500 participants (created in bulk) as a background job: POST
-   ``/coach/group-award/{slug}`` with a CSV, then its progress every 0.2 s until done;
+7. a group award to 2,500 participants (created in bulk) as a background job: the form
+   ``/coach/group-award/{slug}`` opened as a coach does (which starts the hashing workers),
+   twenty share page requests, then the POST with a CSV and its progress every 0.2 s until
+   done;
    "not available" while the server has no such endpoint; the credentials the job added
    are counted in the database;
 8. unless ``--skip-big``: ``--big`` credentials (default 250,000) inserted in bulk by SQL,
@@ -963,7 +965,8 @@ def group_award(
     writer.writerow(["name", "email", "sentence"])
     for n, (_pid, name, email) in enumerate(members):
         writer.writerow([name, email, "Hoiti oman osuutensa hyvin." if n % 3 == 0 else ""])
-    csrf = csrf_of(client.get("/coach").text)
+    # The coach opens the form (the server starts its hashing workers meanwhile).
+    csrf = csrf_of(client.get(f"/coach/group-award/{GROUP_BADGE}").text)
     credentials_before = count_credentials(engine)
     # A person's share page, opened by a visitor before and while the job runs: it should
     # answer in its normal time (the job's chunks hold SQLite's write lock briefly).

@@ -538,6 +538,11 @@ class JobWorker:
     def wake(self) -> None:
         self._wake.set()
 
+    def warm(self) -> None:
+        """A group award is probably coming (a coach opened its form): start the hashing
+        workers now, so that its first chunk does not wait for them."""
+        self._hashing.warm()
+
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()

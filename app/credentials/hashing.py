@@ -7,8 +7,9 @@ A group award signs hundreds of credentials in a row, and about 3 ms of each cre
 options go to a worker, which returns the 64 bytes to sign. The keys never leave this process:
 the signature is made here (`dataintegrity.sign_hashed`). Decision 0014 ("Later").
 
-The pool is started when the first group award needs it (spawned, not forked: the web process
-runs threads) and stopped with the job worker. If a worker fails or the pool cannot start,
+The pool is started when a coach opens the group award form (`warm`), or else when the first
+group award needs it (spawned, not forked: the web process runs threads), and stopped with
+the job worker. If a worker fails or the pool cannot start,
 the chunk is hashed here instead: the result is the same, only slower. A document that fails
 canonicalization is hashed again here, so that its error is raised with its own type.
 """
@@ -19,6 +20,7 @@ import logging
 import math
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -52,9 +54,10 @@ def hash_here(
     return [hash_data(doc, proof, document_loader=loader).data_to_sign for doc, proof in items]
 
 
-def _start_worker(contexts_dir: Path | None, cache_dir: Path, parent: int) -> None:
+def _start_worker(contexts_dir: Path | None, cache_dir: Path, parent: int, niceness: int) -> None:
     global _worker_loader
-    os.nice(WORKER_NICENESS)
+    # Started niced already on Linux (_start_processes); elsewhere niced here.
+    os.nice(max(0, niceness - os.nice(0)))
     _worker_loader = context_loader(contexts_dir, cache_dir)
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
 
@@ -76,6 +79,31 @@ def _hash_in_worker(item: tuple[Mapping[str, Any], Mapping[str, Any]]) -> bytes 
         return hash_data(document, proof, document_loader=_worker_loader).data_to_sign
     except Exception:
         return None
+
+
+def _start_processes(executor: ProcessPoolExecutor, processes: int) -> None:
+    """Start the workers from a thread of their own niceness. On Linux a thread's nice value
+    is its own and a process started from it inherits it, so a worker's start (its imports,
+    about a second and a half here) already gives way to the web process; elsewhere the
+    workers nice themselves once started. `submit` starts a process while none is idle."""
+
+    def start() -> None:
+        if sys.platform == "linux":
+            os.nice(WORKER_NICENESS)  # this thread only
+        try:
+            for _ in range(processes):
+                executor.submit(_ready)
+        except Exception as exc:  # the next use finds the pool broken and hashes here
+            log.warning("could not start hashing processes (%s)", type(exc).__name__)
+
+    thread = threading.Thread(target=start, name="hashing-start")
+    thread.start()
+    thread.join()
+
+
+def _ready() -> bool:
+    """Runs in a worker: nothing (`HashingPool.warm` submits it to start the workers)."""
+    return True
 
 
 def default_processes() -> int:
@@ -107,6 +135,13 @@ class HashingPool:
         if executor is None or len(items) < 2:
             return iter(hash_here(loader, items))
         return self._hashed(executor, loader, items)
+
+    def warm(self) -> None:
+        """Start the workers now, without waiting for them: a spawned worker imports the
+        program and the contexts before it can hash (about a second and a half here), which
+        the first chunk of a group award would otherwise wait for. Called when a coach opens
+        the group award form."""
+        self._running()
 
     def _hashed(
         self,
@@ -161,11 +196,13 @@ class HashingPool:
                             self._settings.contexts_dir,
                             self._settings.context_cache_dir,
                             os.getpid(),
+                            min(os.nice(0) + WORKER_NICENESS, 19),
                         ),
                     )
                 except OSError as exc:
                     log.warning("could not start hashing processes (%s)", exc)
                     return None
+                _start_processes(self._executor, self._processes)
             return self._executor
 
     def _discard(self, executor: ProcessPoolExecutor) -> None:

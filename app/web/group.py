@@ -97,7 +97,7 @@ def _form(
 @router.get("/coach/group-award/{slug}", response_class=HTMLResponse)
 def group_form(slug: str, request: Request, staff: StaffDep, session: SessionDep) -> Response:
     """Group award, step 2: participants, criteria, shared narrative, a sentence per person."""
-    return _form(
+    page = _form(
         request,
         session,
         staff,
@@ -111,6 +111,11 @@ def group_form(slug: str, request: Request, staff: StaffDep, session: SessionDep
         },
         errors={},
     )
+    worker = request.app.state.job_worker
+    if worker is not None:
+        # The hashing workers start while the coach fills in the form (after the answer).
+        page.background = BackgroundTask(worker.warm)
+    return page
 
 
 @router.post("/coach/group-award/{slug}", response_class=HTMLResponse, dependencies=CSRF)

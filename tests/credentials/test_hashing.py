@@ -115,6 +115,31 @@ def test_a_pool_that_cannot_take_work_hashes_here(
     assert pool._executor is None
 
 
+def test_warm_starts_the_workers_before_the_first_hash(pool: HashingPool) -> None:
+    """Opening the group award form starts the workers; the first chunk then finds them
+    ready (each has imported the program and made its context loader)."""
+    assert pool._executor is None
+    pool.warm()
+    executor = pool._executor
+    assert executor is not None
+    deadline = time.monotonic() + 60
+    while not (len(executor._processes) == 2 and executor._idle_worker_semaphore._value == 2):
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.05)
+    pool.warm()  # again: the same workers
+    assert pool._executor is executor and len(executor._processes) == 2
+    items = [(_credential(n), PROOF) for n in range(4)]
+    assert list(pool(items)) == hash_here(document_loader(pool._settings), items)
+    assert pool.hashed_in_workers == 4 and pool._executor is executor
+
+
+def test_warm_without_processes_starts_nothing(settings: Settings) -> None:
+    hashing = HashingPool(settings, processes=0)
+    hashing.warm()
+    assert hashing._executor is None
+    hashing.close()
+
+
 def test_the_workers_give_way_to_the_web_process(pool: HashingPool) -> None:
     """They run niced: the web process (the chunk's own work, pages) and the database come
     first, the workers use what is left."""
