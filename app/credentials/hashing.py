@@ -9,7 +9,8 @@ the signature is made here (`dataintegrity.sign_hashed`). Decision 0014 ("Later"
 
 The pool is started when a coach opens the group award form (`warm`), or else when the first
 group award needs it (spawned, not forked: the web process runs threads), and stopped with
-the job worker. If a worker fails or the pool cannot start,
+the job worker. Until its workers have started, batches are hashed in the caller's thread: a
+chunk's transaction never waits for their start. If a worker fails or the pool cannot start,
 the chunk is hashed here instead: the result is the same, only slower. A document that fails
 canonicalization is hashed again here, so that its error is raised with its own type.
 """
@@ -24,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -81,24 +82,30 @@ def _hash_in_worker(item: tuple[Mapping[str, Any], Mapping[str, Any]]) -> bytes 
         return None
 
 
-def _start_processes(executor: ProcessPoolExecutor, processes: int) -> None:
+def _start_processes(executor: ProcessPoolExecutor, processes: int) -> list[Future[bool]]:
     """Start the workers from a thread of their own niceness. On Linux a thread's nice value
     is its own and a process started from it inherits it, so a worker's start (its imports,
     about a second and a half here) already gives way to the web process; elsewhere the
-    workers nice themselves once started. `submit` starts a process while none is idle."""
+    workers nice themselves once started. `submit` starts a process while none is idle.
+    The executor's own threads in this process (the one that hands out work and collects
+    results, and its queue's feeder) are started here too and inherit the niceness: they
+    give way to the web requests and the job thread, as the workers do."""
+
+    started: list[Future[bool]] = []
 
     def start() -> None:
         if sys.platform == "linux":
             os.nice(WORKER_NICENESS)  # this thread only
         try:
             for _ in range(processes):
-                executor.submit(_ready)
+                started.append(executor.submit(_ready))
         except Exception as exc:  # the next use finds the pool broken and hashes here
             log.warning("could not start hashing processes (%s)", type(exc).__name__)
 
     thread = threading.Thread(target=start, name="hashing-start")
     thread.start()
     thread.join()
+    return started
 
 
 def _ready() -> bool:
@@ -122,6 +129,8 @@ class HashingPool:
             processes = settings.job_hashing_processes
         self._processes = default_processes() if processes is None else processes
         self._executor: ProcessPoolExecutor | None = None
+        # Done when each worker has started (imported the program, made its loader).
+        self._started: list[Future[bool]] = []
         self._lock = threading.Lock()
         self._closed = False
         # How many documents the workers hashed (a fallback hashes here and does not count).
@@ -132,15 +141,36 @@ class HashingPool:
     ) -> Iterator[bytes]:
         loader = document_loader(self._settings)
         executor = self._running()
-        if executor is None or len(items) < 2:
+        if executor is None or len(items) < 2 or not self.ready():
+            # While the workers start, the batch is hashed here: a group award's chunk
+            # holds its transaction (on SQLite the write lock) and must not wait for the
+            # workers' imports, which take seconds on a busy machine.
             return iter(hash_here(loader, items))
         return self._hashed(executor, loader, items)
 
+    def ready(self) -> bool:
+        """Whether the workers have started (a failed start counts: the next use finds the
+        pool broken and hashes here)."""
+        with self._lock:
+            started = list(self._started) if self._executor is not None else []
+        return bool(started) and all(f.done() for f in started)
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Start the workers and wait until they have started, at most `timeout` seconds."""
+        self.warm()
+        with self._lock:
+            started = list(self._started)
+        try:
+            wait(started, timeout=timeout)
+        except Exception:
+            return False
+        return self.ready()
+
     def warm(self) -> None:
         """Start the workers now, without waiting for them: a spawned worker imports the
-        program and the contexts before it can hash (about a second and a half here), which
-        the first chunk of a group award would otherwise wait for. Called when a coach opens
-        the group award form."""
+        program and the contexts before it can hash (about a second and a half here, more on
+        a busy machine); until then the chunks are hashed in the job's own thread. Called
+        when a coach opens the group award form."""
         self._running()
 
     def _hashed(
@@ -202,7 +232,7 @@ class HashingPool:
                 except OSError as exc:
                     log.warning("could not start hashing processes (%s)", exc)
                     return None
-                _start_processes(self._executor, self._processes)
+                self._started = _start_processes(self._executor, self._processes)
             return self._executor
 
     def _discard(self, executor: ProcessPoolExecutor) -> None:

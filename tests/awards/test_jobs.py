@@ -358,6 +358,7 @@ def test_a_job_canonicalizing_in_worker_processes_issues_credentials_that_verify
     job = _queue(session, world)
     pool = HashingPool(settings, processes=2)
     try:
+        assert pool.wait_ready(60)  # (until then the chunks are hashed in the job's thread)
         assert jobs.run_once(job_transactions, settings, now=lambda: NOW, hash_many=pool) == 1
         assert pool.hashed_in_workers == 5
     finally:

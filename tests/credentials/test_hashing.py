@@ -64,7 +64,9 @@ def settings() -> Settings:
 
 @pytest.fixture
 def pool(settings: Settings) -> Iterator[HashingPool]:
+    """Two workers, started."""
     hashing = HashingPool(settings, processes=2)
+    assert hashing.wait_ready(60)
     yield hashing
     hashing.close()
 
@@ -115,22 +117,30 @@ def test_a_pool_that_cannot_take_work_hashes_here(
     assert pool._executor is None
 
 
-def test_warm_starts_the_workers_before_the_first_hash(pool: HashingPool) -> None:
-    """Opening the group award form starts the workers; the first chunk then finds them
-    ready (each has imported the program and made its context loader)."""
-    assert pool._executor is None
-    pool.warm()
-    executor = pool._executor
-    assert executor is not None
-    deadline = time.monotonic() + 60
-    while not (len(executor._processes) == 2 and executor._idle_worker_semaphore._value == 2):
-        assert time.monotonic() < deadline, "the workers did not start"
-        time.sleep(0.05)
-    pool.warm()  # again: the same workers
-    assert pool._executor is executor and len(executor._processes) == 2
-    items = [(_credential(n), PROOF) for n in range(4)]
-    assert list(pool(items)) == hash_here(document_loader(pool._settings), items)
-    assert pool.hashed_in_workers == 4 and pool._executor is executor
+def test_warm_starts_the_workers_and_until_they_have_started_it_is_hashed_here(
+    settings: Settings,
+) -> None:
+    """Opening the group award form starts the workers; a chunk that comes while they
+    start (its transaction open) is hashed in its own thread instead of waiting for them,
+    and the next one finds them ready."""
+    hashing = HashingPool(settings, processes=2)
+    try:
+        assert hashing._executor is None and not hashing.ready()
+        hashing.warm()
+        executor = hashing._executor
+        assert executor is not None and len(executor._processes) == 2
+        items = [(_credential(n), PROOF) for n in range(4)]
+        expected = hash_here(document_loader(settings), items)
+        assert not hashing.ready()  # a spawned worker takes its time to start
+        assert list(hashing(items)) == expected
+        assert hashing.hashed_in_workers == 0
+        assert hashing.wait_ready(60)
+        hashing.warm()  # again: the same workers
+        assert hashing._executor is executor and len(executor._processes) == 2
+        assert list(hashing(items)) == expected
+        assert hashing.hashed_in_workers == 4
+    finally:
+        hashing.close()
 
 
 def test_warm_without_processes_starts_nothing(settings: Settings) -> None:
