@@ -121,8 +121,8 @@ def database_url(
 def real_catalog(database_url: str) -> None:
     """The repository's catalog (badges, qualifications), as `load_real_catalog` syncs it:
     committed in this test's database before the run (see `database_url`); what a test
-    changes in it is rolled back with the rest of its transaction."""
-    assert database_url, "the database of a test that uses real_catalog has the catalog"
+    changes in it is rolled back with the rest of its transaction. (It asks for
+    `database_url` so that pytest_generate_tests gives its test that database.)"""
 
 
 def _starts_servers(item: pytest.Item) -> bool:

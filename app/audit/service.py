@@ -113,9 +113,10 @@ def record_many(
     object_ids: list[str],
     details: dict[str, Any],
     now: datetime,
+    ip_address: str | None = None,
 ) -> None:
     """Add one audit event per object, the same but for the object, in one statement (a
-    group award's chunk)."""
+    group award's chunk) and at once, not at the session's next flush."""
     table: Table = AuditEvent.__table__  # type: ignore[attr-defined]
     if object_ids:
         session.execute(
@@ -127,7 +128,7 @@ def record_many(
                     "action": action,
                     "object_type": object_type,
                     "object_id": object_id,
-                    "ip_address": None,
+                    "ip_address": ip_address,
                     "details": details,
                     "created_at": now,
                 }

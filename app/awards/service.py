@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
@@ -252,31 +251,28 @@ def _new_award(
     )
 
 
-def _audit_award(
+def _audit_awards(
     session: Session,
     *,
     organization: Organization,
     coach: User,
     plan: AwardPlan,
-    credential_public_id: str,
+    credential_public_ids: list[str],
     now: datetime,
     ip_address: str | None = None,
 ) -> None:
-    audit.record(
+    """One "award.create" event per credential (a single award's, or a group chunk's)."""
+    audit.record_many(
         session,
         action="award.create",
         organization_id=organization.id,
         actor_user_id=coach.id,
         object_type="credential",
-        object_id=credential_public_id,
+        object_ids=credential_public_ids,
         ip_address=ip_address,
-        details=_award_details(plan),
+        details={"badge": plan.badge.slug, "revision": plan.version.revision},
         now=now,
     )
-
-
-def _award_details(plan: AwardPlan) -> dict[str, Any]:
-    return {"badge": plan.badge.slug, "revision": plan.version.revision}
 
 
 def record_award(
@@ -331,12 +327,12 @@ def record_award(
         version=plan.version,
         now=now,
     )
-    _audit_award(
+    _audit_awards(
         session,
         organization=organization,
         coach=coach,
         plan=plan,
-        credential_public_id=credential.public_id,
+        credential_public_ids=[credential.public_id],
         now=now,
         ip_address=ip_address,
     )
@@ -398,14 +394,12 @@ def record_group_awards(
                 for participant, narrative, key in people
             ],
         )
-        audit.record_many(
+        _audit_awards(
             session,
-            action="award.create",
-            organization_id=organization.id,
-            actor_user_id=coach.id,
-            object_type="credential",
-            object_ids=public_ids,
-            details=_award_details(plan),
+            organization=organization,
+            coach=coach,
+            plan=plan,
+            credential_public_ids=public_ids,
             now=now,
         )
         return award_ids

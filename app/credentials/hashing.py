@@ -152,18 +152,17 @@ class HashingPool:
         """Whether the workers have started (a failed start counts: the next use finds the
         pool broken and hashes here)."""
         with self._lock:
-            started = list(self._started) if self._executor is not None else []
-        return bool(started) and all(f.done() for f in started)
+            if self._executor is None:
+                return False
+            started = list(self._started)
+        return all(f.done() for f in started)
 
     def wait_ready(self, timeout: float) -> bool:
         """Start the workers and wait until they have started, at most `timeout` seconds."""
         self.warm()
         with self._lock:
             started = list(self._started)
-        try:
-            wait(started, timeout=timeout)
-        except Exception:
-            return False
+        wait(started, timeout=timeout)
         return self.ready()
 
     def warm(self) -> None:

@@ -438,7 +438,6 @@ def issue_credentials(
         ]
     hashing = _start_hashing(unsigned, now=now, issuance=issuance)
     award_ids = save_awards([u.public_id for u in unsigned])
-    session.flush()  # a status list the allocation opened
     rows = [
         _credential_row(
             u, award_id=award_id, organization_id=organization.id, json_ld=json_ld, jwt=jwt, now=now
