@@ -47,14 +47,35 @@ class EarnedBadge:
 
 def participant_badges(session: Session, participant_id: int) -> list[EarnedBadge]:
     """Every credential of a participant, newest first (revoked ones included)."""
+    return _earned_badges(session, Award.participant_id == participant_id)
+
+
+def credential_detail(session: Session, organization_id: int, public_id: str) -> EarnedBadge:
+    """One credential of the organization, with what the coach's page shows of it."""
+    found = _earned_badges(
+        session,
+        Credential.public_id == public_id,
+        Credential.organization_id == organization_id,
+    )
+    if not found:
+        raise NotFound("No such badge.")
+    return found[0]
+
+
+def _earned_badges(session: Session, *where: Any) -> list[EarnedBadge]:
+    """The credentials that match `where`, newest first, with their award, badge, coach and
+    photo: four queries whatever their number, and each badge version's definition read
+    once (a participant's page used to read it once per badge)."""
     rows = session.exec(
         select(Credential, Award, BadgeVersion, BadgeDefinition)
         .join(Award, col(Award.id) == col(Credential.award_id))
         .join(BadgeVersion, col(BadgeVersion.id) == col(Award.badge_version_id))
         .join(BadgeDefinition, col(BadgeDefinition.id) == col(BadgeVersion.badge_id))
-        .where(Award.participant_id == participant_id)
+        .where(*where)
         .order_by(col(Credential.issued_at).desc(), col(Credential.id).desc())
     ).all()
+    if not rows:
+        return []
     award_ids = [a.id for _, a, _, _ in rows]
     photos = {
         p.award_id: p.public_id
@@ -68,31 +89,20 @@ def participant_badges(session: Session, participant_id: int) -> list[EarnedBadg
             select(User).where(col(User.id).in_({a.coach_id for _, a, _, _ in rows}))
         ).all()
     }
+    versions = {v.id: v for _, _, v, _ in rows}
+    definitions = {key: Badge.model_validate(v.definition) for key, v in versions.items()}
     return [
         EarnedBadge(
             credential=c,
             award=a,
             badge=b,
-            definition=Badge.model_validate(v.definition),
+            definition=definitions[v.id],
             revision=v.revision,
             coach_name=coaches.get(a.coach_id, ""),
             photo_id=photos.get(a.id),
         )
         for c, a, v, b in rows
     ]
-
-
-def credential_detail(session: Session, organization_id: int, public_id: str) -> EarnedBadge:
-    """One credential of the organization, with what the coach's page shows of it."""
-    credential = session.exec(select(Credential).where(Credential.public_id == public_id)).first()
-    if credential is None or credential.organization_id != organization_id:
-        raise NotFound("No such badge.")
-    award = session.get(Award, credential.award_id)
-    assert award is not None
-    for earned in participant_badges(session, award.participant_id):
-        if earned.credential.id == credential.id:
-            return earned
-    raise NotFound("No such badge.")  # pragma: no cover (the joins always find it)
 
 
 @dataclass
