@@ -25,7 +25,7 @@ CRITERIA = [
     c["id"]
     for c in yaml.safe_load((PROJECT_ROOT / "badges" / f"{SLUG}.yaml").read_text())["criteria"]
 ]
-PEOPLE = 240
+PEOPLE = 120
 # Small chunks and a short claim, so that the kill lands mid-job and the restart takes over
 # quickly; the defaults are 50 people and 30 s.
 SETTINGS = {"JOB_CHUNK_SIZE": "10", "JOB_CLAIM_SECONDS": "2", "JOB_POLL_SECONDS": "0.2"}
