@@ -724,10 +724,16 @@ def expect(answer: httpx.Response, status: int, step: str, marker: str | None = 
         raise BenchError(f"{step}: HTTP {answer.status_code}")
 
 
-def award_flow(client: httpx.Client, participant: int, slug: str) -> tuple[float, float]:
-    """One award as a browser makes it; (issue request, whole flow) in seconds."""
+FLOW_STEPS = ("form", "review", "issue", "issued page")
+
+
+def award_flow(client: httpx.Client, participant: int, slug: str) -> dict[str, float]:
+    """One award as a browser makes it: the seconds of each request (FLOW_STEPS) and of the
+    whole flow ("flow")."""
+    took: dict[str, float] = {}
     began = time.perf_counter()
     form = client.get(f"/coach/award/{participant}/{slug}")
+    took["form"] = time.perf_counter() - began
     expect(form, 200, "form", 'name="criteria"')
     fields = {
         "csrf_token": csrf_of(form.text),
@@ -739,50 +745,61 @@ def award_flow(client: httpx.Client, participant: int, slug: str) -> tuple[float
         "replaces": "",
         "reason": "",
     }
+    step = time.perf_counter()
     review = client.post(
         f"/coach/award/{participant}/{slug}/review",
         data=fields,
         files={"photo": ("", b"", "application/octet-stream")},  # no photo chosen
     )
+    took["review"] = time.perf_counter() - step
     expect(review, 200, "review", 'name="idempotency_key"')
     key = IDEMPOTENCY_RE.search(review.text)
     assert key is not None
-    issue_began = time.perf_counter()
+    step = time.perf_counter()
     issued = client.post(
         f"/coach/award/{participant}/{slug}/issue",
         data={**fields, "csrf_token": csrf_of(review.text), "idempotency_key": key.group(1)},
     )
-    issue_took = time.perf_counter() - issue_began
+    took["issue"] = time.perf_counter() - step
     expect(issued, 303, "issue")
     location = issued.headers.get("location", "")
     if not location.startswith("/coach/credentials/"):
         raise BenchError(f"issue: redirected to {location!r}")
-    expect(client.get(location), 200, "issued page", "<svg")
-    return issue_took, time.perf_counter() - began
+    step = time.perf_counter()
+    page = client.get(location)
+    took["issued page"] = time.perf_counter() - step
+    expect(page, 200, "issued page", "<svg")
+    took["flow"] = time.perf_counter() - began
+    return took
 
 
 def award_series(client: httpx.Client, participants: list[int], count: int) -> dict[str, Any]:
-    issue: list[float] = []
-    flow: list[float] = []
+    took: dict[str, list[float]] = {name: [] for name in (*FLOW_STEPS, "flow")}
     errors: Counter[str] = Counter()
     for n in range(WARMUP_AWARDS):  # not timed: the first requests fill the server's caches
         with suppress(BenchError, httpx.HTTPError):
             award_flow(client, participants[n % len(participants)], AWARD_BADGE)
     for n in range(count):
         try:
-            i, f = award_flow(client, participants[n % len(participants)], AWARD_BADGE)
+            one = award_flow(client, participants[n % len(participants)], AWARD_BADGE)
         except (BenchError, httpx.HTTPError) as exc:
             errors[str(exc) or type(exc).__name__] += 1
             continue
-        issue.append(i)
-        flow.append(f)
+        for name, seconds in one.items():
+            took[name].append(seconds)
     return {
         "awards": count,
-        "issued": len(issue),
+        "issued": len(took["issue"]),
         "errors": dict(errors),
-        "issue": spread(issue),
-        "flow": spread(flow),
+        **{name: spread(values) for name, values in took.items()},
     }
+
+
+def steps_cell(r: dict[str, Any]) -> str:
+    """p95 of each request of the flow, in FLOW_STEPS order."""
+    if r["issue"]["p95_ms"] is None:
+        return award_cell(r, "issue")
+    return " / ".join(f"{r[name]['p95_ms']:.0f}" for name in FLOW_STEPS) + " ms"
 
 
 def award_cell(r: dict[str, Any], part: str) -> str:
@@ -1252,6 +1269,9 @@ def run_scenarios(
             run.rows["award: whole flow (form, review, issue, issued page)"] = award_cell(
                 empty, "flow"
             )
+            run.rows["award: p95 of each request (form / review / issue / issued page)"] = (
+                steps_cell(empty)
+            )
 
         row = f"{options.parallel_awards} awards, {options.parallel} in parallel (POST issue)"
         note(f"{run.label}: {row}")
@@ -1350,6 +1370,9 @@ def run_scenarios(
                 big, "issue"
             )
             run.rows[row] = award_cell(big, "flow")
+            run.rows[f"award: p95 of each request with {options.big:,} credentials"] = steps_cell(
+                big
+            )
             before, after = empty.get("flow", {}).get("p50_ms"), big["flow"]["p50_ms"]
             before_issue, after_issue = (
                 empty.get("issue", {}).get("p50_ms"),
