@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from tests.browser.support import Device, check_a11y, expect, screenshot
+from tests.browser.support import DESKTOP, Device, check_a11y, expect, on_devices, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -74,9 +74,12 @@ def test_skip_link_moves_focus_to_the_content(page: Page, device: Device) -> Non
     expect(page.locator("main")).to_be_focused()
 
 
+@on_devices(DESKTOP)
 def test_api_docs_list_the_operations_under_the_strict_policy(page: Page, device: Device) -> None:
     """Swagger UI from the service itself, started without inline script: the operations are
-    listed, and the browser reports no Content-Security-Policy violation."""
+    listed, and the browser reports no Content-Security-Policy violation. On a developer's
+    desktop only: what it checks does not depend on the screen, and the tour of every page
+    (test_every_page_en.py) checks the page's layout and accessibility at every size."""
     violations: list[str] = []
     page.on(
         "console",
