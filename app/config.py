@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     # How long an instance's claim on a job lasts without a finished chunk: after a crash,
     # another instance goes on after at most this long.
     job_claim_seconds: Annotated[float, Field(ge=1, le=3600)] = 30
+    # How often each `serve` process removes what has expired (app/maintenance.py): sessions,
+    # one-time links, e-mailed links, wallet offers, API tokens. 0: never (then run
+    # `osaamispassi maintenance --watch`, or from cron).
+    maintenance_seconds: Annotated[float, Field(ge=0, le=86400)] = 600
     # People per chunk (one transaction); on SQLite other writers wait for a chunk.
     job_chunk_size: Annotated[int, Field(ge=1, le=1000)] = 50
     # How often an idle worker looks for queued jobs (a coach's own instance starts at once).

@@ -26,6 +26,7 @@ from app.handlers import install_error_handlers, unhandled_error_handler
 from app.input_guard import refuse_unusable_input
 from app.logging import configure_logging
 from app.loop_reads import loop_reads
+from app.maintenance import MaintenanceWorker
 from app.memo import PageCache
 from app.middleware import RequestContextMiddleware
 from app.sharing.service import OpenCounts
@@ -49,14 +50,17 @@ from app.web.middleware import WebStateMiddleware
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start this instance's group-award worker (unless RUN_JOBS=false) and the writer of the
-    share links' open counts; stop them on shutdown."""
+    """Start this instance's group-award worker (unless RUN_JOBS=false), its periodic
+    clean-up (unless MAINTENANCE_SECONDS=0) and the writer of the share links' open counts;
+    stop them on shutdown."""
     settings: Settings = app.state.settings
     worker = None
     if settings.run_jobs:
         worker = JobWorker(partial(transaction, app.state.engine), settings)
         worker.start()
     app.state.job_worker = worker
+    maintenance = MaintenanceWorker(partial(transaction, app.state.engine), settings)
+    maintenance.start()
     open_counts: OpenCounts = app.state.open_counts
     open_counts.start()
     engine = app.state.engine
@@ -72,6 +76,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.loop_reads = None
         if worker is not None:
             worker.stop()
+        maintenance.stop()
         open_counts.stop()
 
 

@@ -11,10 +11,18 @@ nothing naming a participant is kept longer than it serves.
 On SQLite it also runs `PRAGMA optimize`, which analyzes the tables whose statistics are out
 of date (the query planner's picture of a file that keeps growing; PostgreSQL's autovacuum
 does this there).
+
+Every `serve` process runs it every MAINTENANCE_SECONDS (MaintenanceWorker), so that it runs
+where nothing else was set up to run it (`make run`); `osaamispassi maintenance` runs it
+once, or with `--watch` as a job of its own.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,7 +34,10 @@ from app.config import Settings
 from app.host import access as host_access
 from app.mail.outbox import purge_expired
 from app.models import SignInToken
+from app.models.base import utcnow
 from app.wallets import service as wallets
+
+log = logging.getLogger(__name__)
 
 # An expired sign-in link is kept a day, so that the page can still say "used" or "expired"
 # to someone who opens it late, instead of "no such link".
@@ -57,3 +68,47 @@ def clean_up(session: Session, settings: Settings, *, now: datetime) -> Maintena
     return MaintenanceReport(
         sessions, int(getattr(links, "rowcount", 0) or 0), bodies, offers, grants
     )
+
+
+class MaintenanceWorker:
+    """A background thread of the web process: the clean-up every `maintenance_seconds`,
+    the first one interval after the start. Every instance runs one (the clean-up is safe on
+    several at once); 0 seconds: none (then `osaamispassi maintenance --watch` or a cron job
+    does it). A failed run (the database away) is logged and tried again an interval later."""
+
+    def __init__(
+        self, transactions: Callable[..., AbstractContextManager[Session]], settings: Settings
+    ) -> None:
+        self._transactions = transactions
+        self._settings = settings
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._settings.maintenance_seconds <= 0:
+            return
+        self._thread = threading.Thread(target=self._loop, name="maintenance", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._settings.maintenance_seconds):
+            try:
+                with self._transactions(writes=True) as session:
+                    report = clean_up(session, self._settings, now=utcnow())
+            except Exception:
+                log.exception("maintenance: the clean-up failed; trying again later")
+                continue
+            log.info(
+                "maintenance: removed %d session(s), %d sign-in link(s), %d unused wallet "
+                "offer(s), %d ended API grant(s); cleared %d e-mail(s)",
+                report.sessions,
+                report.sign_in_links,
+                report.wallet_offers,
+                report.api_grants,
+                report.outbox_bodies,
+            )

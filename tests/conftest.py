@@ -217,9 +217,10 @@ def settings(database_url: str) -> Settings:
         base_url="https://passi.test",
         contexts_dir=STANDARDS / "contexts",
         schemas_dir=STANDARDS / "schemas",
-        # In-process tests work through group awards themselves (app.awards.jobs.run_once);
-        # the live servers run their worker.
+        # In-process tests work through group awards themselves (app.awards.jobs.run_once)
+        # and clean up themselves (app.maintenance.clean_up); the live servers run both.
         run_jobs=False,
+        maintenance_seconds=0,
         # They read through the test's own transaction, which reads on the loop cannot see.
         read_on_loop=False,
     )
