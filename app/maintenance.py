@@ -103,12 +103,16 @@ class MaintenanceWorker:
             except Exception:
                 log.exception("maintenance: the clean-up failed; trying again later")
                 continue
-            log.info(
-                "maintenance: removed %d session(s), %d sign-in link(s), %d unused wallet "
-                "offer(s), %d ended API grant(s); cleared %d e-mail(s)",
+            removed = (
                 report.sessions,
                 report.sign_in_links,
                 report.wallet_offers,
                 report.api_grants,
                 report.outbox_bodies,
+            )
+            log.log(
+                logging.INFO if any(removed) else logging.DEBUG,
+                "maintenance: removed %d session(s), %d sign-in link(s), %d unused wallet "
+                "offer(s), %d ended API grant(s); cleared %d e-mail(s)",
+                *removed,
             )
