@@ -75,7 +75,7 @@ from tests.browser.support import (
     check_a11y,
     preload_axe,
 )
-from tests.browser.test_passport_pages import live_session
+from tests.browser.test_passport_pages import live_session, live_settings
 from tests.conftest import STANDARDS
 from tests.factories import make_participant, school_badge
 from tests.routes import every_route
@@ -597,12 +597,11 @@ def _group_award(session: Session, coach: User, members: list[int]) -> str:
 def _work_through_jobs(server: LiveServer, job_id: str, timeout: float = 30) -> None:
     """Carry out the queued group award here (as the live server's worker would at its next
     poll, up to two seconds later), or wait for that worker if it got the job first."""
-    with live_session(server) as (_session, settings):
-        engine = make_engine(server.database_url)
-        try:
-            run_once(partial(transaction, engine), settings)
-        finally:
-            engine.dispose()
+    engine = make_engine(server.database_url)
+    try:
+        run_once(partial(transaction, engine), live_settings(server))
+    finally:
+        engine.dispose()
     deadline = time.monotonic() + timeout
     while True:
         with live_session(server) as (session, _settings):

@@ -20,7 +20,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.config import Settings
-from app.db import make_engine
+from app.db import make_engine, transaction
 from app.models import Organization, OutboxMessage, User
 from app.models.base import utcnow
 from tests.browser.support import (
@@ -45,22 +45,30 @@ if TYPE_CHECKING:
 PARTICIPANT_DEVICES = (PHONE, TABLET_PORTRAIT)
 
 
-@contextmanager
-def live_session(server: LiveServer) -> Iterator[tuple[Session, Settings]]:
-    """A database session on the live server's own database (to arrange test data)."""
+def live_settings(server: LiveServer) -> Settings:
+    """The settings of the live server's database and origin, for the service's functions."""
     contexts, schemas = STANDARDS / "contexts", STANDARDS / "schemas"
-    settings = Settings(
+    return Settings(
         environment="development",
         database_url=server.database_url,
         base_url=server.url,
         contexts_dir=contexts if contexts.is_dir() else None,
         schemas_dir=schemas if schemas.is_dir() else None,
     )
+
+
+@contextmanager
+def live_session(server: LiveServer) -> Iterator[tuple[Session, Settings]]:
+    """A database session on the live server's own database (to arrange test data), in a
+    transaction that takes SQLite's write lock when it begins, as the service's own writers
+    do (app.db.transaction): one that read first could not write once the server had
+    committed meanwhile (its open counts, a session touch), whatever the busy time-out. It
+    holds that lock until the block ends: open no other writing transaction inside it."""
+    settings = live_settings(server)
     engine = make_engine(server.database_url)
     try:
-        with Session(engine, expire_on_commit=False) as session:
+        with transaction(engine, writes=True) as session:
             yield session, settings
-            session.commit()
     finally:
         engine.dispose()
 
