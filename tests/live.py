@@ -140,6 +140,15 @@ def two_instances(
             process.wait(timeout=15)
 
 
+def start_of_a_minute(needed: float = 15) -> None:
+    """Wait for the next minute of the clock unless `needed` seconds of this one are left:
+    the service's rate limits count per minute of the clock, so requests that must fall in
+    one window (a limit reached, then refused) must not straddle two."""
+    left = 60 - time.time() % 60
+    if left < needed:
+        time.sleep(left + 0.5)
+
+
 def csrf_of(html: str) -> str:
     match = CSRF_RE.search(html)
     assert match, "no CSRF token on the page"

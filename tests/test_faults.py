@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
 from tests.conftest import STANDARDS, fresh_postgres_schema
-from tests.live import csrf_of, run_async, serving, signed_in
+from tests.live import csrf_of, run_async, serving, signed_in, start_of_a_minute
 
 CRITERIA = [
     c["id"]
@@ -370,8 +370,7 @@ def test_a_share_page_does_not_wait_for_a_busy_write_lock(tmp_path: Path) -> Non
             session.commit()
         engine.dispose()
         # The limits count per minute of the clock: all seven look-ups in one minute.
-        if time.time() % 60 > 45:
-            time.sleep(61 - time.time() % 60)
+        start_of_a_minute()
         assert httpx.get(f"{server}/s/{token}").status_code == 200
         blocker = sqlite3.connect(database, isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")  # holds the write lock until ROLLBACK

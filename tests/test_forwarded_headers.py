@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.live import serving
+from tests.live import serving, start_of_a_minute
 
 
 def _database(tmp_path: Path) -> str:
@@ -19,6 +19,7 @@ def _database(tmp_path: Path) -> str:
 
 
 def _statuses(url: str, count: int) -> list[int]:
+    start_of_a_minute()  # the limit counts per minute of the clock
     return [
         httpx.post(
             f"{url}/api/v1/verifications",
