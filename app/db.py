@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from sqlalchemy import Table, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.expression import Executable
@@ -272,33 +272,46 @@ def bookkeeping(engine: Engine, statement: Executable, params: Mapping[str, Any]
     skipped and False returned.
     """
     sqlite = engine.dialect.name == "sqlite"
+    written = False
     try:
         with engine.connect() as conn:
             if sqlite:
                 conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BRIEF_WAIT_MS}")
                 conn.commit()
             try:
-                writer = (
+                if sqlite:
+                    # Options change the connection in place (SQLAlchemy 2): set back below.
                     conn.execution_options(
                         **{SQLITE_IMMEDIATE: True, SQLITE_WRITE_WAIT: SQLITE_BRIEF_WAIT_MS}
                     )
-                    if sqlite
-                    else conn
-                )
-                with writer.begin():
+                with conn.begin():
                     if not sqlite:
-                        writer.exec_driver_sql(
-                            f"SET LOCAL lock_timeout = '{BOOKKEEPING_WAIT_MS}ms'"
-                        )
-                    writer.execute(statement, dict(params))
+                        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{BOOKKEEPING_WAIT_MS}ms'")
+                    conn.execute(statement, dict(params))
+                written = True
             finally:
                 if sqlite:
-                    conn.exec_driver_sql(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
-                    conn.commit()
+                    # Set back the usual wait in a plain transaction: with the options of the
+                    # write it would wait for the write lock again, and a writer that came
+                    # just after would fail it, saying a write that was made was skipped (a
+                    # share link's opening was counted twice so).
+                    conn.execution_options(**{SQLITE_IMMEDIATE: False})
+                    _restore_busy_timeout(conn)
     except (OperationalError, PoolTimeout) as exc:
-        log.info("bookkeeping write skipped: %s", type(getattr(exc, "orig", exc)).__name__)
-        return False
-    return True
+        if not written:
+            log.info("bookkeeping write skipped: %s", type(getattr(exc, "orig", exc)).__name__)
+    return written
+
+
+def _restore_busy_timeout(conn: Connection) -> None:
+    """The usual busy time-out on a pooled SQLite connection; one that cannot have it back
+    is not used again (it would fail others' writes after a few milliseconds)."""
+    try:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+        conn.commit()
+    except OperationalError:
+        conn.invalidate()
+        raise
 
 
 @contextmanager

@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from psycopg.pq import TransactionStatus
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from starlette.requests import Request
@@ -182,3 +182,43 @@ def test_the_get_pages_that_write_take_the_write_lock(app: FastAPI) -> None:
         "/passport/not-a-token": True,
         "/coach": False,
     }
+
+
+def test_a_bookkeeping_write_that_was_made_is_not_reported_skipped(tmp_path: Path) -> None:
+    """A writer that takes its turn right after a bookkeeping write committed does not make
+    the write look skipped: a share link's openings were written again at the next round
+    (counted twice) when setting back the connection's busy time-out waited for the write
+    lock in its turn. And the connection goes back to the pool with its usual time-out."""
+    engine = _two_connections(tmp_path)
+    holding = threading.Event()
+    release = threading.Event()
+    started: list[threading.Thread] = []
+
+    def other_writer() -> None:
+        with transaction(engine, writes=True) as other:
+            holding.set()
+            release.wait(5)
+            other.execute(text("SELECT 1"))
+
+    def right_after_the_write(conn: Any) -> None:
+        # The bookkeeping write's commit (a writer's, not the commit of its busy time-out
+        # set before it): another writer takes the next turn.
+        if not started and conn.get_execution_options().get(db.SQLITE_IMMEDIATE):
+            thread = threading.Thread(target=other_writer)
+            started.append(thread)
+            thread.start()
+            time.sleep(0.1)  # it has the turn, and waits for SQLite's lock until this commit
+
+    event.listen(engine, "commit", right_after_the_write)
+    try:
+        written = db.bookkeeping(engine, text("UPDATE t SET n = n + 1"), {})
+        assert holding.wait(5)
+        release.set()
+        started[0].join(10)
+        assert written is True
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT n FROM t")).scalar_one() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == db._SQLITE_BUSY_MS
+    finally:
+        release.set()
+        engine.dispose()
