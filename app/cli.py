@@ -718,22 +718,16 @@ def maintenance(
     ] = None,
 ) -> None:
     """Remove what has expired: sessions, one-time sign-in links, e-mailed links."""
+    from functools import partial
+
     from app.db import get_engine, transaction
-    from app.maintenance import clean_up
-    from app.models.base import utcnow
+    from app.maintenance import run_clean_up
 
     settings = load_settings()
-    engine = get_engine(settings)
+    transactions = partial(transaction, get_engine(settings))
 
     def one_run() -> None:
-        with transaction(engine, writes=True) as session:
-            report = clean_up(session, settings, now=utcnow())
-        typer.echo(
-            f"removed {report.sessions} session(s), {report.sign_in_links} sign-in link(s); "
-            f"cleared {report.outbox_bodies} e-mail(s); "
-            f"removed {report.wallet_offers} unused wallet offer(s), "
-            f"{report.api_grants} ended API token(s) and code(s)"
-        )
+        typer.echo(run_clean_up(transactions, settings).summary())
 
     if watch is None:
         one_run()

@@ -52,6 +52,27 @@ class MaintenanceReport:
     wallet_offers: int = 0
     api_grants: int = 0
 
+    @property
+    def removed_anything(self) -> bool:
+        return any(
+            (
+                self.sessions,
+                self.sign_in_links,
+                self.outbox_bodies,
+                self.wallet_offers,
+                self.api_grants,
+            )
+        )
+
+    def summary(self) -> str:
+        """What the run removed, in a line (the command line's output, the server's log)."""
+        return (
+            f"removed {self.sessions} session(s), {self.sign_in_links} sign-in link(s); "
+            f"cleared {self.outbox_bodies} e-mail(s); "
+            f"removed {self.wallet_offers} unused wallet offer(s), "
+            f"{self.api_grants} ended API token(s) and code(s)"
+        )
+
 
 def clean_up(session: Session, settings: Settings, *, now: datetime) -> MaintenanceReport:
     """One clean-up run (in the caller's transaction); safe on several instances at once."""
@@ -68,6 +89,14 @@ def clean_up(session: Session, settings: Settings, *, now: datetime) -> Maintena
     return MaintenanceReport(
         sessions, int(getattr(links, "rowcount", 0) or 0), bodies, offers, grants
     )
+
+
+def run_clean_up(
+    transactions: Callable[..., AbstractContextManager[Session]], settings: Settings
+) -> MaintenanceReport:
+    """One clean-up run in a writing transaction of its own, now."""
+    with transactions(writes=True) as session:
+        return clean_up(session, settings, now=utcnow())
 
 
 class MaintenanceWorker:
@@ -98,21 +127,9 @@ class MaintenanceWorker:
     def _loop(self) -> None:
         while not self._stop.wait(self._settings.maintenance_seconds):
             try:
-                with self._transactions(writes=True) as session:
-                    report = clean_up(session, self._settings, now=utcnow())
+                report = run_clean_up(self._transactions, self._settings)
             except Exception:
                 log.exception("maintenance: the clean-up failed; trying again later")
                 continue
-            removed = (
-                report.sessions,
-                report.sign_in_links,
-                report.wallet_offers,
-                report.api_grants,
-                report.outbox_bodies,
-            )
-            log.log(
-                logging.INFO if any(removed) else logging.DEBUG,
-                "maintenance: removed %d session(s), %d sign-in link(s), %d unused wallet "
-                "offer(s), %d ended API grant(s); cleared %d e-mail(s)",
-                *removed,
-            )
+            level = logging.INFO if report.removed_anything else logging.DEBUG
+            log.log(level, "maintenance: %s", report.summary())
